@@ -1,0 +1,3 @@
+from autoforge_learn.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""The ``autoforge`` command."""
+
+from autoforge_learn.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,63 @@
+"""The Typer application.
+
+Commands live in ``cmd_*.py`` modules beside this one; each defines ``register(app)``.
+They are found by name so that independent commands never edit a shared list. Heavy
+libraries (ibis, duckdb, matplotlib) are imported inside the commands, never here, so
+that ``autoforge --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import typer
+
+from autoforge_learn import __version__
+
+app = typer.Typer(
+    name="autoforge",
+    help=(
+        "AutoForge Learn: collect, store, label and analyse the runs of multi-agent LLM "
+        "pipelines, and turn them into evidence-backed prompt and recipe changes.\n\n"
+        "Example:  autoforge demo"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"autoforge-learn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """AutoForge Learn."""
+
+
+def _register_commands() -> None:
+    import autoforge_learn.cli as package
+
+    names = sorted(
+        info.name for info in pkgutil.iter_modules(package.__path__) if info.name.startswith("cmd_")
+    )
+    for name in names:
+        module = importlib.import_module(f"autoforge_learn.cli.{name}")
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point of the ``autoforge`` console script."""
+    app()

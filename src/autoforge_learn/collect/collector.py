@@ -1,0 +1,363 @@
+"""The collector SDK: one method per collection trigger of the spec (2.2)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
+from pydantic import ValidationError
+
+from autoforge_learn.collect.redact import REDACTED_FIELDS, Redactor, redact_secrets
+from autoforge_learn.schema.events import (
+    SCHEMA_VERSION,
+    DownstreamFeedback,
+    Escalation,
+    EventBase,
+    EventKind,
+    GateEvaluation,
+    HumanApproval,
+    HumanSurvey,
+    PerformanceMetrics,
+    ProjectCompleted,
+    ProjectStarted,
+    SecurityScan,
+    StageExecution,
+    TestResults,
+    check_safe_id,
+)
+from autoforge_learn.schema.parse import EventError, _field_errors
+from autoforge_learn.store.config import load_config
+from autoforge_learn.store.jsonl import JsonlAppender, iter_lines, write_json_atomic
+from autoforge_learn.store.layout import FILE_FOR_KIND, StoreLayout, find_root, month_of
+
+if TYPE_CHECKING:
+    from autoforge_learn.collect.runs import ProjectRun
+
+E = TypeVar("E", bound=EventBase)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def new_event_id() -> str:
+    """A unique, roughly time-ordered id: 12 hex digits of milliseconds, 20 random."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+
+
+def survey_sampled(project_id: str, rate: float) -> bool:
+    """Whether a project is in the survey sample: a stable draw from its id."""
+    if rate >= 1:
+        return True
+    if rate <= 0:
+        return False
+    digest = hashlib.sha256(f"survey:{project_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < rate
+
+
+class Collector:
+    """Records training events under ``<root>/ai/training_data/raw/``.
+
+    Each ``on_*`` method is one collection trigger of the spec; it validates the event,
+    redacts configured fields, and appends one line to the project's file for that kind
+    of event. Safe to share between threads; many processes may write the same project.
+
+    Example:
+        >>> collector = Collector()
+        >>> collector.on_gate_evaluation(project_id="ABC123", gate_id="api_contract_present",
+        ...     validation_result="fail", validation_reason="openapi.yaml missing",
+        ...     stage="architecture", agent_role="architect")
+
+    Args:
+        root: The ``.autoforge`` directory. Default: ``AUTOFORGE_HOME``, else the
+            nearest ``.autoforge/`` upwards from the current directory, else ``./.autoforge``.
+        redact: A function applied to ``output_raw`` and ``prompt_template`` before
+            anything is written; ``True`` uses :func:`redact_secrets`. Default: the
+            config file's ``collect.redact_secrets``.
+        survey_sample_rate: Share of projects whose survey is recorded (spec: 80%).
+        clock: Returns the current time; the simulator passes a simulated clock.
+        id_factory: Returns a new event id; the simulator passes a seeded one.
+    """
+
+    def __init__(
+        self,
+        root: Path | str | None = None,
+        *,
+        redact: Redactor | bool | None = None,
+        survey_sample_rate: float | None = None,
+        clock: Clock | None = None,
+        id_factory: Callable[[], str] | None = None,
+    ) -> None:
+        self.layout = StoreLayout(find_root(root))
+        config = load_config(self.layout.config_file)
+        collect_config = config.get("collect", {})
+        if redact is None:
+            redact = bool(collect_config.get("redact_secrets", False))
+        self._redact: Redactor | None = redact_secrets if redact is True else (redact or None)
+        rate = (
+            survey_sample_rate
+            if survey_sample_rate is not None
+            else float(collect_config.get("survey_sample_rate", 0.8))
+        )
+        if not 0 <= rate <= 1:
+            raise ValueError(f"survey_sample_rate must be between 0 and 1, got {rate}")
+        self.survey_sample_rate = rate
+        self.max_retries = int(config.get("gates", {}).get("max_retries", 3))
+        self.clock: Clock = clock or utc_now
+        self._new_id = id_factory or new_event_id
+        self._appender = JsonlAppender()
+        self._months: dict[str, str] = {}
+
+    @property
+    def root(self) -> Path:
+        """The ``.autoforge`` directory this collector writes under."""
+        return self.layout.root
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _build(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
+        check_safe_id(project_id)
+        if self._redact is not None:
+            for name in REDACTED_FIELDS:
+                text = fields.get(name)
+                if isinstance(text, str):
+                    fields[name] = self._redact(text)
+        fields["project_id"] = project_id
+        if fields.get("event_id") is None:
+            fields["event_id"] = self._new_id()
+        if fields.get("timestamp") is None:
+            fields["timestamp"] = self.clock()
+        fields.setdefault("schema_version", SCHEMA_VERSION)
+        try:
+            return model.model_validate(fields)
+        except ValidationError as exc:
+            raise EventError(_field_errors(exc)) from None
+
+    def _month_for(self, project_id: str, moment: datetime) -> str:
+        month = self._months.get(project_id)
+        if month is None:
+            month = self.layout.project_month(project_id) or month_of(moment)
+            self._months[project_id] = month
+        return month
+
+    def record(self, event: EventBase) -> EventBase:
+        """Append an already validated event to its project's raw file.
+
+        Returns:
+            The event, as written.
+        """
+        month = self._month_for(event.project_id, event.timestamp)
+        path = self.layout.raw_file(event.project_id, month, FILE_FOR_KIND[event.kind])
+        line = event.__pydantic_serializer__.to_json(event, exclude_none=True)
+        self._appender.append(path, line + b"\n")
+        return event
+
+    def _emit(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
+        event = self._build(model, project_id, fields)
+        self.record(event)
+        return event
+
+    def close(self) -> None:
+        """Release open files. The collector can still be used afterwards."""
+        self._appender.close()
+
+    def __enter__(self) -> Collector:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- collection triggers (spec 2.2) -----------------------------------------------
+
+    def on_project_start(
+        self, *, project_id: str, recipe: str, **fields: Any
+    ) -> ProjectStarted:
+        """Record a project's metadata (any field of :class:`ProjectStarted`).
+
+        ``created_at`` defaults to now, ``recipe_version`` to the ``_vN`` suffix of the
+        recipe name.
+        """
+        fields["recipe"] = recipe
+        if fields.get("created_at") is None:
+            fields["created_at"] = fields.get("timestamp") or self.clock()
+        fields.setdefault("timestamp", fields["created_at"])
+        if fields.get("recipe_version") is None:
+            head, sep, tail = recipe.rpartition("_v")
+            if sep and head and tail.replace(".", "").isdigit():
+                fields["recipe_version"] = "v" + tail
+        return self._emit(ProjectStarted, project_id, fields)
+
+    def on_gate_evaluation(
+        self, *, project_id: str, gate_id: str, validation_result: str, **fields: Any
+    ) -> GateEvaluation:
+        """Record one gate check (any field of :class:`GateEvaluation`); always collected."""
+        fields["gate_id"] = gate_id
+        fields["validation_result"] = validation_result
+        return self._emit(GateEvaluation, project_id, fields)
+
+    def on_agent_stage_completion(
+        self, *, project_id: str, stage_id: str, agent_role: str, **fields: Any
+    ) -> StageExecution:
+        """Record one agent's run of a stage (any field of :class:`StageExecution`).
+
+        ``duration_seconds`` is derived from ``timestamp_start``/``timestamp_end`` when
+        absent, and the event's timestamp defaults to ``timestamp_end``.
+        """
+        fields["stage_id"] = stage_id
+        fields["agent_role"] = agent_role
+        start, end = fields.get("timestamp_start"), fields.get("timestamp_end")
+        if fields.get("duration_seconds") is None and isinstance(start, datetime) and isinstance(
+            end, datetime
+        ):
+            fields["duration_seconds"] = max(0.0, (end - start).total_seconds())
+        if fields.get("timestamp") is None and end is not None:
+            fields["timestamp"] = end
+        return self._emit(StageExecution, project_id, fields)
+
+    def on_human_approval(
+        self,
+        *,
+        project_id: str,
+        decision_type: str,
+        agent_recommendation: str,
+        human_decision: str,
+        **fields: Any,
+    ) -> HumanApproval:
+        """Record a human's decision on an agent's recommendation.
+
+        ``decision_aligned`` defaults to whether the human chose what the agent
+        recommended; ``decision_id`` to a new id.
+        """
+        fields.update(
+            decision_type=decision_type,
+            agent_recommendation=agent_recommendation,
+            human_decision=human_decision,
+        )
+        if fields.get("decision_aligned") is None:
+            fields["decision_aligned"] = human_decision.strip() == agent_recommendation.strip()
+        if fields.get("decision_id") is None:
+            fields["decision_id"] = "dec-" + self._new_id()
+        return self._emit(HumanApproval, project_id, fields)
+
+    def on_downstream_agent_feedback(
+        self, *, project_id: str, reporting_agent: str, feedback: str, severity: str, **fields: Any
+    ) -> DownstreamFeedback:
+        """Record a downstream agent's rejection of a prior agent's output."""
+        fields.update(reporting_agent=reporting_agent, feedback=feedback, severity=severity)
+        return self._emit(DownstreamFeedback, project_id, fields)
+
+    def on_test_execution(
+        self, *, project_id: str, tests_executed: int, tests_passed: int, **fields: Any
+    ) -> TestResults:
+        """Record test results after the QA stage (any field of :class:`TestResults`)."""
+        fields.update(tests_executed=tests_executed, tests_passed=tests_passed)
+        return self._emit(TestResults, project_id, fields)
+
+    def on_security_scan(
+        self, *, project_id: str, vulnerabilities_found: int, **fields: Any
+    ) -> SecurityScan:
+        """Record a security scan after the security stage (any field of :class:`SecurityScan`)."""
+        fields["vulnerabilities_found"] = vulnerabilities_found
+        return self._emit(SecurityScan, project_id, fields)
+
+    def on_performance_measurement(
+        self, *, project_id: str, within_slo: bool, **fields: Any
+    ) -> PerformanceMetrics:
+        """Record performance metrics (any field of :class:`PerformanceMetrics`)."""
+        fields["within_slo"] = within_slo
+        return self._emit(PerformanceMetrics, project_id, fields)
+
+    def on_escalation(self, *, project_id: str, reason: str, **fields: Any) -> Escalation:
+        """Record a problem handed to a human (any field of :class:`Escalation`)."""
+        fields["reason"] = reason
+        return self._emit(Escalation, project_id, fields)
+
+    def on_human_survey(self, *, project_id: str, **fields: Any) -> HumanSurvey | None:
+        """Record the post-project survey, for the sampled share of projects.
+
+        Whether a project is sampled is a stable draw from its id, so asking twice gives
+        the same answer. Returns None (and writes nothing) for projects not sampled.
+        """
+        if not survey_sampled(project_id, self.survey_sample_rate):
+            return None
+        return self._emit(HumanSurvey, project_id, fields)
+
+    def on_project_completion(
+        self, *, project_id: str, project_success: str, **fields: Any
+    ) -> ProjectCompleted:
+        """Record how a project ended, and write its ``project_<id>_summary.json``.
+
+        The summary holds the outcome, the project's metadata and its event counts per
+        kind, read back from its raw files.
+        """
+        fields["project_success"] = project_success
+        if fields.get("completed_at") is None:
+            fields["completed_at"] = fields.get("timestamp") or self.clock()
+        fields.setdefault("timestamp", fields["completed_at"])
+        event = self._emit(ProjectCompleted, project_id, fields)
+        self.write_summary(project_id, outcome=event)
+        return event
+
+    def write_summary(self, project_id: str, *, outcome: ProjectCompleted) -> Path:
+        """Write ``project_<id>_summary.json`` from the outcome and the project's raw files."""
+        month = self._month_for(project_id, outcome.timestamp)
+        counts: dict[str, int] = {}
+        metadata: dict[str, Any] = {}
+        for suffix in sorted(set(FILE_FOR_KIND.values())):
+            path = self.layout.raw_file(project_id, month, suffix)
+            if not path.exists():
+                continue
+            for line in iter_lines(path):
+                if not line.complete:
+                    continue
+                try:
+                    obj = orjson.loads(line.data)
+                except orjson.JSONDecodeError:
+                    continue
+                kind = obj.get("kind") if isinstance(obj, dict) else None
+                if kind is None:
+                    continue
+                counts[kind] = counts.get(kind, 0) + 1
+                if kind == EventKind.PROJECT_STARTED and not metadata:
+                    metadata = {
+                        k: v
+                        for k, v in obj.items()
+                        if k not in ("event_id", "kind", "schema_version", "timestamp")
+                    }
+        summary = {
+            "project_id": project_id,
+            "schema_version": SCHEMA_VERSION,
+            **{k: v for k, v in metadata.items() if k != "project_id"},
+            "outcome": outcome.model_dump(
+                mode="json",
+                exclude_none=True,
+                exclude={"kind", "schema_version", "project_id"},
+            ),
+            "event_counts": dict(sorted(counts.items())),
+        }
+        path = self.layout.summary_file(project_id, month)
+        write_json_atomic(path, summary)
+        return path
+
+    # -- context managers -------------------------------------------------------------
+
+    def project(self, *, project_id: str, recipe: str, **fields: Any) -> ProjectRun:
+        """Start a project: ``with collector.project(project_id=..., recipe=...) as p:``.
+
+        Records :class:`ProjectStarted` on entry. Inside, ``p.stage(...)`` times stages
+        and ``p.complete(...)`` records the outcome with durations and totals filled in.
+        """
+        from autoforge_learn.collect.runs import ProjectRun
+
+        return ProjectRun(self, project_id=project_id, recipe=recipe, fields=fields)
+
+

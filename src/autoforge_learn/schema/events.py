@@ -1,0 +1,384 @@
+"""Pydantic models of every training event (spec 2.1).
+
+One event is one JSON line. Every event carries the envelope (``event_id``,
+``schema_version``, ``kind``, ``project_id``, ``timestamp``); the rest of its fields
+depend on its ``kind``. Fields the schema does not know are kept (``extra="allow"``):
+a user's data is never dropped because we did not foresee it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
+
+SCHEMA_VERSION = "1.0"
+
+#: Identifiers that become parts of file names: a letter or digit first, then letters,
+#: digits, ``.``, ``_`` or ``-``; never ``..``; at most 128 characters.
+SAFE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_SAFE_ID = re.compile(SAFE_ID_PATTERN)
+
+PROMPT_VERSION_PATTERN = r"^[a-z][a-z0-9_]*\.v[0-9]+\.[0-9]+$"
+_PROMPT_VERSION = re.compile(PROMPT_VERSION_PATTERN)
+
+
+def check_safe_id(value: str, *, what: str = "project_id") -> str:
+    """Return ``value`` if it can safely become part of a file name, else raise ValueError.
+
+    Args:
+        value: The identifier to check.
+        what: The name of the identifier, used in the error message.
+
+    Raises:
+        ValueError: If the identifier is empty, too long, contains a path separator,
+            ``..``, whitespace or control characters, or other unsafe characters.
+    """
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string")
+    if ".." in value or "/" in value or "\\" in value:
+        raise ValueError(f"{what} {value!r} must not contain path separators or '..'")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"{what} {value!r} must not contain control characters")
+    if not _SAFE_ID.match(value):
+        raise ValueError(
+            f"{what} {value!r} may only hold letters, digits, '.', '_' and '-' "
+            "(starting with a letter or digit, at most 128 characters)"
+        )
+    return value
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix, as the spec's example writes timestamps."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+    Field(description="Timezone-aware timestamp (ISO 8601), stored in UTC"),
+]
+
+
+class EventKind(StrEnum):
+    """What an event records; decides its model and the file it is stored in."""
+
+    PROJECT_STARTED = "project_started"
+    STAGE_EXECUTION = "stage_execution"
+    GATE_EVALUATION = "gate_evaluation"
+    DOWNSTREAM_FEEDBACK = "downstream_feedback"
+    TEST_RESULTS = "test_results"
+    SECURITY_SCAN = "security_scan"
+    PERFORMANCE_METRICS = "performance_metrics"
+    HUMAN_APPROVAL = "human_approval"
+    HUMAN_SURVEY = "human_survey"
+    ESCALATION = "escalation"
+    PROJECT_COMPLETED = "project_completed"
+
+
+class ClientDomain(StrEnum):
+    SAAS = "saas"
+    FINTECH = "fintech"
+    HEALTHTECH = "healthtech"
+    ECOMMERCE = "ecommerce"
+    ANALYTICS = "analytics"
+    OTHER = "other"
+
+
+class ValidationResult(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    AMBIGUOUS = "ambiguous"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+class DecisionType(StrEnum):
+    FEATURE_PRIORITY = "feature_priority"
+    ARCHITECTURE_CHOICE = "architecture_choice"
+    TECH_STACK = "tech_stack"
+    RISK_ACCEPTANCE = "risk_acceptance"
+
+
+class ProjectSuccess(StrEnum):
+    SHIPPED = "shipped"
+    ALPHA_READY = "alpha_ready"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+class SystemContext(BaseModel):
+    """What the agent was told besides its prompt template."""
+
+    model_config = ConfigDict(extra="allow")
+
+    prior_decisions: list[str] = Field(default_factory=list)
+    constraints: list[str] = Field(default_factory=list)
+    acceptance_criteria: list[str] = Field(default_factory=list)
+
+
+class EventBase(BaseModel):
+    """The envelope every event carries."""
+
+    model_config = ConfigDict(extra="allow", use_enum_values=True, validate_default=False)
+
+    event_id: str = Field(
+        min_length=1, max_length=200, description="Unique id; re-ingesting it never counts twice"
+    )
+    schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this schema")
+    kind: EventKind
+    project_id: str = Field(
+        pattern=SAFE_ID_PATTERN, description="Project identifier; also part of file names"
+    )
+    timestamp: UtcDatetime = Field(description="When the event happened (UTC)")
+
+    @field_validator("project_id", mode="before")
+    @classmethod
+    def _safe_project_id(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            check_safe_id(value)
+        return value
+
+
+class ProjectStarted(EventBase):
+    """Project metadata, recorded once when a project starts (spec: project_metadata)."""
+
+    kind: Literal[EventKind.PROJECT_STARTED] = EventKind.PROJECT_STARTED
+    created_at: UtcDatetime
+    recipe: str = Field(min_length=1, description="Recipe with its version, e.g. gis_investment_v1")
+    recipe_version: str | None = Field(
+        default=None, description="Version part of the recipe, e.g. v1 (derived when absent)"
+    )
+    client_domain: ClientDomain = ClientDomain.OTHER
+    team_size: int | None = Field(default=None, ge=0)
+    autonomy_level_used: Literal[0, 1, 2, 3] | None = None
+    platform: str | None = Field(default=None, description="Target platform, e.g. web or mobile")
+
+
+class StageExecution(EventBase):
+    """One agent's run of one stage (spec: stage_execution and prompt_and_execution)."""
+
+    kind: Literal[EventKind.STAGE_EXECUTION] = EventKind.STAGE_EXECUTION
+    stage_id: str = Field(min_length=1)
+    agent_role: str = Field(min_length=1)
+    agent_model: str | None = None
+    prompt_version: str | None = Field(default=None, pattern=PROMPT_VERSION_PATTERN)
+    prompt_template: str | None = None
+    system_context: SystemContext | None = None
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    total_cost: float | None = Field(default=None, ge=0)
+    cost_estimated: bool | None = Field(
+        default=None, description="True when total_cost was estimated from a price table"
+    )
+    model_temperature: float | None = Field(default=None, ge=0, le=2)
+    output_raw: str | None = None
+    timestamp_start: UtcDatetime | None = None
+    timestamp_end: UtcDatetime | None = None
+    duration_seconds: float | None = Field(default=None, ge=0)
+    confidence: float | None = Field(
+        default=None, ge=0, le=100, description="The agent's stated confidence, 0-100"
+    )
+    lines_of_code: int | None = Field(default=None, ge=0)
+    attempt: int = Field(default=1, ge=1, description="1 for the first run of the stage")
+    succeeded: bool | None = Field(
+        default=None, description="Whether the stage's output was finally accepted"
+    )
+    upstream_stage: str | None = Field(default=None, description="Stage whose output was the input")
+    upstream_agent_role: str | None = None
+    error: str | None = None
+
+
+class GateEvaluation(EventBase):
+    """One check of one gate (spec: gate_validation); the spec's flat example line is one."""
+
+    kind: Literal[EventKind.GATE_EVALUATION] = EventKind.GATE_EVALUATION
+    gate_id: str = Field(min_length=1)
+    stage: str | None = None
+    agent_role: str | None = None
+    agent_model: str | None = None
+    prompt_version: str | None = Field(default=None, pattern=PROMPT_VERSION_PATTERN)
+    validation_timestamp: UtcDatetime | None = None
+    validation_result: ValidationResult
+    validation_reason: str | None = None
+    retry_attempt: int = Field(default=1, ge=1)
+    max_retries: int | None = Field(default=None, ge=1)
+    auto_fix_applied: bool = False
+    auto_fix_strategy: str | None = None
+    auto_fix_success: bool | None = None
+    human_override: bool = False
+    human_decision: str | None = None
+    escalated: bool = False
+
+
+class DownstreamFeedback(EventBase):
+    """A downstream agent's rejection of, or remark on, a prior agent's output."""
+
+    kind: Literal[EventKind.DOWNSTREAM_FEEDBACK] = EventKind.DOWNSTREAM_FEEDBACK
+    reporting_agent: str = Field(min_length=1)
+    reporting_stage: str | None = None
+    target_agent: str | None = Field(default=None, description="The agent whose output is meant")
+    target_stage: str | None = None
+    feedback: str
+    severity: Severity
+    rejected: bool = Field(default=True, description="Whether the output was sent back")
+
+
+class TestResults(EventBase):
+    """Results of running the QA agent's tests (spec: quality_signals.test_results)."""
+
+    __test__ = False  # not a pytest test class
+
+    kind: Literal[EventKind.TEST_RESULTS] = EventKind.TEST_RESULTS
+    stage: str | None = None
+    tests_written_by_qa_agent: int | None = Field(default=None, ge=0)
+    tests_executed: int = Field(ge=0)
+    tests_passed: int = Field(ge=0)
+    test_coverage_percent: float | None = Field(default=None, ge=0, le=100)
+    flaky_tests: int = Field(default=0, ge=0)
+
+
+class SecurityScan(EventBase):
+    """A security scan's findings (spec: quality_signals.security_scan)."""
+
+    kind: Literal[EventKind.SECURITY_SCAN] = EventKind.SECURITY_SCAN
+    stage: str | None = None
+    vulnerabilities_found: int = Field(ge=0)
+    critical: int = Field(default=0, ge=0)
+    major: int = Field(default=0, ge=0)
+    minor: int = Field(default=0, ge=0)
+    false_positives: int = Field(default=0, ge=0)
+
+
+class PerformanceMetrics(EventBase):
+    """Measured performance of the delivered software (spec: performance_metrics)."""
+
+    kind: Literal[EventKind.PERFORMANCE_METRICS] = EventKind.PERFORMANCE_METRICS
+    page_load_time_ms: float | None = Field(default=None, ge=0)
+    endpoint_latency_ms: float | None = Field(default=None, ge=0)
+    memory_usage_mb: float | None = Field(default=None, ge=0)
+    within_slo: bool
+
+
+class HumanApproval(EventBase):
+    """A human's decision on an agent's recommendation (spec: approval_decisions)."""
+
+    kind: Literal[EventKind.HUMAN_APPROVAL] = EventKind.HUMAN_APPROVAL
+    decision_id: str = Field(min_length=1)
+    decision_type: DecisionType
+    agent_role: str | None = None
+    stage: str | None = None
+    prompt_version: str | None = Field(default=None, pattern=PROMPT_VERSION_PATTERN)
+    agent_recommendation: str
+    human_decision: str
+    human_reasoning: str | None = None
+    decision_aligned: bool | None = Field(
+        default=None, description="Did the agent guess right? Derived when absent"
+    )
+    options_offered: list[str] = Field(
+        default_factory=list, description="The options the agent laid out, in its order"
+    )
+    human_confidence: float | None = Field(
+        default=None, ge=0, le=100, description="The human's confidence in the decision, 0-100"
+    )
+
+
+class HumanSurvey(EventBase):
+    """The post-project survey (spec: post_project_survey)."""
+
+    kind: Literal[EventKind.HUMAN_SURVEY] = EventKind.HUMAN_SURVEY
+    agent_helpfulness_overall: int = Field(ge=1, le=5)
+    agent_decision_quality: int = Field(ge=1, le=5)
+    gate_frustration_level: int = Field(ge=1, le=5)
+    would_use_again: bool
+    comments: str | None = None
+    suggestions: str | None = None
+
+
+class Escalation(EventBase):
+    """A problem handed to a human (spec: escalation_events)."""
+
+    kind: Literal[EventKind.ESCALATION] = EventKind.ESCALATION
+    reason: str
+    stage: str | None = None
+    agent_role: str | None = None
+    gate_id: str | None = None
+    time_spent_escalated: float | None = Field(default=None, ge=0, description="Seconds")
+    resolution: str | None = None
+    resolved: bool | None = Field(default=None, description="Whether the human resolved it")
+    human_effort_required: int | None = Field(default=None, ge=1, le=5)
+    avoidable: bool | None = None
+
+
+class ProjectCompleted(EventBase):
+    """How a project ended (spec: outcome_metrics); also written as summary.json."""
+
+    kind: Literal[EventKind.PROJECT_COMPLETED] = EventKind.PROJECT_COMPLETED
+    completed_at: UtcDatetime | None = None
+    project_success: ProjectSuccess
+    time_to_completion: float | None = Field(default=None, ge=0, description="Seconds")
+    token_cost_total: float | None = Field(default=None, ge=0)
+    tokens_total: int | None = Field(default=None, ge=0)
+    quality_score: float | None = Field(default=None, ge=0, le=100)
+    delivery_speed_rank: float | None = Field(
+        default=None, ge=0, le=100, description="Percentile vs prior projects of the same recipe"
+    )
+    agent_decisions_overridden: int | None = Field(default=None, ge=0)
+    critical_errors_post_deployment: int | None = Field(default=None, ge=0)
+    security_issues_missed: int | None = Field(
+        default=None, ge=0, description="Vulnerabilities found after the security stage passed"
+    )
+    time_to_first_prototype: float | None = Field(
+        default=None, ge=0, description="Seconds from start to the first accepted engineering output"
+    )
+
+
+EVENT_MODELS: dict[str, type[EventBase]] = {
+    EventKind.PROJECT_STARTED: ProjectStarted,
+    EventKind.STAGE_EXECUTION: StageExecution,
+    EventKind.GATE_EVALUATION: GateEvaluation,
+    EventKind.DOWNSTREAM_FEEDBACK: DownstreamFeedback,
+    EventKind.TEST_RESULTS: TestResults,
+    EventKind.SECURITY_SCAN: SecurityScan,
+    EventKind.PERFORMANCE_METRICS: PerformanceMetrics,
+    EventKind.HUMAN_APPROVAL: HumanApproval,
+    EventKind.HUMAN_SURVEY: HumanSurvey,
+    EventKind.ESCALATION: Escalation,
+    EventKind.PROJECT_COMPLETED: ProjectCompleted,
+}
+
+Event = Annotated[
+    ProjectStarted
+    | StageExecution
+    | GateEvaluation
+    | DownstreamFeedback
+    | TestResults
+    | SecurityScan
+    | PerformanceMetrics
+    | HumanApproval
+    | HumanSurvey
+    | Escalation
+    | ProjectCompleted,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,153 @@
+"""Turn a JSON object into a validated event, with errors that name the field.
+
+Accepts the canonical form (``kind``, ``event_id`` and ``schema_version`` present) and
+the spec's flat example form (section 2.3): a gate check written as ``gate_result`` /
+``gate_result_reason`` with no ``event_id``, ``kind`` or ``schema_version``. A missing
+``event_id`` is derived from the line's content, so ingesting the same line twice is
+recognised as the same event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from autoforge_learn.schema.events import EVENT_MODELS, SCHEMA_VERSION, EventBase, EventKind
+
+#: Spellings of the spec's flat example mapped to the schema's field names.
+GATE_FIELD_ALIASES = {
+    "gate_result": "validation_result",
+    "gate_result_reason": "validation_reason",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of an event."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class EventError(ValueError):
+    """An object is not a valid event; ``errors`` says which fields are wrong and why."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def derive_event_id(obj: dict[str, Any]) -> str:
+    """A stable id for an event that has none: a hash of its canonical JSON."""
+    body = {k: v for k, v in obj.items() if k != "event_id"}
+    digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return "d-" + digest[:32]
+
+
+def infer_kind(obj: dict[str, Any]) -> str | None:
+    """The kind of an object that does not say it, or None when it cannot be told."""
+    if "gate_id" in obj and any(
+        k in obj for k in ("gate_result", "validation_result", "gate_result_reason")
+    ):
+        return EventKind.GATE_EVALUATION.value
+    return None
+
+
+def normalize(obj: dict[str, Any]) -> dict[str, Any]:
+    """Fill the envelope of an object in any accepted form; the input is not modified.
+
+    Raises:
+        EventError: If the object's kind is missing and cannot be inferred, or if it
+            spells one field two ways with different values.
+    """
+    out = dict(obj)
+    kind = out.get("kind")
+    if kind is None:
+        kind = infer_kind(out)
+        if kind is None:
+            raise EventError([FieldError("kind", "missing, and the event's fields do not say it")])
+    if kind == EventKind.GATE_EVALUATION:
+        for alias, name in GATE_FIELD_ALIASES.items():
+            if alias in out:
+                value = out.pop(alias)
+                if name in out and out[name] != value:
+                    raise EventError(
+                        [FieldError(alias, f"disagrees with {name} ({value!r} != {out[name]!r})")]
+                    )
+                out.setdefault(name, value)
+    if "event_id" not in out:
+        out["event_id"] = derive_event_id(obj)
+    out["kind"] = kind
+    out.setdefault("schema_version", SCHEMA_VERSION)
+    return out
+
+
+def identity_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """The envelope fields an object lacks, to add to it without changing the rest.
+
+    Used where a user's line is filed as it is: it keeps every field spelled as the user
+    spelled it and gains only ``event_id``, ``kind`` and ``schema_version``.
+    """
+    added: dict[str, Any] = {}
+    if "event_id" not in obj:
+        added["event_id"] = derive_event_id(obj)
+    if "kind" not in obj:
+        kind = infer_kind(obj)
+        if kind is not None:
+            added["kind"] = kind
+    if "schema_version" not in obj:
+        added["schema_version"] = SCHEMA_VERSION
+    return added
+
+
+def _field_errors(exc: ValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in err["loc"]) or "(event)"
+        errors.append(FieldError(field, err["msg"]))
+    return errors
+
+
+def parse_event(obj: Any) -> EventBase:
+    """Validate one JSON object as an event.
+
+    Args:
+        obj: A decoded JSON value, in the canonical or the spec's flat form.
+
+    Returns:
+        The event, as the model of its kind.
+
+    Raises:
+        EventError: If the object is not a valid event; the message names each field.
+    """
+    if not isinstance(obj, dict):
+        raise EventError([FieldError("(event)", f"expected a JSON object, got {type(obj).__name__}")])
+    data = normalize(obj)
+    model = EVENT_MODELS.get(data["kind"])
+    if model is None:
+        kinds = ", ".join(sorted(EVENT_MODELS))
+        raise EventError([FieldError("kind", f"unknown kind {data['kind']!r}; expected one of {kinds}")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise EventError(_field_errors(exc)) from None
+
+
+def parse_line(line: bytes | str) -> EventBase:
+    """Decode and validate one JSONL line.
+
+    Raises:
+        EventError: If the line is not JSON or not a valid event.
+    """
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise EventError([FieldError("(line)", f"not valid JSON: {exc}")]) from None
+    return parse_event(obj)

@@ -1,0 +1,149 @@
+"""Where things live under ``.autoforge/`` (spec 2.3), and how the root is found."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from autoforge_learn.schema.events import EventKind, check_safe_id
+
+ROOT_DIRNAME = ".autoforge"
+ENV_HOME = "AUTOFORGE_HOME"
+CONFIG_FILENAME = "config.yaml"
+
+#: The raw file each kind of event is appended to (spec 2.3: execution, gates, feedback).
+FILE_FOR_KIND: dict[str, str] = {
+    EventKind.PROJECT_STARTED: "execution",
+    EventKind.STAGE_EXECUTION: "execution",
+    EventKind.TEST_RESULTS: "execution",
+    EventKind.SECURITY_SCAN: "execution",
+    EventKind.PERFORMANCE_METRICS: "execution",
+    EventKind.PROJECT_COMPLETED: "execution",
+    EventKind.GATE_EVALUATION: "gates",
+    EventKind.DOWNSTREAM_FEEDBACK: "feedback",
+    EventKind.HUMAN_APPROVAL: "feedback",
+    EventKind.HUMAN_SURVEY: "feedback",
+    EventKind.ESCALATION: "feedback",
+}
+RAW_FILE_SUFFIXES = ("execution", "gates", "feedback")
+
+_MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
+_RAW_FILE = re.compile(r"^project_(?P<project>.+)_(?P<suffix>execution|gates|feedback)\.jsonl$")
+
+
+def find_root(start: Path | str | None = None) -> Path:
+    """Find the ``.autoforge`` directory the way git finds ``.git``.
+
+    Order: ``start`` when given (the ``.autoforge`` directory itself), then the
+    ``AUTOFORGE_HOME`` environment variable, then the nearest ``.autoforge/`` in the
+    current directory or above, else ``./.autoforge`` (which need not exist yet).
+    """
+    if start is not None:
+        return Path(start).expanduser().absolute()
+    env = os.environ.get(ENV_HOME)
+    if env:
+        return Path(env).expanduser().absolute()
+    cwd = Path.cwd().absolute()
+    for directory in (cwd, *cwd.parents):
+        candidate = directory / ROOT_DIRNAME
+        if candidate.is_dir():
+            return candidate
+    return cwd / ROOT_DIRNAME
+
+
+def month_of(moment: datetime) -> str:
+    """The ``YYYY-MM`` folder name of a moment (in UTC)."""
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    """The paths of one ``.autoforge`` root.
+
+    Attributes:
+        root: The ``.autoforge`` directory itself.
+    """
+
+    root: Path
+
+    @property
+    def training_data(self) -> Path:
+        return self.root / "ai" / "training_data"
+
+    @property
+    def raw(self) -> Path:
+        return self.training_data / "raw"
+
+    @property
+    def labeled(self) -> Path:
+        return self.training_data / "labeled"
+
+    @property
+    def aggregated(self) -> Path:
+        return self.training_data / "aggregated"
+
+    @property
+    def reports(self) -> Path:
+        return self.training_data / "reports"
+
+    @property
+    def prompts(self) -> Path:
+        return self.root / "ai" / "prompts"
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_FILENAME
+
+    def month_dir(self, month: str) -> Path:
+        if not _MONTH_DIR.match(month):
+            raise ValueError(f"month {month!r} must look like YYYY-MM")
+        return self.raw / month
+
+    def raw_file(self, project_id: str, month: str, suffix: str) -> Path:
+        """The raw JSONL file of one project, month and kind group."""
+        check_safe_id(project_id)
+        if suffix not in RAW_FILE_SUFFIXES:
+            raise ValueError(f"unknown raw file suffix {suffix!r}")
+        return self.month_dir(month) / f"project_{project_id}_{suffix}.jsonl"
+
+    def summary_file(self, project_id: str, month: str) -> Path:
+        check_safe_id(project_id)
+        return self.month_dir(month) / f"project_{project_id}_summary.json"
+
+    def ensure(self) -> None:
+        """Create every directory of the layout."""
+        for path in (self.raw, self.labeled, self.aggregated, self.reports, self.prompts):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def raw_files(self) -> list[Path]:
+        """Every raw JSONL file, sorted by month then name."""
+        if not self.raw.is_dir():
+            return []
+        files = []
+        for month in sorted(p for p in self.raw.iterdir() if p.is_dir() and _MONTH_DIR.match(p.name)):
+            files.extend(sorted(p for p in month.iterdir() if _RAW_FILE.match(p.name)))
+        return files
+
+    def project_month(self, project_id: str) -> str | None:
+        """The month folder that already holds files of a project (the earliest), if any."""
+        check_safe_id(project_id)
+        if not self.raw.is_dir():
+            return None
+        prefix = f"project_{project_id}_"
+        for month in sorted(p for p in self.raw.iterdir() if p.is_dir() and _MONTH_DIR.match(p.name)):
+            for suffix in (*RAW_FILE_SUFFIXES, "summary"):
+                ext = "json" if suffix == "summary" else "jsonl"
+                if (month / f"{prefix}{suffix}.{ext}").exists():
+                    return month.name
+        return None
+
+
+def parse_raw_filename(path: Path) -> tuple[str, str] | None:
+    """``(project_id, suffix)`` of a raw file name, or None if it is not one."""
+    match = _RAW_FILE.match(path.name)
+    if match is None:
+        return None
+    return match["project"], match["suffix"]
