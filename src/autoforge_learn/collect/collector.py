@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Callable
@@ -49,9 +50,29 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def new_event_id() -> str:
-    """A unique, roughly time-ordered id: 12 hex digits of milliseconds, 20 random."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+class _EventIds:
+    """Unique, roughly time-ordered ids: milliseconds, a per-process random part, a counter.
+
+    Cheaper than a UUID per event; the random part is drawn again after a fork so that
+    parent and child never share it.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._prefix = os.urandom(7).hex()
+        self._counter = itertools.count()
+
+    def __call__(self) -> str:
+        if os.getpid() != self._pid:
+            self._reset()
+        return f"{time.time_ns() // 1_000_000:012x}{self._prefix}{next(self._counter) & 0xFFFFFF:06x}"
+
+
+#: Returns a new event id: 32 hex digits, unique across threads and processes.
+new_event_id = _EventIds()
 
 
 def survey_sampled(project_id: str, rate: float) -> bool:
@@ -116,6 +137,7 @@ class Collector:
         self._new_id = id_factory or new_event_id
         self._appender = JsonlAppender()
         self._months: dict[str, str] = {}
+        self._paths: dict[tuple[str, str], str] = {}
 
     @property
     def root(self) -> Path:
@@ -155,8 +177,12 @@ class Collector:
         Returns:
             The event, as written.
         """
-        month = self._month_for(event.project_id, event.timestamp)
-        path = self.layout.raw_file(event.project_id, month, FILE_FOR_KIND[event.kind])
+        key = (event.project_id, FILE_FOR_KIND[event.kind])
+        path = self._paths.get(key)
+        if path is None:
+            month = self._month_for(event.project_id, event.timestamp)
+            path = str(self.layout.raw_file(event.project_id, month, key[1]))
+            self._paths[key] = path
         line = event.__pydantic_serializer__.to_json(event, exclude_none=True)
         self._appender.append(path, line + b"\n")
         return event

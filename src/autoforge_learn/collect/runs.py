@@ -173,7 +173,11 @@ class ProjectRun:
 
 
 class StageRun:
-    """One stage in progress; records :class:`StageExecution` on exit."""
+    """One stage in progress; records :class:`StageExecution` on exit.
+
+    ``succeeded`` defaults to False when the block raised, else to whether every gate
+    checked in the stage finally passed (or was fixed or overridden).
+    """
 
     def __init__(
         self, project: ProjectRun, *, stage_id: str, agent_role: str, fields: dict[str, Any]
@@ -206,7 +210,8 @@ class StageRun:
         if exc is not None:
             fields["succeeded"] = False
             fields.setdefault("error", f"{type(exc).__name__}: {exc}")
-        elif fields.get("succeeded") is None and self.gates:
+        elif fields.get("succeeded") is None:
+            # A stage that ends normally succeeded unless a gate's last word was a failure.
             fields["succeeded"] = self._gates_finally_passed()
         self.event = self.collector.on_agent_stage_completion(
             project_id=self.project.project_id,

@@ -9,6 +9,7 @@ a user's data is never dropped because we did not foresee it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -19,7 +20,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     field_validator,
 )
 
@@ -34,6 +34,7 @@ PROMPT_VERSION_PATTERN = r"^[a-z][a-z0-9_]*\.v[0-9]+\.[0-9]+$"
 _PROMPT_VERSION = re.compile(PROMPT_VERSION_PATTERN)
 
 
+@lru_cache(maxsize=8192)
 def check_safe_id(value: str, *, what: str = "project_id") -> str:
     """Return ``value`` if it can safely become part of a file name, else raise ValueError.
 
@@ -60,7 +61,7 @@ def check_safe_id(value: str, *, what: str = "project_id") -> str:
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def format_timestamp(value: datetime) -> str:
@@ -69,10 +70,10 @@ def format_timestamp(value: datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# Validated to UTC, so pydantic's own serializer writes the spec's ``...Z`` form.
 UtcDatetime = Annotated[
     AwareDatetime,
     AfterValidator(_to_utc),
-    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
     Field(description="Timezone-aware timestamp (ISO 8601), stored in UTC"),
 ]
 

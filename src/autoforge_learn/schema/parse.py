@@ -111,7 +111,8 @@ def _field_errors(exc: ValidationError) -> list[FieldError]:
     errors = []
     for err in exc.errors(include_url=False):
         field = ".".join(str(part) for part in err["loc"]) or "(event)"
-        errors.append(FieldError(field, err["msg"]))
+        message = err["msg"].removeprefix("Value error, ")
+        errors.append(FieldError(field, message))
     return errors
 
 
@@ -137,7 +138,12 @@ def parse_event(obj: Any) -> EventBase:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise EventError(_field_errors(exc)) from None
+        errors = _field_errors(exc)
+        # Name fields as the user spelled them (gate_result, not validation_result).
+        spelled = {name: alias for alias, name in GATE_FIELD_ALIASES.items() if alias in obj}
+        if spelled:
+            errors = [FieldError(spelled.get(e.field, e.field), e.message) for e in errors]
+        raise EventError(errors) from None
 
 
 def parse_line(line: bytes | str) -> EventBase:

@@ -30,55 +30,64 @@ class JsonlAppender:
     """
 
     def __init__(self) -> None:
-        self._fds: OrderedDict[Path, int] = OrderedDict()
-        self._locks: dict[Path, threading.Lock] = {}
+        # Keyed by path string: hashing str is much cheaper than hashing Path.
+        self._fds: OrderedDict[str, int] = OrderedDict()
+        self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._pid = os.getpid()
+        # Where each file ended after our last append: if it still ends there, the last
+        # byte is our own newline and the torn-line check needs no read.
+        self._ends: dict[str, int] = {}
 
-    def _lock_for(self, path: Path) -> threading.Lock:
+    def _lock_for(self, path: str) -> threading.Lock:
         lock = self._locks.get(path)
         if lock is None:
             with self._guard:
                 lock = self._locks.setdefault(path, threading.Lock())
         return lock
 
-    def _fd_for(self, path: Path) -> int:
+    def _fd_for(self, path: str) -> int:
         with self._guard:
             if os.getpid() != self._pid:
                 # After a fork the parent's descriptors (and their locks) are shared: drop them.
                 self._fds.clear()
+                self._ends.clear()
                 self._pid = os.getpid()
             fd = self._fds.get(path)
             if fd is not None:
                 self._fds.move_to_end(path)
                 return fd
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._fds[path] = fd
             while len(self._fds) > _MAX_OPEN_FILES:
-                _, old = self._fds.popitem(last=False)
+                old_path, old = self._fds.popitem(last=False)
+                self._ends.pop(old_path, None)
                 os.close(old)
             return fd
 
-    def append(self, path: Path, data: bytes) -> None:
+    def append(self, path: str | Path, data: bytes) -> None:
         """Append ``data`` (one or more whole lines, ending in a newline) to ``path``."""
         if not data.endswith(b"\n"):
             raise ValueError("appended data must end with a newline")
+        path = os.fspath(path)
         with self._lock_for(path):
             fd = self._fd_for(path)
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
+                if size and size != self._ends.get(path) and os.pread(fd, 1, size - 1) != b"\n":
                     data = b"\n" + data
+                self._ends.pop(path, None)
                 view = memoryview(data)
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
+                self._ends[path] = size + len(data)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def append_objects(self, path: Path, objects: Iterable[object]) -> int:
+    def append_objects(self, path: str | Path, objects: Iterable[object]) -> int:
         """Append each object as one JSON line, in a single locked write. Returns the count."""
         lines = [orjson.dumps(obj) for obj in objects]
         if lines:
@@ -92,6 +101,7 @@ class JsonlAppender:
                 for fd in self._fds.values():
                     os.close(fd)
             self._fds.clear()
+            self._ends.clear()
 
     def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
         try:

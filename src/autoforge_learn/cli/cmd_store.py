@@ -1,0 +1,150 @@
+"""Store commands: ``init``, ``validate``, ``organize``, ``schema``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from autoforge_learn.cli.common import (
+    OutputFormat,
+    RootOption,
+    console,
+    err_console,
+    fail,
+    print_json,
+    print_rows,
+    resolve_root,
+)
+
+_MAX_PROBLEMS_SHOWN = 50
+
+
+def init(root: Path | None = RootOption) -> None:
+    """Create the .autoforge layout (raw/, labeled/, aggregated/, reports/, prompts/) and a config file.
+
+    Safe to run again: existing files are left as they are.
+
+    Example:  autoforge init
+    """
+    from autoforge_learn.store.init import init_store
+
+    created = init_store(resolve_root(root))
+    console.print(f"Initialised [bold]{created.root}[/]")
+    if created.config_written:
+        console.print(f"  wrote {created.config_path}")
+    else:
+        console.print(f"  kept existing {created.config_path}")
+
+
+def validate(
+    paths: list[Path] = typer.Argument(
+        None, help="JSONL files or directories (searched for *.jsonl). Default: the raw store."
+    ),
+    root: Path | None = RootOption,
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+) -> None:
+    """Check every line of event files; print each error as file:line: field: message.
+
+    Exits 1 if any line is torn, not JSON, or not a valid event.
+
+    Example:  autoforge validate .autoforge/ai/training_data/raw
+    """
+    from autoforge_learn.store.layout import StoreLayout
+    from autoforge_learn.store.validate import expand_paths, validate_files
+
+    targets = list(paths) if paths else [StoreLayout(resolve_root(root)).raw]
+    try:
+        files = expand_paths(targets)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    report = validate_files(files)
+    if fmt == OutputFormat.json:
+        print_json(report.to_dict())
+    else:
+        for problem in report.problems[:_MAX_PROBLEMS_SHOWN]:
+            err_console.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+        if len(report.problems) > _MAX_PROBLEMS_SHOWN:
+            err_console.print(f"... and {len(report.problems) - _MAX_PROBLEMS_SHOWN} more problems")
+        rows = [{"kind": k, "events": n} for k, n in sorted(report.kinds.items())]
+        if fmt == OutputFormat.csv:
+            print_rows(rows, fmt=fmt, columns=["kind", "events"])
+        else:
+            if rows:
+                print_rows(rows, fmt=fmt, title="Valid events per kind", columns=["kind", "events"])
+            status = "[green]ok[/]" if report.ok else f"[red]{report.invalid_lines} invalid lines[/]"
+            console.print(
+                f"{report.files} files, {report.lines} lines: {report.valid} valid events, "
+                f"{report.duplicates} exact duplicates, {status}"
+            )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def organize(
+    sources: list[Path] = typer.Argument(..., help="JSONL files or directories to file."),
+    root: Path | None = RootOption,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be filed; write nothing."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+) -> None:
+    """File JSONL events written elsewhere into the store by project and month.
+
+    Sources are only read. Idempotent: events already in the store (same event_id) are
+    skipped, so a second run adds nothing. Lines in the spec's flat gate format get a
+    stable event_id. Bad lines are reported as file:line and not filed (exit 1).
+
+    Example:  autoforge organize ./pipeline-logs/ --dry-run
+    """
+    from autoforge_learn.store.organize import organize as organize_events
+
+    try:
+        report = organize_events(sources, root=resolve_root(root), dry_run=dry_run)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    if fmt == OutputFormat.json:
+        print_json(report.to_dict())
+    else:
+        for problem in report.problems[:_MAX_PROBLEMS_SHOWN]:
+            err_console.print(str(problem), highlight=False, soft_wrap=True, markup=False)
+        rows = [{"file": f, "events": n} for f, n in sorted(report.written.items())]
+        if rows and fmt == OutputFormat.csv:
+            print_rows(rows, fmt=fmt, columns=["file", "events"])
+        elif fmt == OutputFormat.table:
+            if rows:
+                print_rows(rows[:40], fmt=fmt, title="Filed", columns=["file", "events"])
+                if len(rows) > 40:
+                    console.print(f"... and {len(rows) - 40} more files")
+            verb = "would file" if dry_run else "filed"
+            console.print(
+                f"{report.files} source files, {report.lines} lines: {verb} {report.filed} events, "
+                f"{report.already_present} already present, {len(report.problems)} invalid"
+            )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def schema(
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file instead of printing."
+    ),
+) -> None:
+    """Print the JSON Schema of one event line, generated from the models.
+
+    Example:  autoforge schema > training-event.schema.json
+    """
+    from autoforge_learn.schema.jsonschema import render_json_schema
+
+    text = render_json_schema()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        err_console.print(f"wrote {output}")
+
+
+def register(app: typer.Typer) -> None:
+    panel = "Store"
+    app.command(rich_help_panel=panel)(init)
+    app.command(rich_help_panel=panel)(validate)
+    app.command(rich_help_panel=panel)(organize)
+    app.command(rich_help_panel=panel)(schema)

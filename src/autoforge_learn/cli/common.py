@@ -1,0 +1,89 @@
+"""Pieces every command shares: the ``--root`` option, output formats, error exits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+RootOption = typer.Option(
+    None,
+    "--root",
+    help="The .autoforge directory. Default: $AUTOFORGE_HOME, else the nearest .autoforge/ "
+    "upwards, else ./.autoforge.",
+    show_default=False,
+)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def resolve_root(root: Path | None) -> Path:
+    """The ``.autoforge`` directory a command works on (same rules as the SDK)."""
+    from autoforge_learn.store.layout import find_root
+
+    return find_root(root)
+
+
+def fail(message: str, *, code: int = 1) -> NoReturn:
+    """Print an error to stderr and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    """Print data as pretty JSON on stdout (no Rich markup, safe to pipe into jq)."""
+    sys.stdout.write(
+        orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
+    )
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]],
+    *,
+    fmt: OutputFormat,
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Print a list of records as a Rich table, JSON or CSV."""
+    if fmt == OutputFormat.json:
+        print_json(list(rows))
+        return
+    cols = list(columns) if columns else list(dict.fromkeys(k for row in rows for k in row))
+    if fmt == OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(title=title, show_lines=False)
+    for col in cols:
+        numeric = all(isinstance(r.get(col), int | float) for r in rows if r.get(col) is not None)
+        table.add_column(col, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in cols))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
