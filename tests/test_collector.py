@@ -96,13 +96,19 @@ def test_context_managers_time_stages_and_fill_the_outcome(af_root):
             agent_model="claude-3-5-sonnet",
             prompt_version="architect.v2.3",
         ) as s:
-            g1 = s.gate(gate_id="api_contract_present", validation_result="fail", validation_reason="x")
+            g1 = s.gate(
+                gate_id="api_contract_present", validation_result="fail", validation_reason="x"
+            )
             g2 = s.gate(gate_id="api_contract_present", validation_result="pass")
             s.add_usage(input_tokens=1000, output_tokens=500, total_cost=0.02)
             s.add_usage(input_tokens=10, output_tokens=5, total_cost=0.01)
             now[0] = t0 + timedelta(minutes=30)
-        with p.stage(stage_id="engineering", agent_role="engineer", prompt_version="engineer.v1.0") as e:
-            fb = e.downstream_feedback(feedback="API contract missing error codes", severity="major")
+        with p.stage(
+            stage_id="engineering", agent_role="engineer", prompt_version="engineer.v1.0"
+        ) as e:
+            fb = e.downstream_feedback(
+                feedback="API contract missing error codes", severity="major"
+            )
             e.update(lines_of_code=120)
             now[0] = t0 + timedelta(hours=2)
         p.approval(
@@ -120,15 +126,17 @@ def test_context_managers_time_stages_and_fill_the_outcome(af_root):
     assert (arch.input_tokens, arch.output_tokens) == (1010, 505)
     assert arch.total_cost == pytest.approx(0.03)
     assert eng.upstream_stage == "architecture" and eng.upstream_agent_role == "architect"
-    assert (fb.target_agent, fb.target_stage, fb.reporting_agent) == ("architect", "architecture", "engineer")
+    assert (fb.target_agent, fb.target_stage, fb.reporting_agent) == (
+        "architect",
+        "architecture",
+        "engineer",
+    )
     assert outcome.time_to_completion == 7200
     assert outcome.tokens_total == 1515
     assert outcome.token_cost_total == pytest.approx(0.03)
     assert outcome.agent_decisions_overridden == 1
     assert outcome.time_to_first_prototype == 7200
-    summary = orjson.loads(
-        StoreLayout(af_root).summary_file("ABC123", "2025-10").read_bytes()
-    )
+    summary = orjson.loads(StoreLayout(af_root).summary_file("ABC123", "2025-10").read_bytes())
     assert summary["recipe"] == "gis_investment_v1" and summary["recipe_version"] == "v1"
     assert summary["outcome"]["quality_score"] == 91
     assert summary["event_counts"] == {
@@ -174,7 +182,9 @@ def test_path_traversal_project_ids_are_refused_and_nothing_is_written(tmp_path,
 def test_survey_is_sampled_stably_at_the_configured_rate(af_root):
     c = Collector(af_root)
     answers = dict(
-        agent_helpfulness_overall=4, agent_decision_quality=4, gate_frustration_level=2,
+        agent_helpfulness_overall=4,
+        agent_decision_quality=4,
+        gate_frustration_level=2,
         would_use_again=True,
     )
     recorded = [c.on_human_survey(project_id=f"P{i}", **answers) is not None for i in range(2000)]
@@ -326,3 +336,19 @@ def test_a_kill_mid_write_never_damages_earlier_lines(tmp_path):
     # At most the very last line can be torn; every earlier line is intact.
     assert all(p.message == TORN_LINE for p in report.problems)
     assert report.lines - report.valid <= 1
+
+
+def test_many_projects_from_many_threads_beyond_the_open_file_cache(af_root):
+    c = Collector(af_root)
+
+    def work(n: int) -> None:
+        for i in range(400):
+            _gate(c, f"P{(n * 7 + i) % 150}", validation_reason=f"{n}-{i}")
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    report = validate_files(StoreLayout(af_root).raw_files())
+    assert report.ok and report.valid == 2400

@@ -17,7 +17,6 @@ from autoforge_learn.schema import (
     parse_line,
 )
 from autoforge_learn.schema.jsonschema import generate_json_schema, shipped_json_schema
-
 from tests.samples import SPEC_EXAMPLE_LINE
 
 

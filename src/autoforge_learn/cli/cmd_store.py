@@ -21,9 +21,11 @@ _MAX_PROBLEMS_SHOWN = 50
 
 
 def init(root: Path | None = RootOption) -> None:
-    """Create the .autoforge layout (raw/, labeled/, aggregated/, reports/, prompts/) and a config file.
+    """Create the .autoforge layout and a config file.
 
-    Safe to run again: existing files are left as they are.
+    Makes ai/training_data/{raw,labeled,aggregated,reports}/ and ai/prompts/, and writes
+    config.yaml with every setting at its default. Safe to run again: existing files
+    are left as they are.
 
     Example:  autoforge init
     """
@@ -72,7 +74,9 @@ def validate(
         else:
             if rows:
                 print_rows(rows, fmt=fmt, title="Valid events per kind", columns=["kind", "events"])
-            status = "[green]ok[/]" if report.ok else f"[red]{report.invalid_lines} invalid lines[/]"
+            status = (
+                "[green]ok[/]" if report.ok else f"[red]{report.invalid_lines} invalid lines[/]"
+            )
             console.print(
                 f"{report.files} files, {report.lines} lines: {report.valid} valid events, "
                 f"{report.duplicates} exact duplicates, {status}"
@@ -84,7 +88,9 @@ def validate(
 def organize(
     sources: list[Path] = typer.Argument(..., help="JSONL files or directories to file."),
     root: Path | None = RootOption,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be filed; write nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Report what would be filed; write nothing."
+    ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
 ) -> None:
     """File JSONL events written elsewhere into the store by project and month.

@@ -68,7 +68,9 @@ class _EventIds:
     def __call__(self) -> str:
         if os.getpid() != self._pid:
             self._reset()
-        return f"{time.time_ns() // 1_000_000:012x}{self._prefix}{next(self._counter) & 0xFFFFFF:06x}"
+        return (
+            f"{time.time_ns() // 1_000_000:012x}{self._prefix}{next(self._counter) & 0xFFFFFF:06x}"
+        )
 
 
 #: Returns a new event id: 32 hex digits, unique across threads and processes.
@@ -204,9 +206,7 @@ class Collector:
 
     # -- collection triggers (spec 2.2) -----------------------------------------------
 
-    def on_project_start(
-        self, *, project_id: str, recipe: str, **fields: Any
-    ) -> ProjectStarted:
+    def on_project_start(self, *, project_id: str, recipe: str, **fields: Any) -> ProjectStarted:
         """Record a project's metadata (any field of :class:`ProjectStarted`).
 
         ``created_at`` defaults to now, ``recipe_version`` to the ``_vN`` suffix of the
@@ -241,8 +241,10 @@ class Collector:
         fields["stage_id"] = stage_id
         fields["agent_role"] = agent_role
         start, end = fields.get("timestamp_start"), fields.get("timestamp_end")
-        if fields.get("duration_seconds") is None and isinstance(start, datetime) and isinstance(
-            end, datetime
+        if (
+            fields.get("duration_seconds") is None
+            and isinstance(start, datetime)
+            and isinstance(end, datetime)
         ):
             fields["duration_seconds"] = max(0.0, (end - start).total_seconds())
         if fields.get("timestamp") is None and end is not None:
@@ -385,5 +387,3 @@ class Collector:
         from autoforge_learn.collect.runs import ProjectRun
 
         return ProjectRun(self, project_id=project_id, recipe=recipe, fields=fields)
-
-

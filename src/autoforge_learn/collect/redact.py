@@ -15,9 +15,7 @@ REDACTED = "[REDACTED]"
 
 _SECRET_PATTERNS = [
     # Private key blocks.
-    re.compile(
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
-    ),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL),
     # Well-known token shapes: OpenAI/Anthropic, GitHub, Slack, AWS access keys, Google API keys.
     re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_-]{16,}"),
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),

@@ -1,11 +1,11 @@
 """Context managers for the natural shape of agent code: a project made of stages.
 
-    with collector.project(project_id="ABC123", recipe="gis_investment_v1") as p:
-        with p.stage(stage_id="architecture", agent_role="architect",
-                     agent_model="claude-3-5-sonnet", prompt_version="architect.v2.3") as s:
-            s.gate(gate_id="api_contract_present", validation_result="pass")
-            s.add_usage(input_tokens=1200, output_tokens=800, total_cost=0.02)
-        p.complete(project_success="shipped", quality_score=88)
+with collector.project(project_id="ABC123", recipe="gis_investment_v1") as p:
+    with p.stage(stage_id="architecture", agent_role="architect",
+                 agent_model="claude-3-5-sonnet", prompt_version="architect.v2.3") as s:
+        s.gate(gate_id="api_contract_present", validation_result="pass")
+        s.add_usage(input_tokens=1200, output_tokens=800, total_cost=0.02)
+    p.complete(project_success="shipped", quality_score=88)
 """
 
 from __future__ import annotations
@@ -71,9 +71,7 @@ class ProjectRun:
             raise RuntimeError("the project has not started: use it as a context manager")
         return self.started.created_at
 
-    def stage(
-        self, *, stage_id: str, agent_role: str, **fields: Any
-    ) -> StageRun:
+    def stage(self, *, stage_id: str, agent_role: str, **fields: Any) -> StageRun:
         """Time one stage: ``with p.stage(stage_id=..., agent_role=...) as s:``.
 
         ``upstream_stage`` and ``upstream_agent_role`` default to the previous stage of
@@ -88,9 +86,7 @@ class ProjectRun:
             else:
                 fields.setdefault("upstream_stage", previous.upstream_stage)
                 fields.setdefault("upstream_agent_role", previous.upstream_agent_role)
-        fields.setdefault(
-            "attempt", 1 + sum(1 for s in self.stages if s.stage_id == stage_id)
-        )
+        fields.setdefault("attempt", 1 + sum(1 for s in self.stages if s.stage_id == stage_id))
         return StageRun(self, stage_id=stage_id, agent_role=agent_role, fields=fields)
 
     def approval(

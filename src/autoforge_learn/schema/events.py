@@ -9,9 +9,9 @@ a user's data is never dropped because we did not foresee it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -351,7 +351,9 @@ class ProjectCompleted(EventBase):
         default=None, ge=0, description="Vulnerabilities found after the security stage passed"
     )
     time_to_first_prototype: float | None = Field(
-        default=None, ge=0, description="Seconds from start to the first accepted engineering output"
+        default=None,
+        ge=0,
+        description="Seconds from start to the first accepted engineering output",
     )
 
 

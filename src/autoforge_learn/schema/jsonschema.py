@@ -39,4 +39,4 @@ def render_json_schema() -> str:
 def shipped_json_schema() -> dict[str, Any]:
     """The copy of the schema that ships in the package."""
     text = resources.files("autoforge_learn.schema").joinpath(SHIPPED_SCHEMA).read_text()
-    return orjson.loads(text)  # type: ignore[no-any-return]
+    return orjson.loads(text)

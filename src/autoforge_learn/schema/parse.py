@@ -129,12 +129,16 @@ def parse_event(obj: Any) -> EventBase:
         EventError: If the object is not a valid event; the message names each field.
     """
     if not isinstance(obj, dict):
-        raise EventError([FieldError("(event)", f"expected a JSON object, got {type(obj).__name__}")])
+        raise EventError(
+            [FieldError("(event)", f"expected a JSON object, got {type(obj).__name__}")]
+        )
     data = normalize(obj)
     model = EVENT_MODELS.get(data["kind"])
     if model is None:
         kinds = ", ".join(sorted(EVENT_MODELS))
-        raise EventError([FieldError("kind", f"unknown kind {data['kind']!r}; expected one of {kinds}")])
+        raise EventError(
+            [FieldError("kind", f"unknown kind {data['kind']!r}; expected one of {kinds}")]
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

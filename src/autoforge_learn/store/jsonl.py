@@ -19,6 +19,7 @@ from pathlib import Path
 
 import orjson
 
+# Oldest-opened descriptors are closed beyond this many (first in, first out).
 _MAX_OPEN_FILES = 64
 
 
@@ -47,6 +48,9 @@ class JsonlAppender:
         return lock
 
     def _fd_for(self, path: str) -> int:
+        fd = self._fds.get(path)
+        if fd is not None and self._pid == os.getpid():
+            return fd
         with self._guard:
             if os.getpid() != self._pid:
                 # After a fork the parent's descriptors (and their locks) are shared: drop them.
@@ -55,16 +59,29 @@ class JsonlAppender:
                 self._pid = os.getpid()
             fd = self._fds.get(path)
             if fd is not None:
-                self._fds.move_to_end(path)
                 return fd
             os.makedirs(os.path.dirname(path), exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._fds[path] = fd
-            while len(self._fds) > _MAX_OPEN_FILES:
-                old_path, old = self._fds.popitem(last=False)
-                self._ends.pop(old_path, None)
-                os.close(old)
+            if len(self._fds) > _MAX_OPEN_FILES:
+                self._evict(keep=path)
             return fd
+
+    def _evict(self, *, keep: str) -> None:
+        # Close the oldest descriptors that no thread is writing to right now. A busy
+        # one is skipped (try-lock), so eviction never closes a file under a writer and
+        # never waits on another file's lock.
+        for old_path in list(self._fds):
+            if len(self._fds) <= _MAX_OPEN_FILES:
+                return
+            lock = self._locks.get(old_path)
+            if old_path == keep or lock is None or not lock.acquire(blocking=False):
+                continue
+            try:
+                os.close(self._fds.pop(old_path))
+                self._ends.pop(old_path, None)
+            finally:
+                lock.release()
 
     def append(self, path: str | Path, data: bytes) -> None:
         """Append ``data`` (one or more whole lines, ending in a newline) to ``path``."""
@@ -80,9 +97,11 @@ class JsonlAppender:
                     data = b"\n" + data
                 self._ends.pop(path, None)
                 view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                written = os.write(fd, data)
+                if written < len(data):  # short write (disk full, signal): finish the line
+                    view = memoryview(data)[written:]
+                    while view:
+                        view = view[os.write(fd, view) :]
                 self._ends[path] = size + len(data)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)

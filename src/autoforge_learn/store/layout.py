@@ -123,7 +123,9 @@ class StoreLayout:
         if not self.raw.is_dir():
             return []
         files = []
-        for month in sorted(p for p in self.raw.iterdir() if p.is_dir() and _MONTH_DIR.match(p.name)):
+        for month in sorted(
+            p for p in self.raw.iterdir() if p.is_dir() and _MONTH_DIR.match(p.name)
+        ):
             files.extend(sorted(p for p in month.iterdir() if _RAW_FILE.match(p.name)))
         return files
 
@@ -133,7 +135,9 @@ class StoreLayout:
         if not self.raw.is_dir():
             return None
         prefix = f"project_{project_id}_"
-        for month in sorted(p for p in self.raw.iterdir() if p.is_dir() and _MONTH_DIR.match(p.name)):
+        for month in sorted(
+            p for p in self.raw.iterdir() if p.is_dir() and _MONTH_DIR.match(p.name)
+        ):
             for suffix in (*RAW_FILE_SUFFIXES, "summary"):
                 ext = "json" if suffix == "summary" else "jsonl"
                 if (month / f"{prefix}{suffix}.{ext}").exists():

@@ -79,9 +79,7 @@ def _store_event_ids(layout: StoreLayout, project_id: str, month: str) -> set[st
     return ids
 
 
-def organize(
-    sources: Sequence[Path], *, root: Path, dry_run: bool = False
-) -> OrganizeReport:
+def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> OrganizeReport:
     """File the events of ``sources`` (files or directories of ``*.jsonl``) into ``root``.
 
     Args:
