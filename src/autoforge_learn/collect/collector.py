@@ -240,13 +240,7 @@ class Collector:
         """
         fields["stage_id"] = stage_id
         fields["agent_role"] = agent_role
-        start, end = fields.get("timestamp_start"), fields.get("timestamp_end")
-        if (
-            fields.get("duration_seconds") is None
-            and isinstance(start, datetime)
-            and isinstance(end, datetime)
-        ):
-            fields["duration_seconds"] = max(0.0, (end - start).total_seconds())
+        end = fields.get("timestamp_end")
         if fields.get("timestamp") is None and end is not None:
             fields["timestamp"] = end
         return self._emit(StageExecution, project_id, fields)
@@ -270,8 +264,6 @@ class Collector:
             agent_recommendation=agent_recommendation,
             human_decision=human_decision,
         )
-        if fields.get("decision_aligned") is None:
-            fields["decision_aligned"] = human_decision.strip() == agent_recommendation.strip()
         if fields.get("decision_id") is None:
             fields["decision_id"] = "dec-" + self._new_id()
         return self._emit(HumanApproval, project_id, fields)

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 SCHEMA_VERSION = "1.0"
@@ -210,6 +211,16 @@ class StageExecution(EventBase):
     upstream_agent_role: str | None = None
     error: str | None = None
 
+    @model_validator(mode="after")
+    def _derive_duration(self) -> StageExecution:
+        start, end = self.timestamp_start, self.timestamp_end
+        if start is not None and end is not None:
+            if end < start:
+                raise ValueError("timestamp_end is before timestamp_start")
+            if self.duration_seconds is None:
+                self.duration_seconds = (end - start).total_seconds()
+        return self
+
 
 class GateEvaluation(EventBase):
     """One check of one gate (spec: gate_validation); the spec's flat example line is one."""
@@ -303,6 +314,14 @@ class HumanApproval(EventBase):
     human_confidence: float | None = Field(
         default=None, ge=0, le=100, description="The human's confidence in the decision, 0-100"
     )
+
+    @model_validator(mode="after")
+    def _derive_alignment(self) -> HumanApproval:
+        if self.decision_aligned is None:
+            self.decision_aligned = (
+                self.human_decision.strip() == self.agent_recommendation.strip()
+            )
+        return self
 
 
 class HumanSurvey(EventBase):
