@@ -59,6 +59,10 @@ class OrganizeReport:
         }
 
 
+# Lines appended to one file per locked write.
+_BATCH = 2000
+
+
 def _store_event_ids(layout: StoreLayout, project_id: str, month: str) -> set[str]:
     ids: set[str] = set()
     for suffix in set(FILE_FOR_KIND.values()):
@@ -82,6 +86,10 @@ def _store_event_ids(layout: StoreLayout, project_id: str, month: str) -> set[st
 def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> OrganizeReport:
     """File the events of ``sources`` (files or directories of ``*.jsonl``) into ``root``.
 
+    Two passes over the sources keep memory flat on large inputs: the first validates
+    every line and finds each project's first month, the second appends the valid
+    lines in batches.
+
     Args:
         sources: JSONL files, or directories searched recursively for ``*.jsonl``.
         root: The ``.autoforge`` directory to file into.
@@ -96,37 +104,63 @@ def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> O
     layout = StoreLayout(root)
     files = expand_paths(sources)
     report = OrganizeReport(files=len(files))
-    by_project: dict[str, list[tuple[dict[str, Any], str, datetime]]] = defaultdict(list)
+    first_seen: dict[str, datetime] = {}
+    bad_lines: set[tuple[Path, int]] = set()
+    # Lines a live writer appends between the passes were never checked: pass 2 stops here.
+    last_checked: dict[Path, int] = {}
     for line, event, problems in iter_checked(files):
         report.lines += 1
+        last_checked[line.path] = line.lineno
         if problems:
             report.problems.extend(problems)
+            bad_lines.add((line.path, line.lineno))
             continue
         assert event is not None
-        original = orjson.loads(line.data)
-        stored = {**identity_fields(original), **original}
+        project_id = str(event["project_id"])
         moment = datetime.fromisoformat(str(event["timestamp"]).replace("Z", "+00:00"))
-        by_project[str(event["project_id"])].append((stored, str(event["kind"]), moment))
+        if project_id not in first_seen or moment < first_seen[project_id]:
+            first_seen[project_id] = moment
+    months = {
+        project_id: layout.project_month(project_id) or month_of(moment)
+        for project_id, moment in first_seen.items()
+    }
 
+    seen: dict[str, set[str]] = {}
+    batches: dict[Path, list[dict[str, Any]]] = defaultdict(list)
     appender = JsonlAppender()
+
+    def flush(path: Path) -> None:
+        objects = batches.pop(path)
+        if not dry_run:
+            appender.append_objects(path, objects)
+        report.filed += len(objects)
+        rel = str(path.relative_to(layout.root))
+        report.written[rel] = report.written.get(rel, 0) + len(objects)
+
     try:
-        for project_id, events in sorted(by_project.items()):
-            month = layout.project_month(project_id) or month_of(min(m for _, _, m in events))
-            seen = _store_event_ids(layout, project_id, month)
-            batches: dict[Path, list[dict[str, Any]]] = defaultdict(list)
-            for stored, kind, _ in events:
+        for path in files:
+            for line in iter_lines(path):
+                if line.lineno > last_checked.get(path, 0):
+                    break
+                if (path, line.lineno) in bad_lines:
+                    continue
+                original = orjson.loads(line.data)
+                stored = {**identity_fields(original), **original}
+                project_id = str(stored["project_id"])
+                month = months[project_id]
+                if project_id not in seen:
+                    seen[project_id] = _store_event_ids(layout, project_id, month)
                 event_id = str(stored["event_id"])
-                if event_id in seen:
+                if event_id in seen[project_id]:
                     report.already_present += 1
                     continue
-                seen.add(event_id)
-                batches[layout.raw_file(project_id, month, FILE_FOR_KIND[kind])].append(stored)
-            for path, objects in batches.items():
-                if not dry_run:
-                    appender.append_objects(path, objects)
-                report.filed += len(objects)
-                rel = str(path.relative_to(layout.root))
-                report.written[rel] = report.written.get(rel, 0) + len(objects)
+                seen[project_id].add(event_id)
+                target = layout.raw_file(project_id, month, FILE_FOR_KIND[stored["kind"]])
+                batches[target].append(stored)
+                if len(batches[target]) >= _BATCH:
+                    flush(target)
+        for target in list(batches):
+            flush(target)
     finally:
         appender.close()
     return report
