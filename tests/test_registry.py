@@ -167,7 +167,7 @@ def test_cli_round_trip(af_root, tmp_path):
     assert result.exit_code == 0
     assert "API_contract_generation (changed)" in result.stdout
     assert "role_definition: unchanged" in result.stdout
-    assert "error responses" in page.read_text()
+    assert "API_contract_generation <small>(changed)</small>" in page.read_text()
     unified = runner.invoke(
         app, ["prompts", "diff", "architect.v1.0", "architect.v1.1", "--unified"]
     )
