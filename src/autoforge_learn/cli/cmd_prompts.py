@@ -76,7 +76,10 @@ def list_versions(
     if not rows and fmt == OutputFormat.table:
         console.print("No prompt versions yet (they live in .autoforge/ai/prompts/<role>.yaml).")
         return
-    print_rows(rows, fmt=fmt, title="Prompt versions")
+    # Columns empty in every row (no sources yet, say) only take width.
+    empty: tuple[object, ...] = (None, "", [])
+    columns = [c for c in rows[0] if any(r[c] not in empty for r in rows)] if rows else None
+    print_rows(rows, fmt=fmt, title="Prompt versions", columns=columns)
 
 
 @prompts_app.command()

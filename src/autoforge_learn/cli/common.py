@@ -73,9 +73,10 @@ def print_rows(
         sys.stdout.write(buffer.getvalue())
         return
     table = Table(title=title, show_lines=False)
-    for col in cols:
+    for index, col in enumerate(cols):
         numeric = all(isinstance(r.get(col), int | float) for r in rows if r.get(col) is not None)
-        table.add_column(col, justify="right" if numeric else "left")
+        # The first column names the row: never wrap it; long text columns wrap instead.
+        table.add_column(col, justify="right" if numeric else "left", no_wrap=index == 0)
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in cols))
     console.print(table)

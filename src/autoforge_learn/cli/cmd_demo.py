@@ -1,0 +1,89 @@
+"""``autoforge demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from autoforge_learn.cli.common import (
+    OutputFormat,
+    RootOption,
+    console,
+    fail,
+    print_json,
+    print_rows,
+    resolve_root,
+)
+
+
+def demo(
+    root: Path | None = RootOption,
+    projects: int = typer.Option(50, "--projects", min=1, help="Projects to simulate."),
+    seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same data)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+) -> None:
+    """Simulate projects into ./.autoforge and show what was recorded.
+
+    Runs the simulator (realistic multi-agent projects with known truth, written through
+    the SDK), then prints events per kind, the gate pass rate per agent role, and where
+    the files are. Run it in an empty directory; running it again reuses the data.
+
+    Example:  mkdir try-autoforge && cd try-autoforge && autoforge demo
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from autoforge_learn.demo import DemoError, run_demo
+
+    target = resolve_root(root)
+    quiet = fmt != OutputFormat.table
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Simulating projects", total=projects)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            result = run_demo(target, projects=projects, seed=seed, progress=advance)
+        except DemoError as exc:
+            fail(str(exc))
+    if fmt == OutputFormat.json:
+        print_json(result.to_dict())
+        return
+    overview = result.overview
+    if result.simulated:
+        console.print(
+            f"Simulated [bold]{overview.projects}[/] projects in {result.seconds:.1f} s "
+            f"({overview.total_events:,} events, {len(overview.months)} months)."
+        )
+    else:
+        console.print(f"Demo data already in place ({overview.projects} projects); reused it.")
+    rows = [{"kind": k, "events": n} for k, n in sorted(overview.events.items())]
+    print_rows(rows, fmt=OutputFormat.table, title="Events per kind", columns=["kind", "events"])
+    gates = [
+        {
+            "agent role": r["agent_role"],
+            "gate checks": r["checked"],
+            "passed": r["passed"],
+            "pass rate": f"{r['pass_rate']:.1%}" if r["pass_rate"] is not None else "-",
+        }
+        for r in overview.gate_pass_rates()
+    ]
+    print_rows(gates, fmt=OutputFormat.table, title="Gate pass rate per agent role")
+    data = result.to_dict()
+    console.print(f"Raw events:   {data['raw']}/YYYY-MM/project_<id>_*.jsonl")
+    console.print(f"Prompts:      {data['prompts']}/<role>.yaml")
+    console.print(f"Known truth:  {data['truth']}")
+    console.print("Next:         autoforge validate   (checks every line)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(rich_help_panel="Start here")(demo)
