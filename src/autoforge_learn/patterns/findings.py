@@ -1,0 +1,114 @@
+"""What a pattern detector reports: a finding with its evidence (spec 4.1).
+
+Every detector returns :class:`Finding` objects. Later stages (feedback loops, the
+suggestion engine, reports) read only these, never the detectors' internals, so a
+finding carries everything needed to act on it and to judge how far to trust it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Pattern(StrEnum):
+    """The eight pattern categories of spec 4.1."""
+
+    GATE_FAILURE_ROOT_CAUSE = "gate_failure_root_cause"
+    RETRY_HOTSPOT = "retry_hotspot"
+    HANDOFF = "handoff"
+    HUMAN_OVERRIDE = "human_override"
+    TOKEN_EFFICIENCY = "token_efficiency"
+    RECIPE_EFFECTIVENESS = "recipe_effectiveness"
+    CONFIDENCE_CALIBRATION = "confidence_calibration"
+    AUTO_FIX_STRATEGY = "auto_fix_strategy"
+
+
+class Severity(StrEnum):
+    """How much a finding matters: ``high`` crosses the spec's threshold clearly,
+    ``medium`` crosses it, ``low`` is worth watching, ``info`` is context (e.g. the best
+    auto-fix strategy)."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+@dataclass
+class Example:
+    """One real event behind a finding, with the text that shows the problem."""
+
+    event_id: str
+    project_id: str
+    text: str | None = None
+
+
+@dataclass
+class Finding:
+    """One pattern found in the data.
+
+    Attributes:
+        pattern: Which of the eight categories.
+        key: What the finding is about, e.g. ``{"gate_id": "api_contract_present",
+            "cause": "missing error definitions"}`` or ``{"agent_role": "qa",
+            "platform": "mobile"}``; stable across runs on the same data.
+        title: One line a person reads first, with the numbers.
+        severity: See :class:`Severity`.
+        metric: Name of the measured quantity, e.g. ``failure_rate``, ``avg_retries``.
+        value: The measured value.
+        interval: 95% interval of ``value`` (Wilson for rates, t or bootstrap for
+            means), or None when it cannot be computed.
+        sample_size: How many observations ``value`` rests on.
+        threshold: The threshold the detector compared ``value`` with (from config).
+        baseline: What ``value`` is compared with (e.g. the role's best version), if any.
+        impact: Ranking score within the pattern: larger is more worth acting on
+            (e.g. excess failures = (rate - baseline) * checks).
+        thin_evidence: True when the sample is too small to trust; such findings are
+            reported and marked, never hidden.
+        agent_role: The role to act on, if any.
+        prompt_version: The prompt version concerned, if any.
+        evidence: Counts, rates and other numbers behind the finding, JSON-ready.
+        examples: Up to a handful of real events that show it (ids and their text).
+    """
+
+    pattern: Pattern
+    key: dict[str, str]
+    title: str
+    severity: Severity
+    metric: str
+    value: float
+    sample_size: int
+    interval: tuple[float, float] | None = None
+    threshold: float | None = None
+    baseline: float | None = None
+    impact: float = 0.0
+    thin_evidence: bool = False
+    agent_role: str | None = None
+    prompt_version: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    examples: list[Example] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """A stable id: the pattern and its key, e.g. ``retry_hotspot:agent_role=qa``."""
+        return self.pattern + ":" + ",".join(f"{k}={v}" for k, v in sorted(self.key.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["id"] = self.id
+        data["pattern"] = str(self.pattern)
+        data["severity"] = str(self.severity)
+        data["interval"] = list(self.interval) if self.interval is not None else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        values = {k: v for k, v in data.items() if k != "id"}
+        values["pattern"] = Pattern(values["pattern"])
+        values["severity"] = Severity(values["severity"])
+        if values.get("interval") is not None:
+            values["interval"] = tuple(values["interval"])
+        values["examples"] = [Example(**e) for e in values.get("examples", [])]
+        return cls(**values)
