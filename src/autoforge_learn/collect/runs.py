@@ -28,6 +28,7 @@ from autoforge_learn.schema.events import (
     TestResults,
     ValidationResult,
 )
+from autoforge_learn.schema.outcomes import PROTOTYPE_STAGE_PREFIX
 
 if TYPE_CHECKING:
     from autoforge_learn.collect.collector import Collector
@@ -219,7 +220,7 @@ class StageRun:
         if (
             self.event.succeeded
             and self.project.first_prototype_at is None
-            and self.stage_id.startswith("engineer")
+            and self.stage_id.startswith(PROTOTYPE_STAGE_PREFIX)
         ):
             self.project.first_prototype_at = self.event.timestamp_end
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from autoforge_learn.collect.runs import ProjectRun
+from autoforge_learn.schema.outcomes import delivery_speed_rank
 from autoforge_learn.schema.quality import MAJOR_REWORK_SEVERITIES, quality_score
 from autoforge_learn.sim import texts
 from autoforge_learn.sim.catalog import Stage
@@ -82,10 +83,9 @@ class Outcomes:
         elapsed = (self.clock.now - p.created_at).total_seconds()
         if status in ("shipped", "alpha_ready"):
             prior = self._durations.setdefault(pj.recipe.name, [])
-            if prior:
-                slower = sum(1 for d in prior if d > elapsed)
-                ties = sum(1 for d in prior if d == elapsed)
-                fields["delivery_speed_rank"] = round(100 * (slower + 0.5 * ties) / len(prior), 1)
+            rank = delivery_speed_rank(elapsed, prior)
+            if rank is not None:
+                fields["delivery_speed_rank"] = rank
             prior.append(elapsed)
             lam = 0.05 + 0.6 * (1 - (pj.coverage or 0) / 100) + 0.4 * major_rework
             fields["critical_errors_post_deployment"] = poisson(rng, lam)
