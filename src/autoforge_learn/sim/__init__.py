@@ -182,7 +182,8 @@ def simulate(
     months = sorted(collector.months)
     prompt_paths = write_prompt_files(layout, model)
     truth, truth_events = write_truth(layout, model, projects=projects,
-                                      truth_events=stats.truth_events)
+                                      truth_events=stats.truth_events,
+                                      truth_labels=stats.truth_labels)
     return SimulationResult(
         root=layout.root, seed=seed, projects=projects, inject_problems=inject_problems,
         events=sum(kinds.values()), events_by_kind=kinds, gate_checks=stats.gate_checks,

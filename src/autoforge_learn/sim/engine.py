@@ -235,8 +235,9 @@ class Engine:
             self.stats.gate_checks += 1
             fail_p = p_first if attempt == 1 else p_first * persistence
             if not causes or rng.random() >= fail_p:
-                s.gate(gate_id=gate.id, validation_result="pass", retry_attempt=attempt,
-                       validation_timestamp=self.clock.now)
+                passed = s.gate(gate_id=gate.id, validation_result="pass",
+                                retry_attempt=attempt, validation_timestamp=self.clock.now)
+                self.stats.truth_label("gate", passed.event_id, "excellent")
                 return True, attempt > 1
             if last is None or rng.random() >= 0.6:
                 last = rng.choices([c for c, _ in causes], weights=[r for _, r in causes])[0]
@@ -263,6 +264,10 @@ class Engine:
             pj.gate_failures += 1
             self.stats.truth_events.append(
                 {"event_id": event.event_id, "gate_id": gate.id, "cause_id": last.id})
+            # The check's real outcome: fixed by the agent's own auto-fix, resolved by a
+            # human after escalation, or a failure that needed more.
+            truth = "good" if fixed else "acceptable" if resolved else "poor"
+            self.stats.truth_label("gate", event.event_id, truth)
             if fixed:
                 return True, True
             if escalate:
@@ -312,12 +317,17 @@ class Engine:
         else:
             reasoning = rng.choice(texts.AGREE_REASONS)
             confidence = rng.gauss(82, 8)
-        p.approval(
+        relation = (
+            "correct" if chosen == rec else "reasonable" if abs(chosen - rec) == 1
+            else "incorrect"
+        )
+        event = p.approval(
             decision_type=decision.type, agent_recommendation=options[rec],
             human_decision=options[chosen], human_reasoning=reasoning,
             agent_role=decision.role, stage=decision.stage, prompt_version=version.id,
             options_offered=options, human_confidence=round(min(100.0, max(0.0, confidence))),
         )
+        self.stats.truth_label("decision", event.event_id, relation)
         pj.decisions.append(f"{decision.type}: {options[chosen]}")
 
     # -- signals and outcome ------------------------------------------------------------

@@ -93,6 +93,9 @@ class Outcomes:
                 poisson(rng, m.security_missed[pj.security_version])
                 if pj.security_passed else 0)
         p.complete(project_success=status, **fields)
+        output = ("production_ready" if score >= 85 else "needs_minor_fixes" if score >= 70
+                  else "needs_rework")
+        self.stats.truth_label("output", p.project_id, output)
         self.stats.outcomes[status] += 1
         self.stats.quality[pj.id] = score
         self.survey(p, pj, score)

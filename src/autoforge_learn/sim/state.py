@@ -72,4 +72,10 @@ class Stats:
     gate_failures: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     truth_events: list[dict[str, str]] = field(default_factory=list)
+    #: What each gate check, decision and project output really was (for label scoring).
+    truth_labels: list[dict[str, str]] = field(default_factory=list)
     quality: dict[str, float] = field(default_factory=dict)
+
+    def truth_label(self, label_type: str, key: str, label: str) -> None:
+        """Note what a gate check, decision or output really was."""
+        self.truth_labels.append({"type": label_type, "key": key, "label": label})

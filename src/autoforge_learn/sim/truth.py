@@ -5,6 +5,9 @@
   injected problems with ids that analyses' findings can be compared against.
 * ``<root>/ai/training_data/simulation_truth_events.jsonl``: one line per failing gate
   check, ``{"event_id", "gate_id", "cause_id"}``, to score root-cause clustering.
+* ``<root>/ai/training_data/simulation_truth_labels.jsonl``: what each gate check
+  (``type: gate``, keyed by event id), decision (``decision``) and project output
+  (``output``, keyed by project id) really was, to score auto-labeling.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from autoforge_learn.store.layout import StoreLayout
 
 TRUTH_FILE = "simulation_truth.json"
 TRUTH_EVENTS_FILE = "simulation_truth_events.jsonl"
+TRUTH_LABELS_FILE = "simulation_truth_labels.jsonl"
 TRUTH_FORMAT = 1
 
 
@@ -213,12 +217,18 @@ def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
 
 
 def write_truth(layout: StoreLayout, model: LatentModel, *, projects: int,
-                truth_events: list[dict[str, str]]) -> tuple[Path, Path]:
-    """Write the truth file and the truth events file. Returns their paths."""
+                truth_events: list[dict[str, str]],
+                truth_labels: list[dict[str, str]] | None = None) -> tuple[Path, Path]:
+    """Write the truth file, the truth events file and the truth labels file.
+
+    Returns the paths of the first two.
+    """
     layout.training_data.mkdir(parents=True, exist_ok=True)
     truth = layout.training_data / TRUTH_FILE
     truth.write_bytes(orjson.dumps(truth_document(model, projects=projects),
                                    option=orjson.OPT_INDENT_2) + b"\n")
     events = layout.training_data / TRUTH_EVENTS_FILE
     events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in truth_events))
+    labels = layout.training_data / TRUTH_LABELS_FILE
+    labels.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in truth_labels or []))
     return truth, events

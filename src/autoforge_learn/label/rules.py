@@ -1,0 +1,116 @@
+"""The four automatic labeling rules of spec 3.1, exactly as the spec writes them.
+
+Each rule is a plain function of one item's fields, so it can be read against the spec
+line by line; :mod:`autoforge_learn.label.run` applies them to a whole store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+#: Labels in order from best to worst, per rule.
+GATE_LABELS = ("excellent", "good", "acceptable", "poor")
+DECISION_LABELS = ("correct", "reasonable", "incorrect")
+EFFECTIVENESS_LABELS = ("high", "medium", "low")
+OUTPUT_LABELS = ("production_ready", "needs_minor_fixes", "needs_rework")
+
+#: Spec 3.1: ``confidence = human_confidence_rating or 50 (default)``.
+DEFAULT_DECISION_CONFIDENCE = 50.0
+
+
+def gate_result_label(
+    *,
+    validation_result: str,
+    retry_attempt: int,
+    max_retries: int,
+    auto_fix_success: bool | None,
+    escalated: bool,
+    human_resolved: bool,
+) -> str:
+    """Spec 3.1 ``gate_result_label``::
+
+        IF gate_result == "pass" THEN quality = "excellent"
+        ELSE IF retry_attempt < max_retries AND auto_fix_success THEN quality = "good"
+        ELSE IF escalated_to_human AND human_resolved THEN quality = "acceptable"
+        ELSE quality = "poor"
+
+    ``human_resolved`` is true when a human decided the gate (``human_override``) or
+    the escalation about it was marked resolved.
+    """
+    if validation_result == "pass":
+        return "excellent"
+    if retry_attempt < max_retries and bool(auto_fix_success):
+        return "good"
+    if escalated and human_resolved:
+        return "acceptable"
+    return "poor"
+
+
+def agent_decision_label(
+    *,
+    agent_recommendation: str,
+    human_decision: str,
+    options_offered: Sequence[str] = (),
+    human_confidence: float | None = None,
+) -> tuple[str, float]:
+    """Spec 3.1 ``agent_decision_label``::
+
+        IF human_decision == agent_recommendation THEN alignment = "correct"
+        ELSE IF human_decision_in_nearby_options THEN alignment = "reasonable"
+        ELSE alignment = "incorrect"
+        confidence = human_confidence_rating or 50 (default)
+
+    "Nearby options" are the options listed right before and right after the agent's
+    recommendation in ``options_offered`` (the order the agent laid them out in).
+    Texts are compared with surrounding white space ignored.
+
+    Returns:
+        ``(alignment, confidence)``.
+    """
+    confidence = (
+        float(human_confidence) if human_confidence is not None else DEFAULT_DECISION_CONFIDENCE
+    )
+    recommended, chosen = agent_recommendation.strip(), human_decision.strip()
+    if chosen == recommended:
+        return "correct", confidence
+    options = [o.strip() for o in options_offered]
+    if recommended in options and chosen in options:
+        if abs(options.index(recommended) - options.index(chosen)) == 1:
+            return "reasonable", confidence
+    return "incorrect", confidence
+
+
+def prompt_effectiveness_label(*, success_rate: float, retry_rate: float) -> str:
+    """Spec 3.1 ``prompt_effectiveness_label``::
+
+        success_rate_for_version = count(pass) / count(total)
+        retry_rate = avg(retry_attempts) for_all_uses_of_version
+        IF success_rate > 90% AND retry_rate < 1.0 THEN effectiveness = "high"
+        ELSE IF success_rate > 75% THEN effectiveness = "medium"
+        ELSE effectiveness = "low"
+
+    Rates are fractions (0.9 is 90%). ``retry_rate`` counts retries, not checks: the
+    mean over the version's gate checks of ``retry_attempt - 1`` (a first check is no
+    retry), so that "< 1.0" means "fewer than one retry per use" as the spec intends.
+    """
+    if success_rate > 0.90 and retry_rate < 1.0:
+        return "high"
+    if success_rate > 0.75:
+        return "medium"
+    return "low"
+
+
+def output_quality_label(quality_score: float) -> str:
+    """Spec 3.1 ``output_quality_label``::
+
+        IF quality_score >= 85 THEN output = "production_ready"
+        ELSE IF quality_score >= 70 THEN output = "needs_minor_fixes"
+        ELSE output = "needs_rework"
+
+    The score itself is :func:`autoforge_learn.schema.quality.quality_score`.
+    """
+    if quality_score >= 85:
+        return "production_ready"
+    if quality_score >= 70:
+        return "needs_minor_fixes"
+    return "needs_rework"

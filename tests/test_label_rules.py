@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+
+from autoforge_learn.label import (
+    agent_decision_label,
+    gate_result_label,
+    output_quality_label,
+    prompt_effectiveness_label,
+)
+
+
+def _gate(**kw):
+    base = dict(
+        validation_result="fail",
+        retry_attempt=1,
+        max_retries=3,
+        auto_fix_success=None,
+        escalated=False,
+        human_resolved=False,
+    )
+    return gate_result_label(**{**base, **kw})
+
+
+def test_gate_label_follows_the_spec_in_order():
+    assert _gate(validation_result="pass", escalated=True) == "excellent"
+    assert _gate(auto_fix_success=True, retry_attempt=2) == "good"
+    # On the last allowed attempt a successful fix is not "good" (retry_attempt < max).
+    assert _gate(auto_fix_success=True, retry_attempt=3) == "poor"
+    assert _gate(auto_fix_success=True, retry_attempt=3, escalated=True, human_resolved=True) == (
+        "acceptable"
+    )
+    assert _gate(escalated=True, human_resolved=False, retry_attempt=3) == "poor"
+    assert _gate(validation_result="ambiguous") == "poor"
+    assert _gate(auto_fix_success=False) == "poor"
+
+
+def test_decision_label_nearby_options_and_default_confidence():
+    options = ["A", "B", "C", "D"]
+    assert agent_decision_label(agent_recommendation="B", human_decision=" B ") == ("correct", 50.0)
+    assert agent_decision_label(
+        agent_recommendation="B", human_decision="C", options_offered=options, human_confidence=80
+    ) == ("reasonable", 80.0)
+    assert (
+        agent_decision_label(agent_recommendation="B", human_decision="A", options_offered=options)[
+            0
+        ]
+        == "reasonable"
+    )
+    assert (
+        agent_decision_label(agent_recommendation="B", human_decision="D", options_offered=options)[
+            0
+        ]
+        == "incorrect"
+    )
+    # Without the options laid out, nothing is "nearby".
+    assert agent_decision_label(agent_recommendation="B", human_decision="C")[0] == "incorrect"
+    assert agent_decision_label(
+        agent_recommendation="B", human_decision="Z", options_offered=options, human_confidence=0
+    ) == ("incorrect", 0.0)
+
+
+@pytest.mark.parametrize(
+    "success,retry,label",
+    [
+        (0.95, 0.5, "high"),
+        (0.95, 1.0, "medium"),
+        (0.90, 0.1, "medium"),  # "> 90%" is strict
+        (0.76, 2.0, "medium"),
+        (0.75, 0.0, "low"),
+        (0.2, 0.0, "low"),
+    ],
+)
+def test_prompt_effectiveness_label(success, retry, label):
+    assert prompt_effectiveness_label(success_rate=success, retry_rate=retry) == label
+
+
+@pytest.mark.parametrize(
+    "score,label",
+    [
+        (100, "production_ready"),
+        (85, "production_ready"),
+        (84.99, "needs_minor_fixes"),
+        (70, "needs_minor_fixes"),
+        (69.9, "needs_rework"),
+        (0, "needs_rework"),
+    ],
+)
+def test_output_quality_label(score, label):
+    assert output_quality_label(score) == label
