@@ -1,0 +1,61 @@
+"""``autoforge export``: write the store's events to Parquet, CSV or JSONL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from autoforge_learn.cli.common import RootOption, err_console, fail, resolve_root
+from autoforge_learn.export.raw import ExportFormat, ExportWhat
+
+
+def export(
+    out: Path = typer.Argument(..., help="The file to write (replaced if it exists)."),
+    fmt: ExportFormat | None = typer.Option(
+        None,
+        "--format",
+        help="parquet, csv or jsonl. Default: from OUT's extension.",
+        show_default=False,
+    ),
+    kinds: list[str] = typer.Option(
+        [], "--kind", help="Only this kind of event (repeatable), e.g. gate_evaluation."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Only events at or after this date or time (UTC), e.g. 2025-10-01."
+    ),
+    what: ExportWhat = typer.Option(
+        ExportWhat.raw, "--what", help="What to export: raw events (labels, aggregates: planned)."
+    ),
+    root: Path | None = RootOption,
+) -> None:
+    """Export raw events, one row per event, for pandas, DuckDB, Spark or a spreadsheet.
+
+    Parquet and CSV are flat: the envelope, every field of the kinds exported, then
+    extra fields; nested values are JSON text. JSONL holds the canonical events, ready
+    for `autoforge organize` into another store. Invalid store lines are skipped and
+    reported.
+
+    Example:  autoforge export events.parquet --kind gate_evaluation --since 2025-10-01
+    """
+    from autoforge_learn.export import export_events
+
+    try:
+        report = export_events(
+            resolve_root(root), out, fmt=fmt, kinds=kinds or None, since=since, what=what
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    for problem in report.problems[:20]:
+        err_console.print(f"skipped {problem}", highlight=False, soft_wrap=True, markup=False)
+    kinds_text = ", ".join(f"{k} {n}" for k, n in sorted(report.kinds.items())) or "none"
+    err_console.print(
+        f"wrote {report.events} events to {report.out} ({report.fmt.value}; {kinds_text})"
+        + (f"; skipped {report.skipped_invalid} invalid lines" if report.skipped_invalid else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command(rich_help_panel="Store")(export)
