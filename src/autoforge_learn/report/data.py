@@ -1,0 +1,62 @@
+"""What a learning report shows, gathered by ``autoforge train`` and rendered by the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from autoforge_learn.patterns.findings import Finding
+
+
+@dataclass
+class TrendSeries:
+    """One metric over time.
+
+    Attributes:
+        metric: Metric name from the catalogue (e.g. ``gate_failure_rate``).
+        label: What a reader sees (e.g. "Gate failure rate").
+        unit: ``ratio`` (shown as %), ``seconds``, ``tokens``, ``usd``, ``score`` or ``count``.
+        points: ``(period, value)`` pairs, oldest first; period is ``YYYY-MM``.
+        lower_is_better: Whether a fall is an improvement.
+    """
+
+    metric: str
+    label: str
+    unit: str
+    points: list[tuple[str, float | None]]
+    lower_is_better: bool = True
+
+    def change(self) -> tuple[float, float] | None:
+        """``(first, last)`` known values, or None with fewer than two."""
+        known = [v for _, v in self.points if v is not None]
+        return (known[0], known[-1]) if len(known) >= 2 else None
+
+
+@dataclass
+class ReportData:
+    """Everything a learning report renders.
+
+    Attributes:
+        title: The report's title.
+        generated_at: The day it was made.
+        scope: What data it covers, in words ("200 projects, 2025-05 to 2025-10").
+        findings: Pattern findings, any order (the report ranks them).
+        loop_actions: Fired feedback loops, as dicts with at least ``loop``, ``trigger``
+            and ``actions``.
+        suggestions: Suggestions as dicts in the spec 6.1 structure.
+        trends: Metric series to chart.
+        calibration: Per role, the calibration buckets (dicts with ``mean_predicted``,
+            ``observed_rate``, ``count``) for a reliability chart.
+        totals: Headline counts (projects, events, ...).
+    """
+
+    title: str
+    generated_at: date
+    scope: str
+    findings: list[Finding] = field(default_factory=list)
+    loop_actions: list[dict[str, Any]] = field(default_factory=list)
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    trends: list[TrendSeries] = field(default_factory=list)
+    calibration: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    totals: dict[str, Any] = field(default_factory=dict)
