@@ -58,20 +58,11 @@ def trends_png(data: ReportData, path: Path) -> Path | None:
         xs = [i for i, v in enumerate(values) if v is not None]
         ys = [v for v in values if v is not None]
         ax.plot(xs, ys, marker="o", color="#2563eb", linewidth=2)
-        ax.set_title(f"{s.label} ({unit})" if unit not in ("count", "score") else s.label)
+        name = f"{s.label} ({unit})" if unit not in ("count", "score") else s.label
+        better = "lower" if s.lower_is_better else "higher"
+        ax.set_title(f"{name}, {better} is better", fontsize=10)
         ax.set_xticks(range(len(periods)), periods, rotation=30, ha="right", fontsize=8)
         ax.grid(alpha=0.3)
-        better = "lower is better" if s.lower_is_better else "higher is better"
-        ax.text(
-            0.99,
-            0.95,
-            better,
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=7,
-            color="#6b7280",
-        )
     for ax in list(axes.flat)[len(series) :]:
         ax.axis("off")
     fig.tight_layout()
