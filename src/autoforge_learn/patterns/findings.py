@@ -23,6 +23,7 @@ class Pattern(StrEnum):
     RECIPE_EFFECTIVENESS = "recipe_effectiveness"
     CONFIDENCE_CALIBRATION = "confidence_calibration"
     AUTO_FIX_STRATEGY = "auto_fix_strategy"
+    MANUAL_REVIEW = "manual_review"
 
 
 class Severity(StrEnum):
