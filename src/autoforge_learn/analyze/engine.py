@@ -1,0 +1,182 @@
+"""Where analytics run: the one place the backend is chosen.
+
+Embedded default: a DuckDB file ``<root>/index.duckdb``. Team engine: a PostgreSQL URL,
+given as ``--engine`` or in ``AUTOFORGE_ENGINE``. A ``schema`` query parameter in the URL
+(``postgresql://host/db?schema=team_a``) puts the index in that schema (default
+``autoforge``). The same ibis expressions run on either.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+ENV_ENGINE = "AUTOFORGE_ENGINE"
+INDEX_FILENAME = "index.duckdb"
+DEFAULT_PG_SCHEMA = "autoforge"
+#: How long a command waits for another process's hold on the DuckDB index file.
+LOCK_WAIT_SECONDS = 30.0
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """A resolved engine choice.
+
+    Attributes:
+        kind: ``duckdb`` or ``postgres``.
+        target: The DuckDB file, or the PostgreSQL URL without the ``schema`` parameter.
+        schema: The PostgreSQL schema holding the index (None for DuckDB).
+    """
+
+    kind: str
+    target: str
+    schema: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "duckdb":
+            return f"duckdb:{self.target}"
+        parts = urlsplit(self.target)
+        host = parts.hostname or "localhost"
+        return f"postgresql://{host}:{parts.port or 5432}{parts.path} (schema {self.schema})"
+
+
+def resolve_engine(root: Path, engine: str | None = None) -> EngineSpec:
+    """Decide the engine: ``engine``, else ``$AUTOFORGE_ENGINE``, else DuckDB under ``root``.
+
+    Raises:
+        ValueError: If the engine string is neither ``duckdb[:path]`` nor a PostgreSQL URL.
+    """
+    choice = engine or os.environ.get(ENV_ENGINE) or "duckdb"
+    if choice == "duckdb":
+        return EngineSpec("duckdb", str(Path(root) / INDEX_FILENAME))
+    if choice.startswith("duckdb:"):
+        return EngineSpec("duckdb", str(Path(choice.removeprefix("duckdb:")).expanduser()))
+    if choice.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(choice)
+        query = parse_qsl(parts.query)
+        schema = DEFAULT_PG_SCHEMA
+        rest = []
+        for key, value in query:
+            if key == "schema":
+                schema = value
+            else:
+                rest.append((key, value))
+        if not _IDENT.match(schema):
+            raise ValueError(f"schema {schema!r} must be a plain SQL identifier")
+        url = urlunsplit(parts._replace(query=urlencode(rest)))
+        return EngineSpec("postgres", url, schema)
+    raise ValueError(
+        f"unknown engine {choice!r}: use 'duckdb', 'duckdb:PATH' or 'postgresql://...'"
+    )
+
+
+def connect_raw(spec: EngineSpec) -> Any:
+    """A DB-API connection (duckdb or psycopg) for the indexer; the schema is created."""
+    if spec.kind == "duckdb":
+        import time
+
+        import duckdb
+
+        Path(spec.target).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:  # another autoforge process may hold the file for a moment
+            try:
+                duck = duckdb.connect(spec.target)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        duck.execute("SET TimeZone = 'UTC'")
+        return duck
+    import psycopg
+
+    pg = psycopg.connect(spec.target, autocommit=True)
+    pg.execute(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}"')
+    pg.execute(f'SET search_path TO "{spec.schema}"')
+    pg.execute("SET TimeZone TO 'UTC'")
+    return pg
+
+
+def connect_ibis(spec: EngineSpec, raw: Any | None = None) -> Any:
+    """An ibis backend over the index (sharing ``raw`` for DuckDB when given)."""
+    import ibis
+
+    if spec.kind == "duckdb":
+        if raw is not None:
+            return ibis.duckdb.from_connection(raw)
+        return ibis.duckdb.connect(spec.target)
+    parts = urlsplit(spec.target)
+    options = dict(parse_qsl(parts.query))
+    return ibis.postgres.connect(
+        host=parts.hostname or "localhost",
+        port=parts.port or 5432,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        database=parts.path.lstrip("/") or None,
+        schema=spec.schema,
+        **options,
+    )
+
+
+def connect(root: Path, engine: str | None = None) -> Any:
+    """An ibis connection to the index of ``root`` on the chosen engine (not refreshed)."""
+    return connect_ibis(resolve_engine(root, engine))
+
+
+# -- paths without importing the schema (pydantic) on the warm path -------------------
+
+_MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
+_RAW_FILE = re.compile(r"^project_(?P<project>.+)_(?P<suffix>execution|gates|feedback)\.jsonl$")
+
+
+def find_root(start: Path | str | None = None) -> Path:
+    """The ``.autoforge`` directory, by the rules of :func:`autoforge_learn.store.layout.find_root`
+    (``start``, then ``$AUTOFORGE_HOME``, then the nearest ``.autoforge/`` upwards, else
+    ``./.autoforge``), without importing the event schema."""
+    if start is not None:
+        return Path(start).expanduser().absolute()
+    env = os.environ.get("AUTOFORGE_HOME")
+    if env:
+        return Path(env).expanduser().absolute()
+    cwd = Path.cwd().absolute()
+    for directory in (cwd, *cwd.parents):
+        candidate = directory / ".autoforge"
+        if candidate.is_dir():
+            return candidate
+    return cwd / ".autoforge"
+
+
+def raw_dir(root: Path) -> Path:
+    """``<root>/ai/training_data/raw`` (as :class:`StoreLayout.raw`)."""
+    return Path(root) / "ai" / "training_data" / "raw"
+
+
+def raw_files(raw: Path) -> list[tuple[str, os.stat_result]]:
+    """Every raw JSONL file under ``raw`` (as :meth:`StoreLayout.raw_files`), relative,
+    with its stat."""
+    out: list[tuple[str, os.stat_result]] = []
+    try:
+        months = sorted(
+            (e for e in os.scandir(raw) if e.is_dir() and _MONTH_DIR.match(e.name)),
+            key=lambda e: e.name,
+        )
+    except FileNotFoundError:
+        return out
+    for month in months:
+        for entry in sorted(os.scandir(month.path), key=lambda e: e.name):
+            if _RAW_FILE.match(entry.name) and entry.is_file():
+                out.append((f"{month.name}/{entry.name}", entry.stat()))
+    return out
+
+
+def file_group(rel: str) -> str:
+    """``gates``, ``execution`` or ``feedback`` from a raw file's name, else ``all``."""
+    match = _RAW_FILE.match(os.path.basename(rel))
+    return match["suffix"] if match else "all"

@@ -1,0 +1,401 @@
+"""The incremental index: raw JSONL files -> the normalized events table.
+
+Per file the index keeps its size, mtime, the byte offset and line count read so far,
+and hashes of its head and of the bytes just before the offset. A re-run reads only the
+bytes appended since, picks up new files, drops removed ones and fully reloads a file
+that shrank or whose head changed (and any file holding duplicates of its events).
+
+Whole files are read in bulk by DuckDB (:mod:`.sqlparse`). A file the bulk reader
+rejects, a file with a torn (unterminated) last line, and every appended tail are read
+line by line with :func:`autoforge_learn.schema.parse.parse_line`: invalid lines are
+reported as ``file:line: reason`` and left out, valid lines are normalized and loaded by
+the same SQL. Events are deduplicated by ``event_id``: the first copy (by file) counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from autoforge_learn.analyze.columns import EVENT_COLUMNS
+from autoforge_learn.analyze.engine import (
+    EngineSpec,
+    connect_raw,
+    file_group,
+    find_root,
+    raw_files,
+    resolve_engine,
+)
+from autoforge_learn.analyze.engine import raw_dir as raw_dir_of
+from autoforge_learn.analyze.report import IndexReport, InvalidLinesError, Issue
+from autoforge_learn.analyze.store import open_store
+
+_COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
+#: DuckDB's memory budget while indexing (it spills to disk beyond it).
+MEMORY_LIMIT = os.environ.get("AUTOFORGE_INDEX_MEMORY", "512MB")
+HEAD_BYTES = 4096
+TAIL_BYTES = 4096
+_FILE_IN_ERROR = re.compile(r'in file "([^"]+)"')
+
+
+@dataclass
+class _FileState:
+    size: int
+    mtime_ns: int
+    offset: int
+    lineno: int | None
+    head_hash: str
+    tail_hash: str
+
+
+def _hash_range(path: Path, start: int, end: int) -> str:
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        return hashlib.blake2b(handle.read(max(0, end - start)), digest_size=16).hexdigest()
+
+
+def _hashes(path: Path, offset: int) -> tuple[str, str]:
+    return (
+        _hash_range(path, 0, min(offset, HEAD_BYTES)),
+        _hash_range(path, max(0, offset - TAIL_BYTES), offset),
+    )
+
+
+def _ends_with_newline(path: Path, size: int) -> bool:
+    if size == 0:
+        return True
+    with open(path, "rb") as handle:
+        handle.seek(size - 1)
+        return handle.read(1) == b"\n"
+
+
+def _line_counts(path: Path, size: int) -> tuple[int, int]:
+    """(lines, non-blank lines) of the first ``size`` bytes of a file."""
+    with open(path, "rb") as handle:
+        data = handle.read(size)
+    lines = data.count(b"\n")
+    blank = data.count(b"\n\n") + (1 if data.startswith(b"\n") else 0)
+    return lines, lines - blank
+
+
+def _count_lines(path: Path, offset: int) -> int:
+    count = 0
+    with open(path, "rb") as handle:
+        remaining = offset
+        while remaining > 0:
+            chunk = handle.read(min(remaining, 1 << 24))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            remaining -= len(chunk)
+    return count
+
+
+class _Loader:
+    """One refresh: reads files into ``target`` (a staging table, or the empty events table)."""
+
+    def __init__(self, raw_dir: Path, duck: Any, target: str) -> None:
+        self.raw_dir = raw_dir
+        self.duck = duck
+        self.target = target
+        self.issues: list[Issue] = []
+        self.duck.execute("SET enable_progress_bar = false")
+        self.duck.execute("SET TimeZone = 'UTC'")
+        # order within a batch does not matter (duplicates are resolved by file name);
+        # letting DuckDB read files out of order halves the bulk read
+        self.duck.execute("SET preserve_insertion_order = false")
+        # keep a laptop's memory bounded: DuckDB spills to disk beyond this
+        self.duck.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        if target == "af_stage":
+            cols = ", ".join(f'"{n}" {t}' for n, t in EVENT_COLUMNS.items())
+            self.duck.execute(f"CREATE OR REPLACE TEMP TABLE af_stage ({cols})")
+
+    def _rel(self, path: str) -> str:
+        return os.path.relpath(path, self.raw_dir)
+
+    def bulk(
+        self, rels: list[str], group: str, expected: Future[dict[str, tuple[int, int]]]
+    ) -> list[str]:
+        """Load whole files in one pass; return those that must be read line by line.
+
+        Rows that break a rule are not loaded; a file whose loaded rows fall short of its
+        non-blank lines (``expected``), or that holds an invalid identifier, is taken out
+        again and returned.
+        """
+        from autoforge_learn.analyze import sqlparse as sp
+
+        if not rels:
+            return []
+        paths = [str(self.raw_dir / r) for r in rels]
+        prefix = os.path.join(str(self.raw_dir), "")
+        sql = sp.transform_sql(
+            group,
+            sp.read_source(group),
+            where=sp.not_bad(group),
+            source_file="substr(filename, $prefix_len)",
+        )
+        try:
+            self.duck.execute(
+                f"INSERT INTO {self.target} ({_COLS}) {sql}",
+                {"files": paths, "prefix_len": len(prefix) + 1},
+            )
+        except Exception as exc:  # a file the bulk reader cannot read: find it
+            match = _FILE_IN_ERROR.search(str(exc))
+            if match and match.group(1) in paths:
+                bad = self._rel(match.group(1))
+                return [bad, *self.bulk([r for r in rels if r != bad], group, expected)]
+            if len(rels) == 1:
+                return rels
+            half = len(rels) // 2
+            return self.bulk(rels[:half], group, expected) + self.bulk(rels[half:], group, expected)
+        mine = f"{self.target} WHERE source_file IN (SELECT unnest($rels))"
+        counts = dict(
+            self.duck.execute(
+                f"SELECT source_file, count(*) FROM {mine} GROUP BY source_file", {"rels": rels}
+            ).fetchall()
+        )
+        lines = expected.result()
+        bad_files = {r for r in rels if counts.get(r, 0) != lines[r][1]}
+        for name in sp.DISTINCT_CHECKED:
+            values = [
+                row[0]
+                for row in self.duck.execute(
+                    f'SELECT DISTINCT "{name}" FROM {mine} AND "{name}" IS NOT NULL',
+                    {"rels": rels},
+                ).fetchall()
+            ]
+            invalid = [v for v in values if not sp.valid_identifier(name, v)]
+            if invalid:
+                rows = self.duck.execute(
+                    f'SELECT DISTINCT source_file FROM {mine} AND "{name}" IN '
+                    "(SELECT unnest($values))",
+                    {"rels": rels, "values": invalid},
+                ).fetchall()
+                bad_files.update(r[0] for r in rows)
+        self._remove(sorted(bad_files))
+        return sorted(bad_files)
+
+    def _remove(self, rels: list[str]) -> None:
+        if rels:
+            self.duck.execute(
+                f"DELETE FROM {self.target} WHERE source_file IN (SELECT unnest($rels))",
+                {"rels": rels},
+            )
+
+    def lines(self, rel: str, offset: int, lineno: int) -> tuple[int, int]:
+        """Read a file from ``offset`` line by line; return the new offset and line count."""
+        from autoforge_learn.schema.parse import EventError, parse_line
+
+        path = self.raw_dir / rel
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+        good: list[bytes] = []
+        linenos: list[int] = []
+        pos, number = 0, lineno
+        new_offset, new_lineno = offset, lineno
+        while pos < len(data):
+            end = data.find(b"\n", pos)
+            number += 1
+            if end < 0:
+                if data[pos:].strip():
+                    self.issues.append(Issue(str(path), number, "torn line (no newline at end)"))
+                break
+            text = data[pos:end].rstrip(b"\r")
+            pos = end + 1
+            new_offset, new_lineno = offset + pos, number
+            if not text.strip():
+                continue
+            try:
+                event = parse_line(text)
+                has_id = b'"event_id"' in text and "event_id" in orjson.loads(text)
+            except EventError as exc:
+                self.issues.append(Issue(str(path), number, str(exc)))
+                continue
+            # only the fields the line set: defaults are applied by the SQL, as for bulk reads
+            out = event.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+            if not has_id:
+                out.pop("event_id", None)
+            good.append(orjson.dumps(out))
+            linenos.append(number)
+        if good:
+            self._load_normalized(rel, good, linenos)
+        return new_offset, new_lineno
+
+    def _load_normalized(self, rel: str, good: list[bytes], linenos: list[int]) -> None:
+        """Load lines the exact parser accepted (normalized) through the same SQL."""
+        from autoforge_learn.analyze import sqlparse as sp
+
+        with tempfile.TemporaryDirectory(prefix="af-index-") as tmp:
+            path = os.path.join(tmp, "lines.jsonl")
+            with open(path, "wb") as handle:
+                handle.write(b"\n".join(good) + b"\n")
+            sql = sp.transform_sql(
+                "all", sp.read_source("all"), where=sp.not_bad("all"), source_file="$rel"
+            )
+            before = self._count(rel)
+            try:
+                self.duck.execute(
+                    f"INSERT INTO {self.target} ({_COLS}) {sql}", {"files": [path], "rel": rel}
+                )
+                loaded = self._count(rel) - before
+            except Exception as exc:  # the exact parser accepted what the bulk reader cannot
+                reason = f"unreadable by the index: {exc}"
+                loaded = -1
+        if loaded < 0:
+            for number in linenos:
+                self.issues.append(Issue(str(self.raw_dir / rel), number, reason))
+        elif loaded < len(good):  # the SQL checks are stricter than the parser here
+            self.issues.append(
+                Issue(
+                    str(self.raw_dir / rel),
+                    linenos[0],
+                    f"{len(good) - loaded} valid-looking line(s) from here on rejected by "
+                    "the index's checks",
+                )
+            )
+
+    def _count(self, rel: str) -> int:
+        row = self.duck.execute(
+            f"SELECT count(*) FROM {self.target} WHERE source_file = $rel", {"rel": rel}
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
+def build_index(
+    root: Path | str | None = None,
+    *,
+    engine: str | None = None,
+    strict: bool = False,
+    rebuild: bool = False,
+) -> IndexReport:
+    """Bring the index of ``root``'s raw data up to date, reading only what changed.
+
+    Args:
+        root: The ``.autoforge`` directory (default: found like the collector finds it).
+        engine: ``duckdb`` (default, ``<root>/index.duckdb``), ``duckdb:PATH`` or a
+            PostgreSQL URL; default ``$AUTOFORGE_ENGINE``.
+        strict: Raise :class:`InvalidLinesError` if the index leaves out any line.
+        rebuild: Drop the index and read everything again.
+
+    Returns:
+        What was read, added and left out; ``issues`` lists every invalid line.
+    """
+    started = time.perf_counter()
+    root_path = find_root(root)
+    spec = resolve_engine(root_path, engine)
+    raw = connect_raw(spec)
+    try:
+        report = refresh_index(raw, spec, raw_dir_of(root_path), rebuild=rebuild)
+    finally:
+        raw.close()
+    report.seconds = round(time.perf_counter() - started, 3)
+    if strict and report.issues:
+        raise InvalidLinesError(report)
+    return report
+
+
+def refresh_index(
+    raw: Any, spec: EngineSpec, raw_dir: Path, *, rebuild: bool = False
+) -> IndexReport:
+    """Refresh the index through an open raw connection (see :func:`build_index`)."""
+    store = open_store(raw, spec, rebuild=rebuild)
+    report = IndexReport(engine=spec.label)
+    on_disk: dict[str, os.stat_result] = dict(raw_files(raw_dir))
+    report.files = len(on_disk)
+    state = {rel: _FileState(*row) for rel, *row in store.load_state()}
+    removed = [rel for rel in state if rel not in on_disk]
+    reload: list[str] = []
+    appends: list[tuple[str, _FileState]] = []
+    new: list[str] = []
+    touched: dict[str, _FileState] = {}
+    for rel, st in on_disk.items():
+        old = state.get(rel)
+        if old is None:
+            new.append(rel)
+            continue
+        if st.st_size == old.size and st.st_mtime_ns == old.mtime_ns:
+            continue
+        path = raw_dir / rel
+        if st.st_size < old.offset or _hashes(path, old.offset) != (old.head_hash, old.tail_hash):
+            reload.append(rel)
+        elif st.st_size > old.offset:
+            appends.append((rel, old))
+        else:
+            old.size, old.mtime_ns = st.st_size, st.st_mtime_ns
+            touched[rel] = old
+    if not (removed or reload or appends or new or touched):
+        report.events, report.issues = store.counts_and_issues(raw_dir)
+        return report
+    reload = store.expand_reload(reload + removed)
+    reload = [r for r in reload if r in on_disk and r not in new]
+    appends = [(r, s) for r, s in appends if r not in reload]
+    report.files_reloaded = len(reload)
+    report.files_removed = len(removed)
+    duck = store.parser()
+    direct = store.prepare_direct(has_state=bool(state))
+    loader = _Loader(raw_dir, duck, "events" if direct else "af_stage")
+    full = new + reload
+    try:
+        by_group: dict[str, list[str]] = {}
+        slow: list[str] = []
+        for rel in full:
+            if _ends_with_newline(raw_dir / rel, on_disk[rel].st_size):
+                by_group.setdefault(file_group(rel), []).append(rel)
+            else:  # torn last line: read line by line
+                slow.append(rel)
+        bulk_files = [r for rels in by_group.values() for r in rels]
+        with ThreadPoolExecutor(max_workers=1) as pool:  # count lines while DuckDB reads
+            counting = pool.submit(
+                lambda: {r: _line_counts(raw_dir / r, on_disk[r].st_size) for r in bulk_files}
+            )
+            for group, rels in by_group.items():
+                slow.extend(loader.bulk(rels, group, counting))
+            counts = counting.result()
+        lines_in = {r: c[0] for r, c in counts.items()}
+        results: dict[str, tuple[int, int | None]] = {}
+        for rel in full:
+            results[rel] = (on_disk[rel].st_size, lines_in.get(rel))
+        for rel in slow:
+            results[rel] = loader.lines(rel, 0, 0)
+        reread: list[tuple[str, int]] = []
+        for rel, old in appends:
+            lineno = old.lineno
+            if lineno is None:
+                lineno = _count_lines(raw_dir / rel, old.offset)
+            results[rel] = loader.lines(rel, old.offset, lineno)
+            reread.append((rel, lineno + 1))
+        report.files_read = len(full) + len(appends)
+        report.bytes_read = sum(on_disk[r].st_size for r in full) + sum(
+            on_disk[r].st_size - s.offset for r, s in appends
+        )
+        states: dict[str, _FileState] = dict(touched)
+        for rel, (offset, lineno) in results.items():
+            st = on_disk[rel]
+            head, tail = _hashes(raw_dir / rel, offset)
+            states[rel] = _FileState(st.st_size, st.st_mtime_ns, offset, lineno, head, tail)
+        added, dupes = store.commit(
+            duck,
+            direct=direct,
+            drop_files=removed + reload,
+            states=[(rel, *s.__dict__.values()) for rel, s in states.items()],
+            issues=[(os.path.relpath(i.path, raw_dir), i.line, i.reason) for i in loader.issues],
+            cleared=full,
+            reread=reread,
+        )
+    except BaseException:
+        store.abort_load(direct)
+        raise
+    report.events_added, report.duplicates = added, dupes
+    report.new_issues = loader.issues
+    report.events, report.issues = store.counts_and_issues(raw_dir)
+    return report

@@ -1,0 +1,169 @@
+"""The incremental index: appends, new files, rewrites, torn and invalid lines, duplicates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from autoforge_learn.analyze import build_index, metric_values
+from autoforge_learn.analyze.ingest import InvalidLinesError
+from autoforge_learn.collect import Collector
+from autoforge_learn.store.layout import StoreLayout
+
+from .conftest import FLAT_GATE, ts
+
+
+def _gates(root: Path, project: str, month: str) -> Path:
+    return StoreLayout(root).raw_file(project, month, "gates")
+
+
+def _failures(root: Path, engine: str | None) -> tuple[int, int]:
+    row = metric_values(root, "gate_failure_rate", engine=engine)[0]
+    return row["numerator"], row["denominator"]
+
+
+def test_flat_lines_are_gates_and_rerun_reads_nothing(root: Path, engine: str | None) -> None:
+    first = build_index(root, engine=engine)
+    assert first.events == 23 and not first.issues
+    assert _failures(root, engine) == (4, 7)
+    again = build_index(root, engine=engine)
+    assert again.bytes_read == 0 and again.events_added == 0 and again.events == 23
+
+
+def test_append_reads_only_new_bytes(root: Path, engine: str | None) -> None:
+    build_index(root, engine=engine)
+    path = _gates(root, "A", "2025-09")
+    size = path.stat().st_size
+    with Collector(root) as c:
+        c.on_gate_evaluation(
+            project_id="A",
+            gate_id="lint",
+            validation_result="fail",
+            agent_role="engineer",
+            timestamp=ts("2025-09-06"),
+        )
+    report = build_index(root, engine=engine)
+    assert report.files_read == 1 and report.events_added == 1
+    assert report.bytes_read == path.stat().st_size - size
+    assert _failures(root, engine) == (5, 8)
+
+
+def test_new_file_and_removed_file(root: Path, engine: str | None) -> None:
+    build_index(root, engine=engine)
+    with Collector(root) as c:
+        c.on_gate_evaluation(
+            project_id="C", gate_id="lint", validation_result="pass", timestamp=ts("2025-11-01")
+        )
+    assert build_index(root, engine=engine).events_added == 1
+    assert _failures(root, engine) == (4, 8)
+    _gates(root, "C", "2025-11").unlink()
+    report = build_index(root, engine=engine)
+    assert report.files_removed == 1
+    assert _failures(root, engine) == (4, 7)
+
+
+def test_shrunk_or_rewritten_file_is_reloaded(root: Path, engine: str | None) -> None:
+    build_index(root, engine=engine)
+    path = _gates(root, "A", "2025-09")
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[1:]))  # drop the first (a fail)
+    report = build_index(root, engine=engine)
+    assert report.files_reloaded == 1
+    assert _failures(root, engine) == (3, 6)
+    # same size, different head: a rewrite, not an append
+    data = path.read_bytes()
+    data = data.replace(b'"validation_result":"pass"', b'"validation_result":"fail"', 1)
+    path.write_bytes(data)
+    build_index(root, engine=engine)
+    assert _failures(root, engine) == (4, 6)
+
+
+def test_torn_and_invalid_lines_are_reported_and_left_out(root: Path, engine: str | None) -> None:
+    build_index(root, engine=engine)
+    path = _gates(root, "B", "2025-10")
+    with open(path, "ab") as handle:
+        handle.write(b"not json at all\n")
+        handle.write(orjson.dumps({**FLAT_GATE, "gate_result": "maybe"}) + b"\n")
+        handle.write(b'{"project_id": "B", "gate_id": "x", "gate_res')
+    report = build_index(root, engine=engine)
+    reasons = {i.line: i.reason for i in report.issues}
+    assert set(reasons) == {3, 4, 5}
+    assert "JSON" in reasons[3] and "gate_result" in reasons[4] and "torn" in reasons[5]
+    assert all(str(i).startswith(f"{path}:") for i in report.issues)
+    assert _failures(root, engine) == (4, 7)
+    assert len(build_index(root, engine=engine).issues) == 3  # the torn line is not doubled
+    with open(path, "ab") as handle:  # the writer finishes the torn line: now it is whole
+        handle.write(b'ult": "pass", "timestamp": "2025-10-05T00:00:00Z"}\n')
+    report = build_index(root, engine=engine)
+    assert [i.line for i in report.issues] == [3, 4]
+    assert _failures(root, engine) == (4, 8)
+    with pytest.raises(InvalidLinesError, match=rf"{path.name}:3: "):
+        build_index(root, engine=engine, strict=True)
+
+
+def test_invalid_line_in_a_new_file_is_found_by_the_bulk_reader(
+    root: Path, engine: str | None
+) -> None:
+    path = _gates(root, "A", "2025-09")
+    with open(path, "ab") as handle:
+        handle.write(orjson.dumps({**FLAT_GATE, "project_id": "A", "retry_attempt": "x"}) + b"\n")
+        handle.write(orjson.dumps({**FLAT_GATE, "project_id": "../A"}) + b"\n")
+    report = build_index(root, engine=engine)
+    assert [i.line for i in report.issues] == [6, 7]
+    assert _failures(root, engine) == (4, 7)
+
+
+def test_duplicate_event_id_counts_once(root: Path, engine: str | None) -> None:
+    path = _gates(root, "A", "2025-09")
+    first = path.read_bytes().splitlines()[0]
+    other = _gates(root, "B", "2025-10")
+    with open(other, "ab") as handle:
+        handle.write(first + b"\n" + orjson.dumps(FLAT_GATE) + b"\n")  # both seen before
+    report = build_index(root, engine=engine)
+    assert report.duplicates == 2
+    assert _failures(root, engine) == (4, 7)
+    # the kept copy goes away: the other copy now counts
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[1:]))
+    build_index(root, engine=engine)
+    assert _failures(root, engine) == (4, 7)
+
+
+def test_bulk_and_line_paths_give_the_same_rows(tmp_path: Path, engine: str | None) -> None:
+    """A flat line read in bulk and the same line read line by line are one event."""
+    root = tmp_path / ".autoforge"
+    bulk = _gates(root, "A", "2025-10")
+    slow = _gates(root, "B", "2025-10")
+    bulk.parent.mkdir(parents=True)
+    line = orjson.dumps({**FLAT_GATE, "project_id": "A", "max_retries": 3})
+    minimal = orjson.dumps(
+        {
+            "project_id": "A",
+            "gate_id": "g",
+            "gate_result": "pass",
+            "timestamp": "2025-10-02T14:30:00+00:00",
+        }
+    )
+    bulk.write_bytes(line + b"\n" + minimal + b"\n")
+    slow.write_bytes(line + b"\n" + minimal + b"\n" + b'{"torn')  # torn tail: read line by line
+    report = build_index(root, engine=engine)
+    assert report.events == 2 and report.duplicates == 2
+    assert [i.line for i in report.issues] == [3]
+    from autoforge_learn.analyze.engine import connect
+
+    con = connect(root, engine)
+    rows = con.table("events").order_by("event_id").to_pyarrow().to_pylist()
+    assert [r["retry_attempt"] for r in rows] == [1, 1]
+    assert {r["human_override"] for r in rows} == {False}
+    flat = next(r for r in rows if r["gate_id"] == "spec_complete")
+    extra = flat["extra"] if isinstance(flat["extra"], dict) else orjson.loads(flat["extra"])
+    assert extra == {
+        "auto_fix_strategy": "architect_drafts_stub",
+        "max_retries": 3,
+        "validation_reason": "File does not exist at api/openapi.yaml",
+    }
+    # the line-by-line copy was counted as the duplicate: reloading the bulk file without
+    # it makes the other copy count
+    bulk.write_bytes(b"")
+    assert build_index(root, engine=engine).events == 2
