@@ -1,0 +1,59 @@
+"""The prompt improvement suggestion engine (spec 6.1) and applying its suggestions (6.2).
+
+Example:
+    >>> from datetime import UTC, datetime
+    >>> from autoforge_learn.suggest import suggest_from_root, apply_suggestion
+    >>> made, path = suggest_from_root(root, findings)  # doctest: +SKIP
+    >>> apply_suggestion(root, made[0].suggestion_id, draft=True)  # doctest: +SKIP
+"""
+
+from autoforge_learn.suggest.apply import AlreadyApplied, SuggestionConflict, apply_suggestion
+from autoforge_learn.suggest.base import SuggestConfig
+from autoforge_learn.suggest.engine import RULES, suggest
+from autoforge_learn.suggest.model import (
+    ExpectedImpact,
+    ProposedChange,
+    Suggestion,
+    SuggestionError,
+    SuggestionType,
+)
+from autoforge_learn.suggest.rewriters import (
+    RewriteContext,
+    Rewriter,
+    get_rewriter,
+    register_rewriter,
+    rewriter_names,
+)
+from autoforge_learn.suggest.store import (
+    find_suggestion,
+    load_findings,
+    load_suggestions,
+    save_suggestions,
+    suggest_from_root,
+    write_suggestions,
+)
+
+__all__ = [
+    "RULES",
+    "AlreadyApplied",
+    "ExpectedImpact",
+    "ProposedChange",
+    "RewriteContext",
+    "Rewriter",
+    "SuggestConfig",
+    "Suggestion",
+    "SuggestionConflict",
+    "SuggestionError",
+    "SuggestionType",
+    "apply_suggestion",
+    "find_suggestion",
+    "get_rewriter",
+    "load_findings",
+    "load_suggestions",
+    "register_rewriter",
+    "rewriter_names",
+    "save_suggestions",
+    "suggest",
+    "suggest_from_root",
+    "write_suggestions",
+]

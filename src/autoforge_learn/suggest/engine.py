@@ -1,0 +1,141 @@
+"""The suggestion engine (spec 6.1): findings in, numbered prompt change suggestions out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from autoforge_learn.patterns.findings import Finding
+from autoforge_learn.registry import PromptRegistry
+from autoforge_learn.suggest.base import RuleContext, SuggestConfig
+from autoforge_learn.suggest.model import Suggestion, SuggestionError, next_ids
+from autoforge_learn.suggest.rewriters import RewriteContext, Rewriter, get_rewriter
+from autoforge_learn.suggest.rules_gates import constraint_clarity, example_addition
+from autoforge_learn.suggest.rules_handoff import role_handoff_improvement
+from autoforge_learn.suggest.rules_people import context_enrichment, decision_framework
+from autoforge_learn.suggest.rules_tokens import constraint_removal
+
+Rule = Callable[[Sequence[Finding], RuleContext], list[Suggestion]]
+
+#: The six rules of spec 6.1, in the spec's order.
+RULES: tuple[Rule, ...] = (
+    constraint_clarity,
+    example_addition,
+    context_enrichment,
+    decision_framework,
+    constraint_removal,
+    role_handoff_improvement,
+)
+
+
+def as_findings(findings: Iterable[Finding | Mapping[str, Any]]) -> list[Finding]:
+    """Findings from objects or their ``to_dict()`` mappings."""
+    return [f if isinstance(f, Finding) else Finding.from_dict(dict(f)) for f in findings]
+
+
+def suggest(
+    findings: Iterable[Finding | Mapping[str, Any]],
+    registry: PromptRegistry | None,
+    *,
+    now: datetime,
+    existing_ids: Iterable[str] = (),
+    rewriter: Rewriter | str | None = None,
+    config: SuggestConfig | None = None,
+) -> list[Suggestion]:
+    """Run every rule over the findings and number the suggestions.
+
+    Args:
+        findings: Findings of the pattern detectors (objects or ``to_dict()`` mappings).
+        registry: The prompt registry the ``old_text`` is read from.
+        now: The moment of the run; ids are ``SUG-<year>-<month>-NNN``.
+        existing_ids: Ids already used (earlier suggestion files); numbering continues.
+        rewriter: An optional rewriter (object or registered name) of ``new_text``.
+        config: Rule settings (default :class:`SuggestConfig`).
+
+    Findings below ``config.min_severity`` (default: ``medium``, i.e. crossing the
+    detector's threshold) are skipped; thin evidence lowers confidence and is flagged.
+
+    Returns:
+        Suggestions, most confident and impactful first; never one whose ``new_text``
+        equals its ``old_text``.
+    """
+    config = config or SuggestConfig()
+    items = as_findings(findings)
+    ctx = RuleContext(registry, config)
+    # Below-threshold findings (severity low/info) are for watching, not for acting on.
+    # Sorted by id so that the output does not depend on the order of the input.
+    strong = sorted((f for f in items if ctx.acts_on(f)), key=lambda f: f.id)
+    # Rule 5 rewrites whole sections: run it first so the other rules leave them alone.
+    drafts = constraint_removal(strong, ctx)
+    ctx.reserved |= {(d.agent_role, d.proposed_change.section) for d in drafts}
+    for rule in RULES:
+        if rule is not constraint_removal:
+            drafts.extend(rule(strong, ctx))
+    chosen = rewriter if rewriter is not None else config.rewriter
+    if isinstance(chosen, str):
+        chosen = get_rewriter(chosen)
+    if not isinstance(chosen, Rewriter):
+        raise SuggestionError(f"{chosen!r} is not a rewriter: it needs rewrite(suggestion, ctx)")
+    by_id = {f.id: f for f in items}
+    for draft in drafts:
+        _rewrite(draft, chosen, ctx, [by_id[i] for i in draft.finding_ids if i in by_id])
+    unique = _dedupe(d for d in drafts if d.proposed_change.new_text != d.proposed_change.old_text)
+    unique.sort(
+        key=lambda s: (
+            -s.confidence, -s.impact, s.agent_role, s.suggestion_type,
+            s.proposed_change.section, s.proposed_change.new_text,
+        )
+    )
+    for suggestion, new_id in zip(unique, next_ids(now, len(unique), existing_ids), strict=True):
+        suggestion.suggestion_id = new_id
+    _note_shared_sections(unique)
+    return unique
+
+
+def _note_shared_sections(suggestions: list[Suggestion]) -> None:
+    """Tell in the rationale when other suggestions edit the same section (only one of
+    them can be applied as is; the next ``autoforge suggest`` re-bases the others)."""
+    by_section: dict[tuple[str, str], list[Suggestion]] = {}
+    for s in suggestions:
+        by_section.setdefault((s.agent_role, s.proposed_change.section), []).append(s)
+    for group in by_section.values():
+        for s in group if len(group) > 1 else []:
+            others = ", ".join(o.suggestion_id for o in group if o is not s)
+            s.proposed_change.rationale += (
+                f" Edits the same section as {others}: apply one, then run "
+                "`autoforge suggest` again for the others."
+            )
+
+
+def _rewrite(
+    suggestion: Suggestion, rewriter: Rewriter, ctx: RuleContext, findings: list[Finding]
+) -> None:
+    change = suggestion.proposed_change
+    context = RewriteContext(findings=findings, prompt=ctx.latest(suggestion.agent_role))
+    text = rewriter.rewrite(suggestion, context)
+    if not isinstance(text, str) or not text.strip() or text == change.new_text:
+        return
+    if text.strip() == change.old_text.strip():
+        return  # a rewrite that changes nothing is ignored: keep the deterministic text
+    change.new_text = text
+    name = getattr(rewriter, "name", type(rewriter).__name__)
+    change.rationale += f" (Text rewritten by the '{name}' rewriter.)"
+
+
+def _dedupe(suggestions: Iterable[Suggestion]) -> list[Suggestion]:
+    """One suggestion per identical edit; the findings of duplicates are merged."""
+    seen: dict[tuple[str, str, str, str], Suggestion] = {}
+    for suggestion in suggestions:
+        change = suggestion.proposed_change
+        key = (suggestion.agent_role, suggestion.suggestion_type, change.section, change.new_text)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = suggestion
+            continue
+        for finding_id in suggestion.finding_ids:
+            if finding_id not in first.finding_ids:
+                first.finding_ids.append(finding_id)
+                first.evidence.append({"finding_id": finding_id})
+        first.confidence = max(first.confidence, suggestion.confidence)
+    return list(seen.values())

@@ -1,0 +1,257 @@
+"""Rules 1 and 2 of spec 6.1: constraint clarity and example addition (from gate failures)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from autoforge_learn.patterns.findings import Finding, Pattern
+from autoforge_learn.suggest.base import RuleContext, evidence_list, items, make, num
+from autoforge_learn.suggest.model import Suggestion, SuggestionType
+from autoforge_learn.suggest.text import (
+    MISSING_WORDS,
+    append_block,
+    best_section,
+    has_placeholders,
+    is_missing_detail,
+    pct,
+    quote_top,
+    readable,
+    requirement,
+    slug,
+    words,
+)
+
+
+def _query(*texts: str) -> list[str]:
+    # Words that only say "absent" match nothing useful in a prompt; leave them out.
+    return [w for t in texts for w in words(t) if not MISSING_WORDS.fullmatch(w)]
+
+
+def _gate_and_cause(finding: Finding) -> tuple[str, str]:
+    """The gate and a readable cause (template placeholders like ``<num>`` dropped)."""
+    ev = finding.evidence
+    gate = str(ev.get("gate_id") or finding.key.get("gate_id") or "gate")
+    cause = str(ev.get("cause") or finding.key.get("cause") or finding.title)
+    return gate, readable(cause)
+
+
+def _must(finding: Finding, cause: str) -> str | None:
+    """The cause as a requirement, if its label reads as one (None for template labels)."""
+    raw = str(finding.evidence.get("cause") or finding.key.get("cause") or "")
+    wanted = requirement(cause)
+    return None if has_placeholders(raw) or wanted.startswith("Avoid:") else wanted
+
+
+def _phrasings(finding: Finding, limit: int) -> list[tuple[str, int]]:
+    """The most frequent real phrasings; ones differing only in numbers count as one."""
+    raw = items(finding.evidence, "phrasings") or [
+        {"text": e.text, "count": 1} for e in finding.examples if e.text
+    ]
+    groups: dict[str, list] = {}
+    for text, count in quote_top(raw, limit=len(raw)):
+        group = groups.setdefault(re.sub(r"\d+", "N", text.lower()), [text, 0])
+        group[1] += count
+    ranked = sorted(groups.values(), key=lambda g: -g[1])  # stable: most frequent text first
+    return [(text, count) for text, count in ranked[:limit]]
+
+
+def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
+    """Rule 1: a gate fails repeatedly because the output misses a detail -> require it.
+
+    Fires on ``gate_failure_root_cause`` findings with at least ``min_failures`` failures
+    whose cause or phrasings say something is missing. The new text states the cause as
+    an explicit MUST and lists the gate's most frequent real rejections with what to do
+    instead.
+    """
+    out: list[Suggestion] = []
+    config = ctx.config
+    for finding in findings:
+        if finding.pattern != Pattern.GATE_FAILURE_ROOT_CAUSE or not finding.agent_role:
+            continue
+        ev = finding.evidence
+        gate, cause = _gate_and_cause(finding)
+        phrasings = _phrasings(finding, config.max_quotes)
+        failures = num(ev, "failures", float(len(finding.examples))) or 0.0
+        if failures < config.min_failures:
+            continue
+        if not is_missing_detail([cause, *(text for text, _ in phrasings)]):
+            continue
+        role = finding.agent_role
+        target = ctx.target(
+            role, _query(gate, cause, *(t for t, _ in phrasings)), new_section=slug(gate)
+        )
+        rate = num(ev, "gate_failure_rate")
+        share = num(ev, "share_of_failures")
+        must = _must(finding, cause)
+        lines = [
+            f"MUST ({cause}: gate {gate} rejected this output {failures:.0f} times): "
+            + (f"{must}, for every item the output covers." if must else
+               "none of the rejections below may apply to any item the output covers "
+               "(every endpoint, screen, story or test, not only the one named)."),
+            f"Before handing off, check the output against the {gate} gate's most frequent "
+            "rejections:",
+        ]
+        lines += [f'- Rejected: "{text}" ({count}x). Instead: {requirement(text)}.'
+                  for text, count in phrasings]
+        new_text = append_block(target.old_text, "\n".join(lines))
+        rationale = (
+            f"{role} missed '{cause}' in {failures:.0f} attempts at gate {gate}"
+            + (f" ({pct(share)} of its failures" if share is not None else " (")
+            + (f", gate failure rate {pct(rate)})" if rate is not None else ")")
+            + f"; section '{target.section}' does not require it. Adds the requirement as "
+            "an explicit constraint with the gate's real rejection phrasings."
+        )
+        checks = num(ev, "gate_checks")
+        gain = (failures / checks) if checks else (rate or 0.0) * (share or 1.0)
+        suggestion = make(
+            SuggestionType.CONSTRAINT_CLARITY, target, new_text=new_text, rationale=rationale,
+            findings=[finding], ctx=ctx,
+            evidence=evidence_list(
+                ("gate_failure_rate", rate), ("retry_count", _int(ev.get("retries"))),
+                ("root_cause", cause), ("gate_id", gate), ("failures", int(failures)),
+                ("share_of_failures", share), ("prompt_version", finding.prompt_version),
+                findings=[finding],
+            ),
+            gate_gain=gain * ctx.efficacy(SuggestionType.CONSTRAINT_CLARITY),
+            retry_cut=(share if share is not None else 0.5)
+            * ctx.efficacy(SuggestionType.CONSTRAINT_CLARITY),
+            risk="medium" if finding.thin_evidence else "low",
+            markers=[f'"{text}"' for text, _ in phrasings],
+        )
+        if suggestion:
+            out.append(suggestion)
+    return out
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def _example_section(ctx: RuleContext, role: str, query: list[str], topic: str) -> str:
+    version = ctx.latest(role)
+    sections = version.sections if version else {}
+    own = f"examples_{slug(topic)}"
+    named = {n: t for n, t in sections.items() if "example" in n.lower()}
+    if own in named:
+        return own
+    return best_section(named, query) or own
+
+
+def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
+    """Rule 2: an agent struggles repeatedly -> add a worked example built from real failures.
+
+    Fires on ``retry_hotspot`` findings that name reasons or examples, and on
+    ``gate_failure_root_cause`` findings with at least ``min_retries`` retries (or a cause
+    that is not a missing detail but recurs ``min_failures`` times). The example goes to
+    an ``examples*`` section, so it never collides with rule 1's edit.
+    """
+    out: list[Suggestion] = []
+    config = ctx.config
+    efficacy = ctx.efficacy(SuggestionType.EXAMPLE_ADDITION)
+    for finding in findings:
+        role = finding.agent_role or finding.key.get("agent_role")
+        if not role:
+            continue
+        ev = finding.evidence
+        if finding.pattern == Pattern.GATE_FAILURE_ROOT_CAUSE:
+            gate, cause = _gate_and_cause(finding)
+            phrasings = _phrasings(finding, config.max_quotes)
+            retries = num(ev, "retries", 0.0) or 0.0
+            failures = num(ev, "failures", float(len(finding.examples))) or 0.0
+            missing = is_missing_detail([cause, *(t for t, _ in phrasings)])
+            if retries < config.min_retries and (missing or failures < config.min_failures):
+                continue
+            topic = f"{gate} {cause}"
+            header = (
+                f"Example for gate {gate} ({cause}: {failures:.0f} failures, "
+                f"{retries:.0f} extra retries):"
+            )
+            expected = [_must(finding, cause) or ""] + [requirement(t) for t, _ in phrasings[:2]]
+            passes = f"passes gate {gate}"
+            problem = (
+                f"failed gate {gate} {failures:.0f} times for '{cause}', with {retries:.0f} "
+                "extra retries"
+            )
+            pairs: list[tuple[str, object]] = [
+                ("gate_failure_rate", num(ev, "gate_failure_rate")),
+                ("retry_count", _int(ev.get("retries"))), ("root_cause", cause),
+                ("gate_id", gate),
+            ]
+            retry_cut = efficacy * (num(ev, "share_of_failures", 0.5) or 0.5)
+            gain = efficacy * (failures / (num(ev, "gate_checks") or failures * 5 or 1))
+        elif finding.pattern == Pattern.RETRY_HOTSPOT:
+            reasons = quote_top(items(ev, "top_reasons"), limit=config.max_quotes)
+            if not reasons and not finding.examples:
+                continue
+            phrasings = reasons or [(e.text, 1) for e in finding.examples if e.text]
+            scope = finding.key.get("platform") or finding.key.get("client_domain") or ""
+            avg = num(ev, "avg_retries", finding.value) or 0.0
+            gates = ", ".join(
+                f"{g.get('gate_id')} ({g.get('retries')})" for g in items(ev, "top_gates")[:3]
+            )
+            topic = scope or "retries"
+            header = (
+                f"Examples{' for ' + scope + ' projects' if scope else ''} ({role} averaged "
+                f"{avg:.1f} retries per stage" + (f"; retried gates: {gates}" if gates else "")
+                + "):"
+            )
+            expected = [requirement(t) for t, _ in phrasings]
+            top = [str(g.get("gate_id")) for g in items(ev, "top_gates")[:3]]
+            passes = "passes " + (", ".join(top) or "its gates")
+            problem = (
+                f"averaged {avg:.1f} retries per stage"
+                + (f" on {scope} projects" if scope else "")
+                + (f" (most retried gates: {gates})" if gates else "")
+            )
+            pairs = [
+                ("avg_retries", avg), ("retry_count", _int(ev.get("retries_total"))),
+                ("root_cause", phrasings[0][0] if phrasings else None),
+                ("scope", scope or None),
+            ]
+            base = finding.baseline if finding.baseline is not None else finding.threshold
+            retry_cut = efficacy * max(0.0, 1 - (base or 0.0) / avg) if avg else 0.0
+            gain = 0.0
+        else:
+            continue
+        query = _query(topic, *(t for t, _ in phrasings))
+        section = _example_section(ctx, role, query, topic)
+        target = ctx.target(role, [], new_section=section, prefer=[section])
+        shown = [e for e in finding.examples if e.text][: config.max_quotes]
+        lines = [header]
+        for example in shown:
+            lines.append(
+                f"- Input: the {example.project_id} task; output rejected with "
+                f'"{example.text}" (event {example.event_id}).'
+            )
+        lines.append(
+            "- Most frequent rejections: "
+            + "; ".join(f'"{t}" ({c}x)' for t, c in phrasings) + "."
+        )
+        positive = [r for r in dict.fromkeys(expected) if r and not r.startswith("Avoid:")]
+        negative = [t for t, _ in phrasings if requirement(t).startswith("Avoid:")]
+        lines.append(
+            f"  Expected output: one that {passes}"
+            + (": " + "; ".join(positive) if positive else "")
+            + ("; it must not produce " + " or ".join(f'"{t}"' for t in negative)
+               if negative else "")
+            + "."
+        )
+        rationale = (
+            f"{role} {problem}; a worked example built from these real rejections shows "
+            "what output passes."
+        )
+        suggestion = make(
+            SuggestionType.EXAMPLE_ADDITION, target,
+            new_text=append_block(target.old_text, "\n".join(lines)), rationale=rationale,
+            findings=[finding], ctx=ctx, evidence=evidence_list(*pairs, findings=[finding]),
+            gate_gain=gain, retry_cut=retry_cut, effort="low",
+            risk="medium" if finding.thin_evidence else "low",
+            markers=[f'"{e.text}"' for e in shown] or [f'"{t}"' for t, _ in phrasings],
+        )
+        if suggestion:
+            out.append(suggestion)
+    return out

@@ -1,0 +1,139 @@
+"""Rule 6 of spec 6.1: improve a role handoff from the downstream agent's feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from autoforge_learn.patterns.findings import Finding, Pattern
+from autoforge_learn.suggest.base import RuleContext, evidence_list, items, make, num
+from autoforge_learn.suggest.model import Suggestion, SuggestionType
+from autoforge_learn.suggest.text import append_block, missing_item, pct, slug, words
+
+SEVERITY_ORDER = ("info", "minor", "major", "critical")
+#: Feedback texts quoted per missing item.
+QUOTES_PER_ITEM = 2
+
+
+@dataclass
+class _Item:
+    """One thing the downstream agent said was missing, with the feedback that said so."""
+
+    name: str
+    extracted: bool
+    count: int = 0
+    severity: str | None = None
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, text: str, count: int, severity: str | None) -> None:
+        self.count += count
+        if text not in self.texts:
+            self.texts.append(text)
+        if severity in SEVERITY_ORDER and (
+            self.severity is None
+            or SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(self.severity)
+        ):
+            self.severity = severity
+
+
+def _items(finding: Finding) -> list[_Item]:
+    """Feedback grouped by the item it says is missing (the examples' texts count too)."""
+    feedback = items(finding.evidence, "feedback")
+    known = {str(i.get("text")) for i in feedback}
+    feedback += [
+        {"text": e.text, "count": 1} for e in finding.examples if e.text and e.text not in known
+    ]
+    grouped: dict[str, _Item] = {}
+    for entry in feedback:
+        text = str(entry.get("text") or "").strip()
+        if not text:
+            continue
+        name = missing_item(text)
+        extracted = name != text.rstrip(".")
+        item = grouped.setdefault(name.lower(), _Item(name, extracted))
+        item.add(text, int(entry.get("count") or 1), entry.get("severity"))
+    ranked = sorted(grouped.values(), key=lambda i: -i.count)  # stable: first seen first
+    return ranked
+
+
+def _about_output(section: str) -> bool:
+    name = section.lower()
+    return "handoff" in name or "output" in name
+
+
+def _quote(item: _Item) -> str:
+    """``"text"; "text" and 3 similar (5x, critical)``."""
+    shown = "; ".join(f'"{t}"' for t in item.texts[:QUOTES_PER_ITEM])
+    more = len(item.texts) - QUOTES_PER_ITEM
+    extra = f" and {more} similar" if more > 0 else ""
+    level = f", {item.severity}" if item.severity else ""
+    return f"{shown}{extra} ({item.count}x{level})"
+
+
+def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
+    """Rule 6: agent B rejects agent A's output -> ask A for what B said was missing.
+
+    Fires on ``handoff`` findings with at least ``min_rejections`` rejections and
+    downstream feedback. The new text lists the real missing items (grouped, most
+    frequent first) with the feedback that named them.
+    """
+    out: list[Suggestion] = []
+    for finding in findings:
+        if finding.pattern != Pattern.HANDOFF:
+            continue
+        ev = finding.evidence
+        upstream = finding.agent_role or finding.key.get("from_role")
+        downstream = finding.key.get("to_role") or "the next agent"
+        grouped = _items(finding)[: max(ctx.config.max_quotes, 5)]
+        rejections = num(ev, "rejections", 0.0) or 0.0
+        if not upstream or not grouped or rejections < ctx.config.min_rejections:
+            continue
+        wanted = [i for i in grouped if i.extracted]
+        other = [i for i in grouped if not i.extracted]
+        # A handoff is about the output: a section named for it wins; else the words of the
+        # feedback decide (frequent feedback counts more).
+        query = [w for i in grouped for t in i.texts for w in words(t) * i.count]
+        current = ctx.latest(upstream)
+        prefer = [n for n in (current.sections if current else {}) if _about_output(n)]
+        target = ctx.target(
+            upstream, query, new_section=f"handoff_to_{slug(downstream)}", prefer=prefer
+        )
+        rate = num(ev, "rejection_rate", finding.value)
+        handoffs = num(ev, "handoffs")
+        lines = [
+            f"Handoff to {downstream} ({downstream} rejected {rejections:.0f}"
+            + (f" of {handoffs:.0f}" if handoffs else "") + f" handoffs, {pct(rate)}):"
+        ]
+        if wanted:
+            lines.append("Your output MUST provide:")
+            lines += [f"- {i.name}; {downstream} said: {_quote(i)}" for i in wanted]
+        if other:
+            lines.append(f"Before handing off, check your output against this {downstream} "
+                         "feedback:")
+            lines += [f"- {_quote(i)}" for i in other]
+        efficacy = ctx.efficacy(SuggestionType.ROLE_HANDOFF_IMPROVEMENT)
+        passing = num(ev, "downstream_pass_rate")
+        names = [i.name for i in wanted] or [i.texts[0] for i in other]
+        rationale = (
+            f"{downstream} rejects {upstream} output {pct(rate)} of the time; {upstream} is "
+            f"missing [{', '.join(names)}]. Ask {upstream} to provide them in its output."
+        )
+        suggestion = make(
+            SuggestionType.ROLE_HANDOFF_IMPROVEMENT, target,
+            new_text=append_block(target.old_text, "\n".join(lines)), rationale=rationale,
+            findings=[finding], ctx=ctx,
+            evidence=evidence_list(
+                ("rejection_rate", rate), ("rejections", int(rejections)),
+                ("downstream_pass_rate", passing),
+                ("info_quality_score", num(ev, "info_quality_score")),
+                ("handoff", f"{upstream} -> {downstream}"), ("missing_items", names),
+                ("root_cause", f"{upstream} output missing {names[0]}"), findings=[finding],
+            ),
+            gate_gain=efficacy * (1 - passing) if passing is not None else 0.0,
+            retry_cut=efficacy * (rate or 0.0), effort="low",
+            risk="medium" if finding.thin_evidence else "low",
+            markers=[f"- {i.name}; " for i in wanted] + [f'"{i.texts[0]}"' for i in other],
+        )
+        if suggestion:
+            out.append(suggestion)
+    return out

@@ -1,0 +1,228 @@
+"""Rules 3 and 4 of spec 6.1: context enrichment and decision framework.
+
+They read what people said when they overrode a recommendation: their reasons and the
+options they chose instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from autoforge_learn.patterns.findings import Finding, Pattern, Severity
+from autoforge_learn.suggest.base import RuleContext, evidence_list, items, make, num
+from autoforge_learn.suggest.model import Suggestion, SuggestionType
+from autoforge_learn.suggest.text import (
+    append_block,
+    label,
+    pct,
+    quote_top,
+    slug,
+    words,
+)
+
+#: Kinds of context a human's override reason can point at, with the word stems that say so.
+CONTEXT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "business": (
+        "Business context: customer impact, revenue impact and commitments made to the client",
+        ("client", "custom", "reven", "sales", "busin", "market", "commi", "deadl", "pain",
+         "deal", "contr"),
+    ),
+    "team": (
+        "Team and operations context: the team's skills, capacity and current hosting",
+        ("team", "know", "skill", "capac", "opera", "hosti", "maint", "exper", "staff"),
+    ),
+    "compliance": (
+        "Compliance and mandates: regulations, policies and technology the client requires",
+        ("compl", "regul", "legal", "manda", "polic", "audit", "gdpr", "hipaa", "pci", "requi"),
+    ),
+    "cost": (
+        "Cost constraints: licensing, hosting and running costs",
+        ("cost", "budge", "licen", "price", "prici", "expen", "cheap"),
+    ),
+    "risk": (
+        "Risk appetite and release context: what risk is acceptable for this release",
+        ("risk", "alpha", "inter", "beta", "relea", "accep", "sched"),
+    ),
+}
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in words(text)}
+
+
+def context_kinds(text: str) -> list[str]:
+    """The kinds of context (keys of :data:`CONTEXT_KINDS`) a reason points at."""
+    stems = _stems(text)
+    return [kind for kind, (_, keys) in CONTEXT_KINDS.items() if stems & set(keys)]
+
+
+def _override_findings(findings: Sequence[Finding], ctx: RuleContext) -> list[Finding]:
+    out = []
+    for f in findings:
+        if f.pattern != Pattern.HUMAN_OVERRIDE or f.severity == Severity.INFO:
+            continue
+        if (num(f.evidence, "overrides", 0.0) or 0.0) < ctx.config.min_overrides:
+            continue
+        if f.agent_role or f.key.get("agent_role"):
+            out.append(f)
+    return out
+
+
+def _role(finding: Finding) -> str:
+    return str(finding.agent_role or finding.key.get("agent_role"))
+
+
+def _decision_type(finding: Finding) -> str:
+    return str(finding.key.get("decision_type") or finding.evidence.get("decision_type") or "")
+
+
+def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
+    """Rule 3: humans override because the agent lacks context -> provide that context.
+
+    Fires on ``human_override`` findings whose override reasons point at missing context
+    (business, team, compliance, cost, risk) in at least ``context_share`` of overrides.
+    """
+    out: list[Suggestion] = []
+    for finding in _override_findings(findings, ctx):
+        ev = finding.evidence
+        reasons = items(ev, "reasons")
+        total = sum(int(r.get("count") or 1) for r in reasons)
+        by_kind: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        matched = 0
+        for reason in reasons:
+            text, count = str(reason.get("text") or ""), int(reason.get("count") or 1)
+            kinds = context_kinds(text)
+            matched += count if kinds else 0
+            for kind in kinds:
+                by_kind[kind].append((text, count))
+        if not total or matched / total < ctx.config.context_share:
+            continue
+        role, decision = _role(finding), _decision_type(finding)
+        kinds = sorted(by_kind, key=lambda k: (-sum(c for _, c in by_kind[k]), k))
+        # The decision and the humans' own words (not the generic word "context", which
+        # would pick sections that merely restate context).
+        query = words(decision) * 2 + [w for r in reasons for w in words(str(r.get("text")))]
+        target = ctx.target(role, query, new_section=f"{slug(decision)}_context")
+        overrides, decisions = num(ev, "overrides", 0.0), num(ev, "decisions")
+        rate = num(ev, "override_rate", finding.value)
+        lines = [
+            f"Context for {label(decision)} decisions (humans overrode {overrides:.0f}"
+            + (f" of {decisions:.0f}" if decisions else "") + f" recommendations, {pct(rate)}):"
+        ]
+        for kind in kinds:
+            quotes = "; ".join(
+                f'"{t}" ({c}x)' for t, c in sorted(by_kind[kind], key=lambda p: -p[1])[:3]
+            )
+            lines.append(f"- {CONTEXT_KINDS[kind][0]}. Humans said: {quotes}")
+        lines.append(
+            "If this context is not in your input, ask for it before recommending, and say "
+            "which of it your recommendation relies on."
+        )
+        missing = [CONTEXT_KINDS[k][0].split(":")[0] for k in kinds]
+        rationale = (
+            f"{role} lacks {', '.join(m.lower() for m in missing)} needed for decision type "
+            f"'{decision}': humans overrode {pct(rate)} of its recommendations, and "
+            f"{pct(matched / total)} of their reasons name that context."
+        )
+        efficacy = ctx.efficacy(SuggestionType.CONTEXT_ENRICHMENT)
+        suggestion = make(
+            SuggestionType.CONTEXT_ENRICHMENT, target,
+            new_text=append_block(target.old_text, "\n".join(lines)), rationale=rationale,
+            findings=[finding], ctx=ctx,
+            evidence=evidence_list(
+                ("override_rate", rate), ("overrides", int(overrides or 0)),
+                ("decision_type", decision), ("missing_context", missing),
+                ("root_cause", f"missing {missing[0].lower()}" if missing else None),
+                findings=[finding],
+            ),
+            gate_gain=0.0, retry_cut=efficacy * (matched / total) * (rate or 0.0),
+            effort="medium", risk="medium" if finding.thin_evidence else "low",
+            markers=[f'"{t}"' for k in kinds for t, _ in by_kind[k][:3]],
+        )
+        if suggestion:
+            out.append(suggestion)
+    return out
+
+
+def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
+    """Rule 4: decision quality is low and unstructured -> add a decision framework.
+
+    Fires per role when humans override its recommendations in at least
+    ``min_decision_types`` decision types, or when overrides are rarely near misses
+    (``adjacent_share`` below ``max_adjacent_share``: humans pick options far from the one
+    recommended).
+    """
+    config = ctx.config
+    by_role: dict[str, list[Finding]] = defaultdict(list)
+    for finding in _override_findings(findings, ctx):
+        by_role[_role(finding)].append(finding)
+    out: list[Suggestion] = []
+    for role, group in sorted(by_role.items()):
+        types = sorted({_decision_type(f) for f in group})
+        far = [
+            f for f in group
+            if (share := num(f.evidence, "adjacent_share")) is not None
+            and share < config.max_adjacent_share
+        ]
+        if len(types) < config.min_decision_types and not far:
+            continue
+        overrides = sum(num(f.evidence, "overrides", 0.0) or 0.0 for f in group)
+        decisions = sum(num(f.evidence, "decisions", 0.0) or 0.0 for f in group)
+        rate = overrides / decisions if decisions else max(f.value for f in group)
+        chosen = {
+            _decision_type(f): quote_top(items(f.evidence, "chosen_instead"),
+                                         limit=config.max_quotes)
+            for f in group
+        }
+        reasons = [r for f in group for r in items(f.evidence, "reasons")]
+        kinds = sorted({k for r in reasons for k in context_kinds(str(r.get("text") or ""))})
+        criteria = [CONTEXT_KINDS[k][0].split(":")[1].strip() for k in kinds]
+        if not criteria:
+            criteria = [t for t, _ in quote_top(reasons, limit=config.max_quotes)]
+        query = ["decision", "options", "choices", *(w for t in types for w in words(t))]
+        target = ctx.target(role, query, new_section="decision_framework")
+        type_text = ", ".join(label(t) for t in types)
+        lines = [
+            f"Decision framework for {type_text} (humans overrode {overrides:.0f}"
+            + (f" of {decisions:.0f}" if decisions else "") + f" recommendations, {pct(rate)}):",
+            "1. List 2-4 concrete options"
+            + (" (humans chose instead: " if any(chosen.values()) else "")
+            + "; ".join(
+                f"{label(t)}: " + ", ".join(f'"{o}"' for o, _ in options)
+                for t, options in sorted(chosen.items()) if options
+            )
+            + (")" if any(chosen.values()) else "") + ".",
+        ]
+        if criteria:
+            lines.append("2. Score each option against the criteria humans used when they "
+                         "overrode you: " + "; ".join(criteria) + ".")
+        else:
+            lines.append("2. Score each option against the project's stated constraints.")
+        lines.append("3. Recommend the best-scoring option, explain why, and name the runner-up "
+                     "and what would make it the better choice.")
+        efficacy = ctx.efficacy(SuggestionType.DECISION_FRAMEWORK)
+        adjacent = [s for f in group if (s := num(f.evidence, "adjacent_share")) is not None]
+        why = (f"{len(types)} decision types overridden" if len(types) >= config.min_decision_types
+               else f"only {pct(min(adjacent))} of overrides were near misses")
+        rationale = (
+            f"{role} makes ad hoc decisions ({why}). Structured reasoning is expected to bring "
+            f"the override rate from {pct(rate)} to about {pct(rate * (1 - efficacy))}."
+        )
+        suggestion = make(
+            SuggestionType.DECISION_FRAMEWORK, target,
+            new_text=append_block(target.old_text, "\n".join(lines)), rationale=rationale,
+            findings=group, ctx=ctx,
+            evidence=evidence_list(
+                ("override_rate", round(rate, 4)), ("overrides", int(overrides)),
+                ("decision_types", types),
+                ("adjacent_share", min(adjacent) if adjacent else None),
+                ("root_cause", "unstructured decisions"), findings=group,
+            ),
+            gate_gain=0.0, retry_cut=efficacy * rate, effort="medium",
+            risk="medium" if any(f.thin_evidence for f in group) else "low",
+            markers=[f"Decision framework for {type_text}"],
+        )
+        if suggestion:
+            out.append(suggestion)
+    return out

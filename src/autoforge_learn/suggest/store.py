@@ -1,0 +1,227 @@
+"""Suggestion files: ``<root>/ai/training_data/reports/suggestions_<YYYY-MM-DD>[_N].yaml``.
+
+Each run writes a new file (a second run on the same day writes ``..._2.yaml``), so
+suggestions once written are never overwritten, and their ids stay unique: numbering
+continues after every id found in earlier files and in the registry's ``source`` fields.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from autoforge_learn.patterns.findings import Finding
+from autoforge_learn.registry import PromptRegistry, RegistryError
+from autoforge_learn.store.config import load_config
+from autoforge_learn.store.layout import StoreLayout
+from autoforge_learn.suggest.base import SuggestConfig
+from autoforge_learn.suggest.engine import as_findings, suggest
+from autoforge_learn.suggest.model import Suggestion, SuggestionError, parse_id
+from autoforge_learn.suggest.rewriters import Rewriter
+
+FILE_RE = re.compile(r"^suggestions_(?P<day>\d{4}-\d{2}-\d{2})(?:_(?P<n>\d+))?\.ya?ml$")
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML with multi-line text as ``|`` blocks (readable old/new prompt text)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def reports_dir(root: Path) -> Path:
+    """``<root>/ai/training_data/reports``, where suggestion files live."""
+    return StoreLayout(Path(root)).reports
+
+
+def suggestion_files(root: Path) -> list[Path]:
+    """Every suggestion file under the root's reports folder, oldest first."""
+    directory = reports_dir(root)
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        match = FILE_RE.match(path.name)
+        if match and path.is_file():
+            found.append(((match["day"], int(match["n"] or 1)), path))
+    return [path for _, path in sorted(found)]
+
+
+def write_suggestions(path: Path, suggestions: Sequence[Suggestion]) -> Path:
+    """Write suggestions to ``path`` as a YAML list in the spec's structure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(dump_yaml([s.to_dict() for s in suggestions]))
+    os.replace(tmp, path)
+    return path
+
+
+def read_suggestions(path: Path) -> list[Suggestion]:
+    """The suggestions of one file.
+
+    Raises:
+        SuggestionError: If the file is not a YAML list of suggestions.
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or []
+    except yaml.YAMLError as exc:
+        raise SuggestionError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, list):
+        raise SuggestionError(f"{path}: expected a list of suggestions")
+    return [Suggestion.from_dict(item, where=f"{path}[{i}]") for i, item in enumerate(data)]
+
+
+def load_suggestions(root: Path) -> list[Suggestion]:
+    """Every suggestion of every file under ``root``, oldest file first."""
+    return [s for path in suggestion_files(root) for s in read_suggestions(path)]
+
+
+def find_suggestion(root: Path, suggestion_id: str) -> Suggestion:
+    """The suggestion with this id (the newest file wins should an id repeat).
+
+    Raises:
+        SuggestionError: If no suggestion file has it.
+    """
+    if parse_id(suggestion_id) is None:
+        raise SuggestionError(f"{suggestion_id!r} is not a suggestion id (SUG-YYYY-MM-NNN)")
+    found = [s for s in load_suggestions(root) if s.suggestion_id == suggestion_id]
+    if not found:
+        raise SuggestionError(
+            f"no suggestion {suggestion_id} in {reports_dir(root)}/suggestions_*.yaml"
+        )
+    return found[-1]
+
+
+def used_ids(root: Path) -> set[str]:
+    """Ids in suggestion files and in the registry's ``source`` fields."""
+    ids = {s.suggestion_id for s in load_suggestions(root)}
+    try:
+        ids |= {v.source for v in PromptRegistry(root).versions() if v.source}
+    except RegistryError:
+        pass
+    return {i for i in ids if parse_id(i)}
+
+
+def save_suggestions(root: Path, suggestions: Sequence[Suggestion], *, now: datetime) -> Path:
+    """Write a new ``suggestions_<day>[_N].yaml`` for the day of ``now`` (never overwrites)."""
+    directory = reports_dir(root)
+    directory.mkdir(parents=True, exist_ok=True)
+    day = now.date().isoformat()
+    body = dump_yaml([s.to_dict() for s in suggestions])
+    for n in range(1, 10_000):
+        path = directory / (f"suggestions_{day}.yaml" if n == 1 else f"suggestions_{day}_{n}.yaml")
+        try:
+            with open(path, "x") as handle:
+                handle.write(body)
+        except FileExistsError:
+            continue
+        return path
+    raise SuggestionError(f"too many suggestion files for {day} in {directory}")
+
+
+def load_findings(path: Path) -> list[Finding]:
+    """Findings from a JSON file: a list of ``Finding.to_dict()`` (or ``{"findings": [...]}``).
+
+    Raises:
+        SuggestionError: If the file cannot be read or holds no valid findings.
+    """
+    try:
+        data = orjson.loads(Path(path).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise SuggestionError(f"{path}: cannot read findings: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("findings")
+    if not isinstance(data, list):
+        raise SuggestionError(f"{path}: expected a JSON list of findings")
+    try:
+        return as_findings(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SuggestionError(f"{path}: not a valid finding: {exc!r}") from None
+
+
+def suggest_config(root: Path) -> SuggestConfig:
+    """The ``suggest:`` settings of the root's ``config.yaml`` (defaults when absent)."""
+    try:
+        config = load_config(StoreLayout(Path(root)).config_file)
+    except ValueError as exc:
+        raise SuggestionError(str(exc)) from None
+    section = config.get("suggest")
+    return SuggestConfig.from_mapping(section if isinstance(section, dict) else None)
+
+
+def detect_findings(root: Path) -> list[Finding]:
+    """Run the pattern detectors on the root's data (not wired in yet).
+
+    Raises:
+        SuggestionError: Always, for now: pass findings (``--findings FILE.json``).
+    """
+    raise SuggestionError(
+        "running the pattern detectors from here is not wired in yet: "
+        "pass findings as JSON (autoforge suggest --findings findings.json)"
+    )
+
+
+def suggest_from_root(
+    root: Path,
+    findings: Iterable[Finding] | None = None,
+    *,
+    now: datetime | None = None,
+    rewriter: Rewriter | str | None = None,
+    config: SuggestConfig | None = None,
+    save: bool = True,
+) -> tuple[list[Suggestion], Path | None]:
+    """Suggestions for a root: its registry, settings and earlier ids; saved as a new file.
+
+    Args:
+        root: The ``.autoforge`` directory.
+        findings: The findings; None runs the detectors (:func:`detect_findings`).
+        now: The moment of the run (default now, UTC).
+        rewriter: A rewriter or its name (default: ``suggest.rewriter`` of the config).
+        config: Rule settings (default: ``suggest:`` of the root's ``config.yaml``).
+        save: Write ``suggestions_<day>[_N].yaml`` (nothing is written when empty).
+
+    Returns:
+        The suggestions and the file written (None if none was).
+    """
+    root = Path(root)
+    now = now or datetime.now(UTC)
+    items = list(findings) if findings is not None else detect_findings(root)
+    config = config or suggest_config(root)
+    registry = PromptRegistry(root)
+    with suggestions_lock(root):  # two runs at once must not hand out the same ids
+        made = suggest(items, registry, now=now, existing_ids=used_ids(root),
+                       rewriter=rewriter, config=config)
+        path = save_suggestions(root, made, now=now) if save and made else None
+    return made, path
+
+
+@contextmanager
+def suggestions_lock(root: Path) -> Iterator[None]:
+    """Serialise id allocation and applying between processes (an flock in reports/)."""
+    directory = reports_dir(root)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".suggestions.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,93 @@
+"""Applying a suggestion creates the next prompt version; conflicts and repeats are refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from autoforge_learn.registry import PromptRegistry
+from autoforge_learn.suggest import (
+    AlreadyApplied,
+    SuggestionConflict,
+    SuggestionError,
+    apply_suggestion,
+    suggest_from_root,
+)
+from tests.suggest import factories as f
+
+NOW = datetime(2025, 10, 3, tzinfo=UTC)
+
+
+@pytest.fixture
+def made(af_root):
+    f.make_registry(af_root)
+    suggestions, _ = suggest_from_root(
+        af_root, [f.gate_root_cause(), f.handoff(), f.token_efficiency()], now=NOW
+    )
+    return {(s.suggestion_type, s.proposed_change.section): s for s in suggestions}
+
+
+def test_apply_creates_the_version_with_source_and_changelog(af_root, made):
+    suggestion = made[("constraint_clarity", "API_contract_generation")]
+    registry = PromptRegistry(af_root)
+    before = registry.latest("architect")
+    created = apply_suggestion(af_root, suggestion.suggestion_id)
+    assert created.id == "architect.v2.1" and created.parent == before.id
+    assert created.source == suggestion.suggestion_id and created.status == "active"
+    assert created.sections["API_contract_generation"] == suggestion.proposed_change.new_text
+    assert {k: v for k, v in created.sections.items() if k != "API_contract_generation"} == {
+        k: v for k, v in before.sections.items() if k != "API_contract_generation"}
+    assert registry.latest("architect").id == created.id
+    changelog = registry.changelog.read_text()
+    assert f"Source: {suggestion.suggestion_id}." in changelog
+    assert "constraint_clarity of section API_contract_generation" in changelog
+
+
+def test_applying_twice_is_refused(af_root, made):
+    suggestion = made[("constraint_clarity", "API_contract_generation")]
+    apply_suggestion(af_root, suggestion.suggestion_id, draft=True)
+    with pytest.raises(AlreadyApplied, match="already applied as architect.v2.1"):
+        apply_suggestion(af_root, suggestion.suggestion_id)
+
+
+def test_conflict_when_the_section_changed(af_root, made):
+    clarity = made[("constraint_clarity", "API_contract_generation")]
+    handoff = made[("role_handoff_improvement", "API_contract_generation")]
+    apply_suggestion(af_root, clarity.suggestion_id)
+    with pytest.raises(SuggestionConflict, match="conflict: .*API_contract_generation") as exc:
+        apply_suggestion(af_root, handoff.suggestion_id)
+    assert "autoforge suggest" in str(exc.value) and "+MUST" in str(exc.value)
+    assert PromptRegistry(af_root).latest("architect").id == "architect.v2.1"
+
+
+def test_draft_is_not_the_default(af_root, made):
+    suggestion = made[("constraint_clarity", "API_contract_generation")]
+    created = apply_suggestion(af_root, suggestion.suggestion_id, draft=True)
+    registry = PromptRegistry(af_root)
+    assert created.status == "draft" and registry.latest("architect").id == "architect.v2.0"
+    # The draft does not block another suggestion on a different section.
+    removal = made[("constraint_removal", "design_rationale")]
+    applied = apply_suggestion(af_root, removal.suggestion_id)
+    assert applied.parent == "architect.v2.0" and applied.id == "architect.v2.2"
+
+
+def test_constraint_removal_drops_the_section(af_root, made):
+    removal = made[("constraint_removal", "design_rationale")]
+    created = apply_suggestion(af_root, removal.suggestion_id)
+    assert "design_rationale" not in created.sections
+    assert created.source == removal.suggestion_id
+
+
+def test_unknown_suggestion(af_root, made):
+    with pytest.raises(SuggestionError, match="no suggestion SUG-2025-10-500"):
+        apply_suggestion(af_root, "SUG-2025-10-500")
+
+
+def test_applied_ids_are_not_reused(af_root, made):
+    first = min(s.suggestion_id for s in made.values())
+    apply_suggestion(af_root, first)
+    for path in (af_root / "ai" / "training_data" / "reports").glob("*.yaml"):
+        path.unlink()  # even with the files gone, the registry remembers the id
+    again, _ = suggest_from_root(af_root, [f.handoff()], now=NOW)
+    assert again[0].suggestion_id > first

@@ -1,0 +1,243 @@
+"""Each rule of spec 6.1 fires on its own pattern, and only there."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from autoforge_learn.patterns.findings import Severity
+from autoforge_learn.suggest import SuggestConfig, SuggestionType, suggest
+from autoforge_learn.suggest.base import RuleContext
+from autoforge_learn.suggest.engine import RULES
+from autoforge_learn.suggest.text import missing_item, requirement
+from tests.suggest import factories as f
+
+NOW = datetime(2025, 10, 3, tzinfo=UTC)
+T = SuggestionType
+
+
+@pytest.fixture
+def registry(af_root):
+    return f.make_registry(af_root)
+
+
+def _types(findings, registry, **config):
+    made = suggest(findings, registry, now=NOW, config=SuggestConfig(**config))
+    return sorted((s.suggestion_type, s.agent_role) for s in made), made
+
+
+def test_constraint_clarity_from_missing_detail_root_cause(registry):
+    types, made = _types([f.gate_root_cause()], registry)
+    assert types == [(T.CONSTRAINT_CLARITY, "architect")]
+    change = made[0].proposed_change
+    assert change.section == "API_contract_generation"
+    assert change.old_text == registry.latest("architect").sections["API_contract_generation"]
+    assert change.new_text.startswith(change.old_text)
+    # The most frequent real phrasings are quoted and the cause becomes a requirement.
+    for phrase in ("Endpoint POST /orders has no error responses defined",
+                   "Missing error code definitions for 4 endpoints",
+                   "No 4xx/5xx responses in contract for /invoices"):
+        assert phrase in change.new_text
+    assert "for 7 endpoints" not in change.new_text  # grouped with "for 4 endpoints"
+    assert "MUST" in change.new_text and "Include error definitions" in change.new_text
+    assert "36" in change.rationale and "api_contract_present" in change.rationale
+    evidence = {k: v for item in made[0].evidence for k, v in item.items()}
+    assert evidence["gate_failure_rate"] == pytest.approx(0.336)
+    assert evidence["retry_count"] == 6 and evidence["root_cause"] == "missing error definitions"
+    assert "0196a0b7e9fdacbd1b54a52fc17e060d" in evidence["example_event_ids"]
+
+
+def test_constraint_clarity_needs_enough_failures(registry):
+    types, _ = _types([f.gate_root_cause(failures=2)], registry)
+    assert types == []
+    types, _ = _types([f.gate_root_cause(failures=2)], registry, min_failures=2)
+    assert types == [(T.CONSTRAINT_CLARITY, "architect")]
+
+
+def test_many_retries_also_add_an_example_in_its_own_section(registry):
+    types, made = _types([f.mobile_root_cause()], registry)
+    assert types == [(T.CONSTRAINT_CLARITY, "qa"), (T.EXAMPLE_ADDITION, "qa")]
+    by_type = {s.suggestion_type: s.proposed_change for s in made}
+    assert by_type[T.CONSTRAINT_CLARITY].section == "test_strategy"
+    example = by_type[T.EXAMPLE_ADDITION]
+    assert example.section.startswith("examples_") and example.old_text == ""
+    assert "0196b0000000000000000000000000a1" in example.new_text  # the real failing event
+    assert "No tests for offline mode on Parcel map" in example.new_text
+    assert "Expected output" in example.new_text
+
+
+def test_example_addition_for_a_recurring_non_missing_cause(registry):
+    types, made = _types([f.dependency_root_cause()], registry)
+    assert types == [(T.EXAMPLE_ADDITION, "engineer")]
+    assert "npm ERR! ERESOLVE could not resolve react-router" in made[0].proposed_change.new_text
+
+
+def test_example_addition_from_a_retry_hotspot(registry):
+    types, made = _types([f.retry_hotspot()], registry)
+    assert types == [(T.EXAMPLE_ADDITION, "qa")]
+    change = made[0].proposed_change
+    assert change.section == "examples_mobile"
+    assert "Tests fail on Pixel 6 (Android 13)" in change.new_text
+    assert "tests_pass" in change.new_text and "2.1" in change.rationale
+
+
+def test_context_enrichment_from_override_reasons(registry):
+    types, made = _types([f.feature_priority_override()], registry)
+    assert types == [(T.CONTEXT_ENRICHMENT, "engineer")]
+    change = made[0].proposed_change
+    assert "Client's revenue depends on this feature first." in change.new_text
+    assert "Business context" in change.new_text and "feature_priority" in change.rationale
+    evidence = {k: v for item in made[0].evidence for k, v in item.items()}
+    assert evidence["override_rate"] == pytest.approx(0.6)
+    assert evidence["missing_context"] == ["Business context"]
+
+
+def test_overrides_without_context_reasons_give_no_context_enrichment(registry):
+    vague = f.override("tech_stack", "engineer", [("Wrong.", 6), ("Not this one.", 6)])
+    types, _ = _types([vague], registry)
+    assert types == []
+
+
+def test_decision_framework_across_decision_types(registry):
+    types, made = _types([f.feature_priority_override(), f.tech_stack_override()], registry)
+    assert (T.DECISION_FRAMEWORK, "engineer") in types
+    framework = next(s for s in made if s.suggestion_type == T.DECISION_FRAMEWORK)
+    assert '"Next.js"' in framework.proposed_change.new_text
+    assert '"CSV export"' in framework.proposed_change.new_text
+    assert len(framework.finding_ids) == 2
+    assert "58%" in framework.proposed_change.rationale  # 21 of 36 overrides
+
+
+def test_decision_framework_from_far_off_overrides(registry):
+    far = f.override("architecture_choice", "architect", [("Wrong.", 6)], adjacent=0.1,
+                     chosen=[("Modular monolith", 5)])
+    types, made = _types([far], registry)
+    assert types == [(T.DECISION_FRAMEWORK, "architect")]
+    assert made[0].proposed_change.section == "decision_records"
+    near = f.override("architecture_choice", "architect", [("Wrong.", 6)], adjacent=0.9)
+    assert _types([near], registry)[0] == []
+
+
+def test_handoff_lists_the_real_missing_items(registry):
+    types, made = _types([f.handoff()], registry)
+    assert types == [(T.ROLE_HANDOFF_IMPROVEMENT, "architect")]
+    change = made[0].proposed_change
+    assert change.section == "API_contract_generation"  # where the most frequent feedback points
+    for item in ("error codes", "Auth flow", "Parcel-Valuation relation"):
+        assert f"- {item}" in change.new_text
+    assert "API contract incomplete (missing error codes for /orders)" in change.new_text
+
+
+def test_constraint_removal_drops_the_added_text(registry):
+    types, made = _types([f.token_efficiency()], registry)
+    assert types == [(T.CONSTRAINT_REMOVAL, "architect")] * 2
+    by_section = {s.proposed_change.section: s.proposed_change for s in made}
+    assert by_section["design_rationale"].new_text == ""
+    assert by_section["design_rationale"].old_text == f.VERBOSE
+    records = by_section["decision_records"]
+    assert records.new_text == f.ARCHITECT_V10["decision_records"]
+    assert "verbatim" in records.old_text and "verbatim" not in records.new_text
+    assert all(s.expected_impact.token_efficiency == "improved" for s in made)
+
+
+def test_constraint_removal_skipped_when_quality_improved(registry):
+    better = f.token_efficiency()
+    better.evidence["pass_rate"] = 0.95
+    assert _types([better], registry)[0] == []
+
+
+def test_other_patterns_give_nothing(registry):
+    assert _types([f.calibration()], registry)[0] == []
+
+
+def test_every_rule_ignores_the_others_patterns(registry):
+    ctx = RuleContext(registry, SuggestConfig())
+    own = {
+        "constraint_clarity": {"gate_failure_root_cause"},
+        "example_addition": {"gate_failure_root_cause", "retry_hotspot"},
+        "context_enrichment": {"human_override"},
+        "decision_framework": {"human_override"},
+        "constraint_removal": {"token_efficiency"},
+        "role_handoff_improvement": {"handoff"},
+    }
+    for rule in RULES:
+        for finding in f.all_findings():
+            made = rule([finding], ctx)
+            if made:
+                assert str(finding.pattern) in own[rule.__name__], (rule.__name__, finding.id)
+
+
+def test_thin_evidence_lowers_confidence_and_is_flagged(registry):
+    solid = suggest([f.gate_root_cause()], registry, now=NOW)[0]
+    thin = suggest([f.gate_root_cause(thin=True)], registry, now=NOW)[0]
+    assert thin.confidence < solid.confidence / 1.5
+    assert thin.proposed_change.rationale.startswith("THIN EVIDENCE")
+    assert not solid.proposed_change.rationale.startswith("THIN")
+    assert thin.risk == "medium"
+    hot = suggest([f.retry_hotspot(thin=True)], registry, now=NOW)[0]
+    assert "THIN EVIDENCE" in hot.proposed_change.rationale and hot.confidence < 0.5
+
+
+def test_new_text_never_equals_old_text(registry):
+    made = suggest(f.all_findings(), registry, now=NOW)
+    assert len(made) >= 10
+    for s in made:
+        assert s.proposed_change.new_text != s.proposed_change.old_text
+
+
+def test_missing_keys_are_tolerated(registry):
+    bare = f.gate_root_cause()
+    bare.evidence = {"failures": 5}
+    bare.examples = []
+    made = suggest([bare], registry, now=NOW)
+    assert [s.suggestion_type for s in made] == [T.CONSTRAINT_CLARITY]  # cause from the key
+    handoff = f.handoff()
+    handoff.evidence = {}
+    assert suggest([handoff], registry, now=NOW) == []
+
+
+def test_role_without_prompt_gets_a_new_section(af_root):
+    made = suggest([f.gate_root_cause()], None, now=NOW)
+    change = made[0].proposed_change
+    assert change.old_text == "" and change.section == "api_contract_present"
+    assert made[0].base_version is None
+
+
+def test_text_helpers():
+    assert requirement("missing error definitions") == "Include error definitions"
+    assert requirement("Screen Billing lacks empty and error states") == (
+        "Screen Billing includes empty and error states")
+    assert requirement("Compilation failed with 3 errors").startswith("Avoid:")
+    assert missing_item("API contract incomplete (missing error codes for /orders)") == (
+        "error codes")
+
+
+def test_findings_under_the_threshold_only_when_asked(registry):
+    watch = f.gate_root_cause()
+    watch.severity = Severity.LOW
+    assert _types([watch], registry)[0] == []
+    assert _types([watch], registry, min_severity="low")[0] == [
+        (T.CONSTRAINT_CLARITY, "architect")]
+
+
+def test_token_finding_with_significantly_better_quality_is_kept(registry):
+    finding = f.token_efficiency()
+    finding.evidence["p_better_quality"] = 0.01  # the detector says: really better
+    assert _types([finding], registry)[0] == []
+    finding.evidence["p_better_quality"] = 0.4
+    assert len(_types([finding], registry)[0]) == 2
+
+
+def test_phrasings_differing_in_numbers_are_one(registry):
+    made = suggest([f.gate_root_cause()], registry, now=NOW)
+    text = made[0].proposed_change.new_text
+    # "... for 4 endpoints" (11x) and "... for 7 endpoints" (2x) are one phrasing (13x).
+    assert '"Missing error code definitions for 4 endpoints" (13x)' in text
+    assert "7 endpoints" not in text
+
+
+def test_deterministic(registry):
+    one = [s.to_dict() for s in suggest(f.all_findings(), registry, now=NOW)]
+    two = [s.to_dict() for s in suggest(list(reversed(f.all_findings())), registry, now=NOW)]
+    assert one == two
