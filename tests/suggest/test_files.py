@@ -80,20 +80,27 @@ def test_old_text_is_the_registry_section_and_round_trips(registry, tmp_path):
 
 def test_files_per_day_never_overwrite_and_ids_continue(registry, af_root):
     first, path1 = suggest_from_root(af_root, [f.gate_root_cause(), f.handoff()], now=NOW)
-    second, path2 = suggest_from_root(af_root, [f.gate_root_cause()], now=NOW)
+    second, path2 = suggest_from_root(af_root, [f.retry_hotspot()], now=NOW)
     reports = af_root / "ai" / "training_data" / "reports"
     assert path1 == reports / "suggestions_2025-10-03.yaml"
     assert path2 == reports / "suggestions_2025-10-03_2.yaml"
     assert [s.suggestion_id for s in first] == ["SUG-2025-10-001", "SUG-2025-10-002"]
     assert [s.suggestion_id for s in second] == ["SUG-2025-10-003"]
+    # Proposed again: the same change keeps its id and no file is written.
+    again, path_again = suggest_from_root(af_root, [f.gate_root_cause()], now=NOW)
+    assert path_again is None
+    assert [s.suggestion_id for s in again] == [first[0].suggestion_id]
     later = datetime(2025, 10, 20, tzinfo=UTC)
-    third, path3 = suggest_from_root(af_root, [f.handoff()], now=later)
+    third, path3 = suggest_from_root(af_root, [f.token_efficiency()], now=later)
     assert path3.name == "suggestions_2025-10-20.yaml"
     assert third[0].suggestion_id == "SUG-2025-10-004"
-    november, _ = suggest_from_root(af_root, [f.handoff()], now=datetime(2025, 11, 2, tzinfo=UTC))
+    november, _ = suggest_from_root(
+        af_root, [f.tech_stack_override()], now=datetime(2025, 11, 2, tzinfo=UTC)
+    )
     assert november[0].suggestion_id == "SUG-2025-11-001"
-    assert len(load_suggestions(af_root)) == 5
-    assert find_suggestion(af_root, "SUG-2025-10-003").agent_role == "architect"
+    written = len(first) + len(second) + len(third) + len(november)
+    assert len(load_suggestions(af_root)) == written
+    assert find_suggestion(af_root, "SUG-2025-10-003").agent_role == second[0].agent_role
     with pytest.raises(SuggestionError, match="no suggestion"):
         find_suggestion(af_root, "SUG-2025-10-099")
     with pytest.raises(SuggestionError, match="not a suggestion id"):

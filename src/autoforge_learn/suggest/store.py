@@ -200,7 +200,8 @@ def suggest_from_root(
         save: Write ``suggestions_<day>[_N].yaml`` (nothing is written when empty).
 
     Returns:
-        The suggestions and the file written (None if none was).
+        The suggestions (earlier, still unapplied ones that were proposed again first,
+        under their first id) and the file written (None if nothing new was).
     """
     root = Path(root)
     now = now or datetime.now(UTC)
@@ -208,10 +209,33 @@ def suggest_from_root(
     config = config or suggest_config(root)
     registry = PromptRegistry(root)
     with suggestions_lock(root):  # two runs at once must not hand out the same ids
-        made = suggest(items, registry, now=now, existing_ids=used_ids(root),
-                       rewriter=rewriter, config=config)
-        path = save_suggestions(root, made, now=now) if save and made else None
-    return made, path
+        made = suggest(
+            items, registry, now=now, existing_ids=used_ids(root), rewriter=rewriter, config=config
+        )
+        # The same change proposed again (same data, a second run) keeps its first id
+        # and is not written twice; only new changes get a new file.
+        known = {_signature(s): s for s in load_suggestions(root)}
+        applied = {v.source for v in registry.versions() if v.source}
+        fresh = [s for s in made if _signature(s) not in known]
+        repeated = [
+            known[_signature(s)]
+            for s in made
+            if _signature(s) in known and known[_signature(s)].suggestion_id not in applied
+        ]
+        path = save_suggestions(root, fresh, now=now) if save and fresh else None
+    return repeated + fresh, path
+
+
+def _signature(s: Suggestion) -> tuple[str, ...]:
+    change = s.proposed_change
+    return (
+        s.agent_role,
+        s.suggestion_type,
+        change.prompt_file,
+        change.section,
+        change.old_text,
+        change.new_text,
+    )
 
 
 @contextmanager
