@@ -208,13 +208,22 @@ def label_outputs(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Quality label per completed project from its latest signals (spec 3.1 formula)."""
     out = []
     for p in signals:
+        coverage = p.get("test_coverage_percent")
+        security_clean = bool(p.get("security_clean"))
+        perf_within_slo = bool(p.get("perf_within_slo"))
+        no_major_rework = not p.get("major_rework")
+        score = quality_score(
+            test_coverage_percent=coverage,
+            security_clean=security_clean,
+            perf_within_slo=perf_within_slo,
+            no_major_rework=no_major_rework,
+        )
         inputs = {
-            "test_coverage_percent": p.get("test_coverage_percent"),
-            "security_clean": bool(p.get("security_clean")),
-            "perf_within_slo": bool(p.get("perf_within_slo")),
-            "no_major_rework": not p.get("major_rework"),
+            "test_coverage_percent": coverage,
+            "security_clean": security_clean,
+            "perf_within_slo": perf_within_slo,
+            "no_major_rework": no_major_rework,
         }
-        score = quality_score(**inputs)
         out.append(
             {
                 "project_id": p["project_id"],

@@ -1,0 +1,238 @@
+"""``autoforge aggregate``: the spec's aggregated files (2.3), from the metrics catalogue.
+
+Writes under ``.autoforge/ai/training_data/aggregated/``:
+
+* ``agent_performance_by_role.json``: the per-role metrics;
+* ``recipe_success_rates.json``: per recipe (and recipe x domain): projects, success
+  rate, quality, time, cost;
+* ``prompt_version_metrics.json``: spec 6.2's metrics per prompt version, with the
+  first and last day it was used and its improvement against the prior version;
+* ``trend_analysis.json``: the key metrics per month.
+
+Every number comes from :func:`autoforge_learn.analyze.metric_values` (one definition
+per metric, the same on DuckDB and PostgreSQL); files hold no timestamp, so the same
+data give the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autoforge_learn.store.jsonl import write_json_atomic
+from autoforge_learn.store.layout import StoreLayout
+
+ROLE_METRICS = (
+    "gate_pass_rate",
+    "gate_failure_rate",
+    "avg_retries_per_task",
+    "agent_success_rate",
+    "escalation_rate",
+    "auto_fix_success_rate",
+    "decision_override_rate",
+    "downstream_rejection_rate",
+    "tokens_per_stage",
+    "p50_stage_duration",
+    "p95_stage_duration",
+)
+RECIPE_METRICS = (
+    "projects",
+    "project_success_rate",
+    "quality_score",
+    "time_to_completion",
+    "cost_per_project",
+)
+VERSION_METRICS = {
+    "gate_success_rate": "gate_pass_rate",
+    "avg_retries": "avg_retries_per_task",
+    "avg_tokens": "tokens_per_stage",
+    "human_override_rate": "decision_override_rate",
+    "projects": "projects",
+}
+#: The "What Gets Better?" table of spec 1.1 and its companions, per month.
+TREND_METRICS = (
+    "gate_failure_rate",
+    "avg_retries_per_task",
+    "time_to_first_prototype",
+    "tokens_per_loc",
+    "security_issues_missed_rate",
+    "autonomous_decision_confidence",
+    "quality_score",
+    "cost_per_project",
+)
+#: Metrics where a fall is an improvement (the rest: a rise is).
+LOWER_IS_BETTER = frozenset(
+    {
+        "gate_failure_rate",
+        "avg_retries_per_task",
+        "avg_retries",
+        "time_to_first_prototype",
+        "tokens_per_loc",
+        "security_issues_missed_rate",
+        "cost_per_project",
+        "escalation_rate",
+        "decision_override_rate",
+        "human_override_rate",
+        "downstream_rejection_rate",
+        "tokens_per_stage",
+        "avg_tokens",
+        "time_to_completion",
+        "p50_stage_duration",
+        "p95_stage_duration",
+    }
+)
+
+
+@dataclass
+class AggregateReport:
+    """The aggregated files written and what they hold."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    content: dict[str, Any] = field(default_factory=dict)
+
+
+class _Metrics:
+    """Runs catalogue metrics with one index refresh for all of them."""
+
+    def __init__(
+        self, root: Path, *, engine: str | None, since: str | None, last_projects: int | None
+    ) -> None:
+        self.root, self.engine = root, engine
+        self.since, self.last_projects = since, last_projects
+        self._refreshed = False
+
+    def values(self, metric: str, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        from autoforge_learn.analyze import metric_values
+
+        rows = metric_values(
+            self.root,
+            metric,
+            by=by,
+            since=self.since,
+            last_projects=self.last_projects,
+            engine=self.engine,
+            refresh=not self._refreshed,
+        )
+        self._refreshed = True
+        return rows
+
+    def table(self, metrics: tuple[str, ...], by: tuple[str, ...]) -> list[dict[str, Any]]:
+        """One row per group with every metric's value (and sample size for ratios)."""
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for metric in metrics:
+            for row in self.values(metric, by):
+                key = tuple(row[d] for d in by)
+                if any(k is None for k in key):
+                    continue
+                out = rows.setdefault(key, dict(zip(by, key, strict=True)))
+                out[metric] = row["value"]
+                if "denominator" in row:
+                    out[f"{metric}_n"] = row["denominator"]
+        return [rows[k] for k in sorted(rows, key=lambda k: tuple(str(x) for x in k))]
+
+
+def _improvement(current: dict[str, Any], prior: dict[str, Any]) -> dict[str, float]:
+    """Relative change of each metric against the prior version, signed so + is better."""
+    out = {}
+    for name in VERSION_METRICS:
+        if name == "projects":
+            continue
+        now, before = current.get(name), prior.get(name)
+        if now is None or before in (None, 0):
+            continue
+        change = (now - before) / abs(before)
+        out[name] = round(-change if name in LOWER_IS_BETTER else change, 4)
+    return out
+
+
+def _version_metrics(metrics: _Metrics, root: Path) -> list[dict[str, Any]]:
+    from autoforge_learn.registry import PromptRegistry, RegistryError, parse_version_id
+
+    rows: dict[str, dict[str, Any]] = {}
+    for name, metric in VERSION_METRICS.items():
+        for row in metrics.values(metric, ("prompt_version",)):
+            version = row["prompt_version"]
+            if version is None:
+                continue
+            rows.setdefault(version, {"prompt_version": version})[name] = row["value"]
+    for row in metrics.values("first_used", ("prompt_version",)):
+        if row["prompt_version"] in rows:
+            rows[row["prompt_version"]]["deployed_from"] = row["value"]
+    for row in metrics.values("last_used", ("prompt_version",)):
+        if row["prompt_version"] in rows:
+            rows[row["prompt_version"]]["deployed_to"] = row["value"]
+    registry = PromptRegistry(root)
+    ordered = sorted(rows.values(), key=lambda r: _version_key(r["prompt_version"]))
+    previous: dict[str, dict[str, Any]] = {}
+    for row in ordered:
+        try:
+            role, _, _ = parse_version_id(row["prompt_version"])
+        except RegistryError:
+            role = row["prompt_version"].split(".")[0]
+        row["agent_role"] = role
+        try:
+            row["changes"] = registry.get(row["prompt_version"]).changes
+        except RegistryError:
+            row["changes"] = []
+        if role in previous:
+            row["prior_version"] = previous[role]["prompt_version"]
+            row["improvement_vs_prior"] = _improvement(row, previous[role])
+        previous[role] = row
+    return ordered
+
+
+def _version_key(version: str) -> tuple[Any, ...]:
+    head, _, tail = version.partition(".v")
+    parts = tail.split(".")
+    numbers = tuple(int(p) if p.isdigit() else 0 for p in parts)
+    return (head, numbers)
+
+
+def aggregate(
+    root: Path,
+    *,
+    engine: str | None = None,
+    since: str | None = None,
+    last_projects: int | None = None,
+    write: bool = True,
+) -> AggregateReport:
+    """Compute and write the four aggregated files.
+
+    Args:
+        root: The ``.autoforge`` directory.
+        engine: Analytics engine (default: the embedded DuckDB index).
+        since: Only events at or after this date.
+        last_projects: Only the N most recently started projects.
+        write: Write the files (False: only return the content).
+    """
+    layout = StoreLayout(root)
+    metrics = _Metrics(layout.root, engine=engine, since=since, last_projects=last_projects)
+    filters = {"since": since, "from_last_n_projects": last_projects}
+    content = {
+        "agent_performance_by_role": {
+            "filters": filters,
+            "roles": metrics.table(ROLE_METRICS, ("role",)),
+        },
+        "recipe_success_rates": {
+            "filters": filters,
+            "recipes": metrics.table(RECIPE_METRICS, ("recipe",)),
+            "recipes_by_domain": metrics.table(RECIPE_METRICS, ("recipe", "domain")),
+        },
+        "prompt_version_metrics": {
+            "filters": filters,
+            "versions": _version_metrics(metrics, layout.root),
+        },
+        "trend_analysis": {
+            "filters": filters,
+            "lower_is_better": sorted(LOWER_IS_BETTER & set(TREND_METRICS)),
+            "months": metrics.table(TREND_METRICS, ("month",)),
+        },
+    }
+    report = AggregateReport(content=content)
+    if write:
+        for name, body in content.items():
+            path = layout.aggregated / f"{name}.json"
+            write_json_atomic(path, body)
+            report.files[name] = path
+    return report
