@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_START,
     OutputFormat,
     RootOption,
     console,
@@ -86,4 +87,4 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(rich_help_panel="Start here")(demo)
+    app.command(rich_help_panel=PANEL_START)(demo)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from autoforge_learn.cli.common import RootOption, err_console, fail, resolve_root
+from autoforge_learn.cli.common import PANEL_STORE, RootOption, err_console, fail, resolve_root
 from autoforge_learn.export.raw import ExportFormat, ExportWhat
 
 
@@ -58,4 +58,4 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(rich_help_panel="Store")(export)
+    app.command(rich_help_panel=PANEL_STORE)(export)

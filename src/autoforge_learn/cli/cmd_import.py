@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_STORE,
     OutputFormat,
     RootOption,
     console,
@@ -120,4 +121,4 @@ def chatdev(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(import_app, name="import", rich_help_panel="Store")
+    app.add_typer(import_app, name="import", rich_help_panel=PANEL_STORE)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_ANALYSE,
     OutputFormat,
     RootOption,
     console,
@@ -74,5 +75,5 @@ def aggregate(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(rich_help_panel="Analyse")(label)
-    app.command(rich_help_panel="Analyse")(aggregate)
+    app.command(rich_help_panel=PANEL_ANALYSE)(label)
+    app.command(rich_help_panel=PANEL_ANALYSE)(aggregate)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_LEARN,
     OutputFormat,
     RootOption,
     console,
@@ -236,4 +237,4 @@ def prune(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(prompts_app, name="prompts", rich_help_panel="Learn")
+    app.add_typer(prompts_app, name="prompts", rich_help_panel=PANEL_LEARN)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_ANALYSE,
     OutputFormat,
     RootOption,
     console,
@@ -67,4 +68,4 @@ def recompute(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(rich_help_panel="Analyse")(recompute)
+    app.command(rich_help_panel=PANEL_ANALYSE)(recompute)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_LEARN,
     OutputFormat,
     RootOption,
     console,
@@ -337,4 +338,4 @@ def signals_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(review_app, name="review", rich_help_panel="Learn")
+    app.add_typer(review_app, name="review", rich_help_panel=PANEL_LEARN)

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_STORE,
     OutputFormat,
     RootOption,
     console,
@@ -49,8 +50,12 @@ def simulate_command(
 
     target = resolve_root(root)
     progress = Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=err_console, transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     )
     try:
         with progress:
@@ -59,8 +64,9 @@ def simulate_command(
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done)
 
-            result = simulate(target, projects=projects, seed=seed,
-                              inject_problems=not healthy, progress=advance)
+            result = simulate(
+                target, projects=projects, seed=seed, inject_problems=not healthy, progress=advance
+            )
     except (SimulationError, ValueError) as exc:
         fail(str(exc))
     summary = result.to_dict()
@@ -88,4 +94,4 @@ def simulate_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``simulate`` to the application."""
-    app.command("simulate", help=HELP)(simulate_command)
+    app.command("simulate", help=HELP, rich_help_panel=PANEL_STORE)(simulate_command)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_STORE,
     OutputFormat,
     RootOption,
     console,
@@ -149,7 +150,7 @@ def schema(
 
 
 def register(app: typer.Typer) -> None:
-    panel = "Store"
+    panel = PANEL_STORE
     app.command(rich_help_panel=panel)(init)
     app.command(rich_help_panel=panel)(validate)
     app.command(rich_help_panel=panel)(organize)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from autoforge_learn.cli.common import (
+    PANEL_LEARN,
     RootOption,
     console,
     err_console,
@@ -130,6 +131,6 @@ def apply_command(
 def register(app: typer.Typer) -> None:
     from autoforge_learn.cli.cmd_prompts import prompts_app
 
-    app.command("suggest", rich_help_panel="Learn")(suggest_command)
+    app.command("suggest", rich_help_panel=PANEL_LEARN)(suggest_command)
     if not any(c.name == "apply" for c in prompts_app.registered_commands):
         prompts_app.command("apply")(apply_command)

@@ -15,6 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+# Help panels that group the commands in `autoforge --help`.
+PANEL_START = "Start here"
+PANEL_STORE = "Collect and store"
+PANEL_ANALYSE = "Analyse"
+PANEL_LEARN = "Learn"
+
 console = Console()
 err_console = Console(stderr=True)
 

@@ -140,7 +140,8 @@ def _loops_md(data: ReportData) -> str:
     lines = []
     for a in data.loop_actions:
         actions = ", ".join(str(x) for x in a.get("actions", []))
-        lines.append(f"- **{a.get('loop', '?')}**: {a.get('trigger', '')} → {actions}")
+        loop = a.get("loop_id") or a.get("loop", "?")
+        lines.append(f"- **{loop}**: {a.get('trigger', '')} → {actions}")
     return "\n".join(lines)
 
 
