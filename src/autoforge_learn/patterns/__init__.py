@@ -1,1 +1,46 @@
-"""Pattern detection (spec 4.1) and feedback loops (spec 5.1)."""
+"""Pattern detection (spec 4.1) and feedback loops (spec 5.1).
+
+Library API::
+
+    from autoforge_learn.patterns import detect_patterns, evaluate_loops
+
+    findings = detect_patterns(".autoforge", last_projects=50)
+    actions = evaluate_loops(".autoforge", findings)
+
+Per-detector functions with the same options: :func:`gate_failure_root_causes`,
+:func:`retry_hotspots`, :func:`handoffs`, :func:`human_overrides`,
+:func:`token_efficiency`, :func:`recipe_effectiveness`, :func:`confidence_calibration`,
+:func:`auto_fix_strategies`. Heavy libraries (ibis, pandas, scipy) load on first use.
+"""
+
+from autoforge_learn.patterns.detect import (
+    auto_fix_strategies,
+    confidence_calibration,
+    detect_patterns,
+    gate_failure_root_causes,
+    handoffs,
+    human_overrides,
+    recipe_effectiveness,
+    retry_hotspots,
+    token_efficiency,
+)
+from autoforge_learn.patterns.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.patterns.loops import LoopAction, evaluate_loops
+
+__all__ = [
+    "Example",
+    "Finding",
+    "LoopAction",
+    "Pattern",
+    "Severity",
+    "auto_fix_strategies",
+    "confidence_calibration",
+    "detect_patterns",
+    "evaluate_loops",
+    "gate_failure_root_causes",
+    "handoffs",
+    "human_overrides",
+    "recipe_effectiveness",
+    "retry_hotspots",
+    "token_efficiency",
+]

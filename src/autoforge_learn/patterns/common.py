@@ -1,0 +1,79 @@
+"""Helpers shared by the detectors: examples, counts of texts, severity, rounding."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from autoforge_learn.patterns.findings import Example, Severity
+
+MAX_EXAMPLES = 5
+MAX_TEXTS = 5
+
+
+def examples(frame: Any, text_column: str | None, *, limit: int = MAX_EXAMPLES) -> list[Example]:
+    """Up to ``limit`` real events of ``frame`` (latest first) with their text."""
+    if frame is None or len(frame) == 0:
+        return []
+    rows = frame.sort_values(["ts", "event_id"], ascending=False, kind="stable").head(limit)
+    out = []
+    for row in rows.itertuples(index=False):
+        text = getattr(row, text_column) if text_column else None
+        out.append(Example(
+            event_id=str(row.event_id), project_id=str(row.project_id),
+            text=None if text is None or _is_nan(text) else str(text),
+        ))
+    return out
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def top_texts(values: Iterable[Any], *, limit: int = MAX_TEXTS) -> list[dict[str, Any]]:
+    """The most frequent texts: ``[{"text", "count"}]`` (ties broken by text)."""
+    counts = Counter(str(v) for v in values if v is not None and not _is_nan(v) and v != "")
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"text": text, "count": count} for text, count in ranked]
+
+
+def rate_severity(
+    successes: int, n: int, threshold: float, *, above: bool = True, strict: bool = True
+) -> Severity:
+    """Severity of a rate against a threshold: ``high`` when the Wilson 95% interval lies
+    wholly beyond it, ``medium`` when the point estimate crosses it, else ``low``.
+    ``above=False`` looks for rates below the threshold."""
+    from autoforge_learn.stats import wilson_interval
+
+    if n <= 0:
+        return Severity.INFO
+    rate = successes / n
+    low, high = wilson_interval(successes, n) or (0.0, 1.0)
+    if above:
+        crossed = rate > threshold if strict else rate >= threshold
+        sure = low > threshold if strict else low >= threshold
+    else:
+        crossed = rate < threshold
+        sure = high < threshold
+    if sure:
+        return Severity.HIGH
+    if crossed:
+        return Severity.MEDIUM
+    return Severity.LOW
+
+
+def r(value: Any, digits: int = 4) -> Any:
+    """``value`` rounded for JSON (None and NaN become None)."""
+    if value is None:
+        return None
+    value = float(value)
+    if math.isnan(value):
+        return None
+    return round(value, digits)
+
+
+def thin(n: int, config: dict[str, Any]) -> bool:
+    """Whether ``n`` observations are too few to trust (``min_sample`` of the config)."""
+    return n < int(config.get("min_sample", 20))

@@ -1,0 +1,86 @@
+"""Pattern 2: retry hotspots (spec 4.1).
+
+A *stage* is one stage execution (a re-run after an escalation is another stage); its
+*retries* are its gate checks beyond the first of each gate (checks with
+``retry_attempt > 1``), summed over its gates. ``avg_retries`` of a role is the mean of
+its stages' retries, with a Student-t 95% interval; it is computed per role, and per
+role and platform, and per role and client domain.
+
+Severity: ``high`` when the interval's lower bound exceeds ``threshold`` (spec: 1.0),
+``medium`` when the mean does, else ``low``. Impact = excess retries,
+``(avg_retries - threshold) * stages``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autoforge_learn.patterns.common import examples, r, thin, top_texts
+from autoforge_learn.patterns.data import Dataset, stage_runs
+from autoforge_learn.patterns.findings import Finding, Pattern, Severity
+
+
+def detect_retry_hotspots(
+    data: Dataset, config: dict[str, Any], *, runs: Any | None = None
+) -> list[Finding]:
+    """Findings of pattern 2: one per role, per role and platform, per role and domain."""
+    from autoforge_learn.stats import mean_interval
+
+    threshold = float(config["retry_hotspot"]["threshold"])
+    runs = stage_runs(data) if runs is None else runs
+    if runs.empty:
+        return []
+    gates = data.gates
+    retried = gates[gates["retry_attempt"].fillna(1) > 1]
+    failing = gates[gates["validation_result"] != "pass"]
+    findings: list[Finding] = []
+    splits: list[tuple[str, ...]] = [("agent_role",), ("agent_role", "platform"),
+                                     ("agent_role", "client_domain")]
+    for columns in splits:
+        for values, group in runs.groupby(list(columns), sort=True, dropna=True):
+            values = values if isinstance(values, tuple) else (values,)
+            key = {c: str(v) for c, v in zip(columns, values, strict=True)}
+            n = len(group)
+            mean = float(group["retries"].mean())
+            interval = mean_interval(group["retries"].to_numpy(dtype=float))
+            if mean > threshold and interval is not None and interval[0] > threshold:
+                severity = Severity.HIGH
+            elif mean > threshold:
+                severity = Severity.MEDIUM
+            else:
+                severity = Severity.LOW
+            mask_r = retried["agent_role"] == key["agent_role"]
+            mask_f = failing["agent_role"] == key["agent_role"]
+            for c in columns[1:]:
+                mask_r &= retried[c] == key[c]
+                mask_f &= failing[c] == key[c]
+            seg_retried, seg_failing = retried[mask_r], failing[mask_f]
+            top_gates = seg_retried.groupby("gate_id").size().sort_values(
+                ascending=False, kind="stable").head(5)
+            split = " ".join(f"on {k}" for c, k in key.items() if c != "agent_role")
+            findings.append(Finding(
+                pattern=Pattern.RETRY_HOTSPOT,
+                key=key,
+                title=(f"{key['agent_role']}{(' ' + split) if split else ''}: "
+                       f"{mean:.2f} retries per stage ({n} stages)"),
+                severity=severity,
+                metric="avg_retries",
+                value=r(mean) or 0.0,
+                interval=interval,
+                sample_size=n,
+                threshold=threshold,
+                baseline=r(runs["retries"].mean()),
+                impact=r(max(0.0, mean - threshold) * n) or 0.0,
+                thin_evidence=thin(n, config),
+                agent_role=key["agent_role"],
+                evidence={
+                    "avg_retries": r(mean),
+                    "stages": n,
+                    "retries_total": int(group["retries"].sum()),
+                    "top_gates": [{"gate_id": str(g), "retries": int(c)}
+                                  for g, c in top_gates.items()],
+                    "top_reasons": top_texts(seg_failing["validation_reason"]),
+                },
+                examples=examples(seg_failing, "validation_reason"),
+            ))
+    return sorted(findings, key=lambda f: (-f.impact, -f.value))

@@ -1,0 +1,60 @@
+"""``autoforge patterns`` and ``autoforge loops``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from autoforge_learn.cli.app import app
+from autoforge_learn.patterns.findings import Finding
+from tests.patterns.test_aggregations import build_store
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli") / ".autoforge"
+    build_store(root)
+    return root
+
+
+def test_help_has_examples() -> None:
+    for command in ("patterns", "loops"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_patterns_json_round_trips(root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "findings.json"
+    result = runner.invoke(app, ["patterns", "--root", str(root), "--format", "json",
+                                 "--out", str(out), "-p", "retry_hotspot"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    findings = [Finding.from_dict(d) for d in data]
+    assert findings and {str(f.pattern) for f in findings} == {"retry_hotspot"}
+    assert all("id" in d for d in data)
+
+
+def test_patterns_table_and_filters(root: Path) -> None:
+    result = runner.invoke(app, ["patterns", "--root", str(root), "--from-last-N-projects", "1",
+                                 "--since", "2025-01-01"])
+    assert result.exit_code == 0, result.output
+    assert "retry_hotspot" in result.output and "thin" in result.output
+
+
+def test_bad_pattern_and_format(root: Path) -> None:
+    assert runner.invoke(app, ["patterns", "--root", str(root), "-p", "nope"]).exit_code == 1
+    assert runner.invoke(app, ["patterns", "--root", str(root), "--format", "x"]).exit_code == 1
+
+
+def test_loops(root: Path) -> None:
+    result = runner.invoke(app, ["loops", "--root", str(root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    ids = {a["loop_id"] for a in json.loads(result.output)}
+    assert "loop_3_downstream_feedback" in ids
+    table = runner.invoke(app, ["loops", "--root", str(root)])
+    assert table.exit_code == 0 and "loop_3" in table.output
