@@ -30,25 +30,16 @@ ROLE_METRICS = (
     "agent_success_rate",
     "escalation_rate",
     "auto_fix_success_rate",
-    "decision_override_rate",
+    "autonomous_decision_confidence",
     "downstream_rejection_rate",
-    "tokens_per_stage",
     "p50_stage_duration",
     "p95_stage_duration",
 )
-RECIPE_METRICS = (
-    "projects",
-    "project_success_rate",
-    "quality_score",
-    "time_to_completion",
-    "cost_per_project",
-)
+RECIPE_METRICS = ("quality_score", "cost_per_project", "time_to_first_prototype")
 VERSION_METRICS = {
     "gate_success_rate": "gate_pass_rate",
     "avg_retries": "avg_retries_per_task",
-    "avg_tokens": "tokens_per_stage",
-    "human_override_rate": "decision_override_rate",
-    "projects": "projects",
+    "human_override_rate": "autonomous_decision_confidence",
 }
 #: The "What Gets Better?" table of spec 1.1 and its companions, per month.
 TREND_METRICS = (
@@ -72,10 +63,8 @@ LOWER_IS_BETTER = frozenset(
         "security_issues_missed_rate",
         "cost_per_project",
         "escalation_rate",
-        "decision_override_rate",
         "human_override_rate",
         "downstream_rejection_rate",
-        "tokens_per_stage",
         "avg_tokens",
         "time_to_completion",
         "p50_stage_duration",
@@ -135,9 +124,7 @@ class _Metrics:
 def _improvement(current: dict[str, Any], prior: dict[str, Any]) -> dict[str, float]:
     """Relative change of each metric against the prior version, signed so + is better."""
     out = {}
-    for name in VERSION_METRICS:
-        if name == "projects":
-            continue
+    for name in (*VERSION_METRICS, "avg_tokens"):
         now, before = current.get(name), prior.get(name)
         if now is None or before in (None, 0):
             continue
@@ -146,22 +133,93 @@ def _improvement(current: dict[str, Any], prior: dict[str, Any]) -> dict[str, fl
     return out
 
 
-def _version_metrics(metrics: _Metrics, root: Path) -> list[dict[str, Any]]:
+def _usage(root: Path, engine: str | None, by: str) -> dict[str, dict[str, Any]]:
+    """Per group: projects, stage runs, mean tokens per stage run, first and last use.
+
+    ``by`` is a column of the events table (``prompt_version``, ``recipe``, ...);
+    recipe-level groups count projects and their outcomes instead.
+    """
+    from autoforge_learn.analyze.engine import connect
+
+    t = connect(root, engine).table("events")
+    stages = t.filter((t.kind == "stage_execution") & t[by].notnull())
+    tokens = (stages.input_tokens.fill_null(0) + stages.output_tokens.fill_null(0)).cast("float64")
+    frame = (
+        stages.group_by(stages[by].name(by))
+        .aggregate(
+            projects=stages.project_id.nunique(),
+            stage_runs=stages.count(),
+            tokens_sum=tokens.sum(),
+            first_used=stages.ts.min(),
+            last_used=stages.ts.max(),
+        )
+        .execute()
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in frame.to_dict("records"):
+        runs = int(row["stage_runs"])
+        out[str(row[by])] = {
+            "projects": int(row["projects"]),
+            "stage_runs": runs,
+            "avg_tokens": round(float(row["tokens_sum"]) / runs, 1) if runs else None,
+            "deployed_from": row["first_used"].date().isoformat(),
+            "deployed_to": row["last_used"].date().isoformat(),
+        }
+    return out
+
+
+def _recipe_outcomes(root: Path, engine: str | None) -> dict[str, dict[str, Any]]:
+    """Per recipe: projects started, completed, delivered (shipped or alpha-ready), shipped,
+    success rate (delivered / completed) and mean time to completion (seconds)."""
+    from autoforge_learn.analyze.engine import connect
+
+    t = connect(root, engine).table("events")
+    started = t.filter(t.kind == "project_started").select("project_id", "recipe").distinct()
+    done = t.filter(t.kind == "project_completed").select(
+        "project_id", "project_success", "time_to_completion"
+    )
+    joined = started.left_join(done, "project_id")
+    delivered = joined.project_success.isin(["shipped", "alpha_ready"]).fill_null(False)
+    frame = (
+        joined.group_by("recipe")
+        .aggregate(
+            projects=joined.project_id.nunique(),
+            completed=joined.project_success.notnull().ifelse(1, 0).sum(),
+            delivered=delivered.ifelse(1, 0).sum(),
+            shipped=(joined.project_success == "shipped").fill_null(False).ifelse(1, 0).sum(),
+            time_sum=joined.time_to_completion.cast("float64").sum(),
+            time_n=joined.time_to_completion.notnull().ifelse(1, 0).sum(),
+        )
+        .execute()
+    )
+    out = {}
+    for row in frame.to_dict("records"):
+        completed, time_n = int(row["completed"]), int(row["time_n"])
+        out[str(row["recipe"])] = {
+            "projects": int(row["projects"]),
+            "completed": completed,
+            "shipped": int(row["shipped"]),
+            "success_rate": round(int(row["delivered"]) / completed, 6) if completed else None,
+            "avg_time_to_completion": round(float(row["time_sum"]) / time_n, 1) if time_n else None,
+        }
+    return out
+
+
+def _version_metrics(metrics: _Metrics, root: Path, engine: str | None) -> list[dict[str, Any]]:
     from autoforge_learn.registry import PromptRegistry, RegistryError, parse_version_id
 
     rows: dict[str, dict[str, Any]] = {}
     for name, metric in VERSION_METRICS.items():
         for row in metrics.values(metric, ("prompt_version",)):
             version = row["prompt_version"]
-            if version is None:
+            if version is None or row["value"] is None:
                 continue
-            rows.setdefault(version, {"prompt_version": version})[name] = row["value"]
-    for row in metrics.values("first_used", ("prompt_version",)):
-        if row["prompt_version"] in rows:
-            rows[row["prompt_version"]]["deployed_from"] = row["value"]
-    for row in metrics.values("last_used", ("prompt_version",)):
-        if row["prompt_version"] in rows:
-            rows[row["prompt_version"]]["deployed_to"] = row["value"]
+            value = row["value"]
+            if name == "human_override_rate":  # the share of decisions NOT aligned
+                value = round(1 - value, 6)
+            rows.setdefault(version, {"prompt_version": version})[name] = value
+    for version, usage in _usage(root, engine, "prompt_version").items():
+        rows.setdefault(version, {"prompt_version": version}).update(usage)
     registry = PromptRegistry(root)
     ordered = sorted(rows.values(), key=lambda r: _version_key(r["prompt_version"]))
     previous: dict[str, dict[str, Any]] = {}
@@ -180,6 +238,13 @@ def _version_metrics(metrics: _Metrics, root: Path) -> list[dict[str, Any]]:
             row["improvement_vs_prior"] = _improvement(row, previous[role])
         previous[role] = row
     return ordered
+
+
+def _recipes(metrics: _Metrics, root: Path, engine: str | None) -> list[dict[str, Any]]:
+    rows = {r["recipe"]: r for r in metrics.table(RECIPE_METRICS, ("recipe",))}
+    for recipe, outcome in _recipe_outcomes(root, engine).items():
+        rows.setdefault(recipe, {"recipe": recipe}).update(outcome)
+    return [rows[k] for k in sorted(rows)]
 
 
 def _version_key(version: str) -> tuple[Any, ...]:
@@ -216,12 +281,12 @@ def aggregate(
         },
         "recipe_success_rates": {
             "filters": filters,
-            "recipes": metrics.table(RECIPE_METRICS, ("recipe",)),
+            "recipes": _recipes(metrics, layout.root, engine),
             "recipes_by_domain": metrics.table(RECIPE_METRICS, ("recipe", "domain")),
         },
         "prompt_version_metrics": {
             "filters": filters,
-            "versions": _version_metrics(metrics, layout.root),
+            "versions": _version_metrics(metrics, layout.root, engine),
         },
         "trend_analysis": {
             "filters": filters,

@@ -145,7 +145,8 @@ def train(
 
     step("index")
     index = build_index(layout.root, engine=engine)
-    if not index.events:
+    events = index.events if isinstance(index.events, int) else sum(index.events.values())
+    if not events:
         raise ValueError(
             f"no events under {layout.raw}: record some with the SDK, "
             "`autoforge import chatdev`, or try `autoforge demo`"
@@ -203,7 +204,7 @@ def train(
         suggestions=suggestion_dicts,
         trends=_trends(aggregated, TREND_SERIES),
         calibration=_calibration(findings),
-        totals={"projects": projects, "events": sum(index.events.values())},
+        totals={"projects": projects, "events": events},
     )
     reports_dir = layout.root / "ai" / "reports"
     stem = f"training_{now.date().isoformat()}"
@@ -237,7 +238,7 @@ def train(
         monthly_report=monthly,
         trends_file=trends_file,
         suggestions_file=suggestions_file,
-        counts={"projects": projects, "events": sum(index.events.values())},
+        counts={"projects": projects, "events": events},
     )
 
 

@@ -151,7 +151,8 @@ def detect_gate_root_causes(data: Dataset, config: dict[str, Any]) -> list[Findi
                 pattern=Pattern.GATE_FAILURE_ROOT_CAUSE,
                 key={"gate_id": str(gate_id), "cause": cause},
                 title=(f"{gate_id} fails {rate:.0%} of checks for '{cause}' "
-                       f"({n_fail} of {checks}; {k / n:.0%} on {kind} {value})"),
+                       f"({n_fail} of {checks}"
+                       + (f"; {k / n:.0%} on {kind} {value})" if kind != "all" else ")")),
                 severity=severity,
                 metric="cause_failure_rate",
                 value=r(rate) or 0.0,

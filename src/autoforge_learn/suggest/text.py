@@ -146,7 +146,9 @@ def has_placeholders(text: str) -> bool:
 def readable(text: str) -> str:
     """A label without template placeholders: ``<num> screen missing <path> state``
     -> ``screen missing state``."""
-    return re.sub(r"\s+", " ", PLACEHOLDER.sub(" ", label(text))).strip() or label(text)
+    plain = PLACEHOLDER.sub(" ", label(text))
+    plain = re.sub(r"\(\s*\)|\[\s*\]", " ", re.sub(r"\(\s+", "(", plain))
+    return re.sub(r"\s+", " ", plain).strip() or label(text)
 
 
 def missing_item(text: str) -> str:
