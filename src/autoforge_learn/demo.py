@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from autoforge_learn.store.layout import StoreLayout
 from autoforge_learn.store.overview import StoreOverview, store_overview
+
+if TYPE_CHECKING:
+    from autoforge_learn.train import TrainResult
 
 DEMO_PROJECTS = 50
 DEMO_SEED = 7
@@ -29,12 +32,14 @@ class DemoResult:
         simulated: False when the same demo data was already there and was reused.
         overview: Counts over the store.
         seconds: Time the simulation took (0 when reused).
+        training: What ``autoforge train`` produced (None when skipped).
     """
 
     root: Path
     simulated: bool
     overview: StoreOverview
     seconds: float
+    training: TrainResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         layout = StoreLayout(self.root)
@@ -44,6 +49,7 @@ class DemoResult:
             **self.overview.to_dict(),
             "prompts": str(layout.prompts),
             "truth": str(layout.training_data / "simulation_truth.json"),
+            "training": self.training.to_dict() if self.training else None,
         }
 
 
@@ -68,8 +74,11 @@ def run_demo(
     projects: int = DEMO_PROJECTS,
     seed: int = DEMO_SEED,
     progress: Callable[[int, int], None] | None = None,
+    train: bool = True,
+    train_progress: Callable[[str, int, int], None] | None = None,
 ) -> DemoResult:
-    """Simulate ``projects`` projects into ``root`` through the SDK, then summarise the store.
+    """Simulate ``projects`` projects into ``root`` through the SDK, summarise the store,
+    then run the learning loop on it (``autoforge train``) unless ``train`` is False.
 
     Running it again with the same settings reuses the data instead of adding a second
     copy; a store that holds other data is refused rather than mixed with demo data.
@@ -88,9 +97,15 @@ def run_demo(
         start = time.perf_counter()
         simulate(layout.root, projects=projects, seed=seed, progress=progress)
         seconds = time.perf_counter() - start
+    training = None
+    if train:
+        from autoforge_learn.train import train as run_train
+
+        training = run_train(layout.root, progress=train_progress)
     return DemoResult(
         root=layout.root,
         simulated=not reused,
         overview=store_overview(layout.root),
         seconds=seconds,
+        training=training,
     )

@@ -23,12 +23,16 @@ def demo(
     projects: int = typer.Option(50, "--projects", min=1, help="Projects to simulate."),
     seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same data)."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    skip_train: bool = typer.Option(
+        False, "--skip-train", help="Only simulate and summarise; do not run the learning loop."
+    ),
 ) -> None:
-    """Simulate projects into ./.autoforge and show what was recorded.
+    """Simulate projects into ./.autoforge, show what was recorded, and learn from them.
 
     Runs the simulator (realistic multi-agent projects with known truth, written through
-    the SDK), then prints events per kind, the gate pass rate per agent role, and where
-    the files are. Run it in an empty directory; running it again reuses the data.
+    the SDK), prints events per kind and the gate pass rate per agent role, then runs
+    `autoforge train` and prints where the learning report is. Run it in an empty
+    directory; running it again reuses the data.
 
     Example:  mkdir try-autoforge && cd try-autoforge && autoforge demo
     """
@@ -52,8 +56,18 @@ def demo(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+        def training(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"Training: {step}", completed=done, total=total)
+
         try:
-            result = run_demo(target, projects=projects, seed=seed, progress=advance)
+            result = run_demo(
+                target,
+                projects=projects,
+                seed=seed,
+                progress=advance,
+                train=not skip_train,
+                train_progress=training,
+            )
         except DemoError as exc:
             fail(str(exc))
     if fmt == OutputFormat.json:
@@ -83,7 +97,19 @@ def demo(
     console.print(f"Raw events:   {data['raw']}/YYYY-MM/project_<id>_*.jsonl")
     console.print(f"Prompts:      {data['prompts']}/<role>.yaml")
     console.print(f"Known truth:  {data['truth']}")
-    console.print("Next:         autoforge validate   (checks every line)")
+    if result.training is None:
+        console.print("Next:         autoforge train      (learn from these runs)")
+        return
+    t = result.training.to_dict()
+    console.print(
+        f"\nLearned: {t['findings']} findings, {len(t['loops_fired'])} feedback loops fired, "
+        f"{len(t['suggestions'])} prompt change suggestions."
+    )
+    console.print(f"Report:       {result.training.report}")
+    console.print(f"HTML report:  {result.training.report_html}")
+    if result.training.suggestions:
+        first = result.training.suggestions[0]["suggestion_id"]
+        console.print(f"Next:         autoforge prompts apply {first}")
 
 
 def register(app: typer.Typer) -> None:

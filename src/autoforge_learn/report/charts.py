@@ -16,6 +16,8 @@ def _scale(series: TrendSeries) -> tuple[list[str], list[float | None], str]:
     values = [v for _, v in series.points]
     if series.unit in _PERCENT_UNITS:
         return periods, [None if v is None else 100 * v for v in values], "%"
+    if series.unit == "seconds":
+        return periods, [None if v is None else v / 3600 for v in values], "hours"
     return periods, values, series.unit
 
 
