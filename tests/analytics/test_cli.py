@@ -91,6 +91,8 @@ def test_strict_fails_on_a_bad_line(root: Path, engine: str | None) -> None:
     assert orjson.loads(result.stdout)["issues"][0].startswith(f"{path}:3:")
 
 
-def test_unknown_metric_fails(root: Path) -> None:
-    result = runner.invoke(app, ["metrics", "show", "--metric", "nope", "--root", str(root)])
+def test_unknown_metric_fails(root: Path, engine: str | None) -> None:
+    result = runner.invoke(
+        app, ["metrics", "show", "--metric", "nope", "--root", str(root), *_engine_args(engine)]
+    )
     assert result.exit_code == 1 and "unknown metric" in result.output

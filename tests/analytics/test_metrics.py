@@ -88,11 +88,11 @@ def test_group_by_and_filters(root: Path, engine: str | None) -> None:
     assert _values(rows, "role") == {("architect",): pytest.approx(1 / 3), ("engineer",): 2.0}
 
 
-def test_unknown_metric_and_dimension(root: Path) -> None:
+def test_unknown_metric_and_dimension(root: Path, engine: str | None) -> None:
     with pytest.raises(KeyError):
-        metric_values(root, "nope")
+        metric_values(root, "nope", engine=engine)
     with pytest.raises(ValueError):
-        metric_values(root, "gate_failure_rate", by=["colour"])
+        metric_values(root, "gate_failure_rate", by=["colour"], engine=engine)
 
 
 def test_columns_match_the_models() -> None:
