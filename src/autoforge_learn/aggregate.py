@@ -31,6 +31,7 @@ ROLE_METRICS = (
     "escalation_rate",
     "auto_fix_success_rate",
     "autonomous_decision_confidence",
+    "human_override_rate",
     "downstream_rejection_rate",
     "p50_stage_duration",
     "p95_stage_duration",
@@ -39,7 +40,7 @@ RECIPE_METRICS = ("quality_score", "cost_per_project", "time_to_first_prototype"
 VERSION_METRICS = {
     "gate_success_rate": "gate_pass_rate",
     "avg_retries": "avg_retries_per_task",
-    "human_override_rate": "autonomous_decision_confidence",
+    "human_override_rate": "human_override_rate",
 }
 #: The "What Gets Better?" table of spec 1.1 and its companions, per month.
 TREND_METRICS = (
@@ -215,8 +216,6 @@ def _version_metrics(metrics: _Metrics, root: Path, engine: str | None) -> list[
             if version is None or row["value"] is None:
                 continue
             value = row["value"]
-            if name == "human_override_rate":  # the share of decisions NOT aligned
-                value = round(1 - value, 6)
             rows.setdefault(version, {"prompt_version": version})[name] = value
     for version, usage in _usage(root, engine, "prompt_version").items():
         rows.setdefault(version, {"prompt_version": version}).update(usage)

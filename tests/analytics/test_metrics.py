@@ -19,7 +19,8 @@ EXPECTED = {
     "security_issues_missed_rate": 1 / 7,  # 1 / ((5 - 1) + (2 - 0) + 1)
     "autonomous_decision_confidence": 2 / 3,
     "agent_success_rate": 3 / 4,
-    "human_override_rate": 1 / 7,
+    "human_override_rate": 1 / 3,
+    "gate_override_rate": 1 / 7,
     "escalation_rate": 1 / 7,
     "auto_fix_success_rate": 2 / 3,
     "cost_per_project": 2.25 / 2,

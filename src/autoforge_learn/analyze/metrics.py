@@ -200,6 +200,16 @@ _METRICS: list[Metric] = [
     ),
     Metric(
         "human_override_rate",
+        "Share of human approval decisions where the human did not take the agent's "
+        "recommendation (decision_aligned false / decisions with decision_aligned known); "
+        "the override_rate of spec 4.1 pattern 4 and of spec 6.2's per-version metrics.",
+        "ratio",
+        "share",
+        ("human_approval",),
+        _share(lambda t: ~t.decision_aligned, lambda t: t.decision_aligned.notnull()),
+    ),
+    Metric(
+        "gate_override_rate",
         "Share of gate evaluations a human overrode (human_override true / all gate evaluations).",
         "ratio",
         "share",

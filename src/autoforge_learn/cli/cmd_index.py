@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from autoforge_learn.cli.common import OutputFormat, RootOption, err_console, fail, print_json
+from autoforge_learn.cli.common import (
+    PANEL_ANALYSE,
+    OutputFormat,
+    RootOption,
+    err_console,
+    fail,
+    print_json,
+)
 
 EngineOption = typer.Option(
     None,
@@ -33,7 +40,7 @@ def print_issues(issues: list, *, limit: int = 20) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("index")
+    @app.command("index", rich_help_panel=PANEL_ANALYSE)
     def index(
         root: Path | None = RootOption,
         engine: str | None = EngineOption,

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from autoforge_learn.cli.cmd_index import EngineOption, StrictOption, print_issues
-from autoforge_learn.cli.common import OutputFormat, RootOption, fail, print_rows
+from autoforge_learn.cli.common import PANEL_ANALYSE, OutputFormat, RootOption, fail, print_rows
 
 metrics_app = typer.Typer(
     help="Metrics computed from the collected runs.\n\n"
@@ -75,4 +75,4 @@ def show_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(metrics_app, name="metrics")
+    app.add_typer(metrics_app, name="metrics", rich_help_panel=PANEL_ANALYSE)

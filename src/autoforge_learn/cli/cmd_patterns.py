@@ -7,13 +7,15 @@ from typing import Any
 
 import typer
 
-from autoforge_learn.cli.common import RootOption, console, fail, print_json
+from autoforge_learn.cli.common import PANEL_ANALYSE, RootOption, console, fail, print_json
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 _FORMATS = ("table", "json")
 
 PatternOption = typer.Option(
-    None, "--pattern", "-p",
+    None,
+    "--pattern",
+    "-p",
     help="Only this pattern (repeatable): gate_failure_root_cause, retry_hotspot, handoff, "
     "human_override, token_efficiency, recipe_effectiveness, confidence_calibration, "
     "auto_fix_strategy.",
@@ -24,7 +26,8 @@ LastOption = typer.Option(
 )
 RecipeOption = typer.Option(None, "--recipe", help="Only projects of this recipe or family.")
 EngineOpt = typer.Option(
-    None, "--engine",
+    None,
+    "--engine",
     help="Analytics engine: duckdb (default, or $AUTOFORGE_ENGINE) or a PostgreSQL URL.",
 )
 FormatOption = typer.Option("table", "--format", help="Output format: table or json.")
@@ -46,8 +49,14 @@ def _write(out: Path | None, data: Any) -> None:
     console.print(f"[dim]wrote {out}[/]")
 
 
-def _findings(root: Path | None, pattern: list[str] | None, since: str | None,
-              last: int | None, recipe: str | None, engine: str | None) -> Any:
+def _findings(
+    root: Path | None,
+    pattern: list[str] | None,
+    since: str | None,
+    last: int | None,
+    recipe: str | None,
+    engine: str | None,
+) -> Any:
     from autoforge_learn.analyze.engine import find_root
     from autoforge_learn.patterns.detect import detect_patterns
     from autoforge_learn.patterns.findings import Pattern
@@ -58,8 +67,9 @@ def _findings(root: Path | None, pattern: list[str] | None, since: str | None,
         fail(str(exc))
     base = find_root(root)
     try:
-        return base, detect_patterns(base, engine=engine, since=since, last_projects=last,
-                                     recipe=recipe, patterns=wanted)
+        return base, detect_patterns(
+            base, engine=engine, since=since, last_projects=last, recipe=recipe, patterns=wanted
+        )
     except (KeyError, ValueError) as exc:
         fail(str(exc.args[0]) if exc.args else str(exc))
 
@@ -80,10 +90,12 @@ def _table(findings: list[Any]) -> None:
         for f in items:
             style = _SEVERITY_STYLE.get(str(f.severity), "")
             sev = f"[{style}]{f.severity}[/]" + (" [magenta](thin)[/]" if f.thin_evidence else "")
-            interval = (f"{f.interval[0]:.3g} - {f.interval[1]:.3g}"
-                        if f.interval is not None else "")
-            table.add_row(sev, f.title, f"{f.value:.4g}", interval, str(f.sample_size),
-                          f"{f.impact:.3g}")
+            interval = (
+                f"{f.interval[0]:.3g} - {f.interval[1]:.3g}" if f.interval is not None else ""
+            )
+            table.add_row(
+                sev, f.title, f"{f.value:.4g}", interval, str(f.sample_size), f"{f.impact:.3g}"
+            )
         console.print(table)
 
 
@@ -131,8 +143,9 @@ def loops_cmd(
 
     _check_format(fmt)
     base, findings = _findings(root, None, since, last, recipe, engine)
-    actions = evaluate_loops(base, findings, engine=engine, since=since, last_projects=last,
-                             recipe=recipe)
+    actions = evaluate_loops(
+        base, findings, engine=engine, since=since, last_projects=last, recipe=recipe
+    )
     data = [a.to_dict() for a in actions]
     _write(out, data)
     if fmt == "json":
@@ -152,5 +165,5 @@ def loops_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("patterns")(patterns_cmd)
-    app.command("loops")(loops_cmd)
+    app.command("patterns", rich_help_panel=PANEL_ANALYSE)(patterns_cmd)
+    app.command("loops", rich_help_panel=PANEL_ANALYSE)(loops_cmd)
