@@ -134,6 +134,7 @@ def train(
     from autoforge_learn.patterns.detect import detect_patterns
     from autoforge_learn.patterns.loops import evaluate_loops
     from autoforge_learn.report import ReportData, render_html, render_markdown
+    from autoforge_learn.review import learning_signals
     from autoforge_learn.suggest import suggest_from_root
 
     layout = StoreLayout(root)
@@ -169,6 +170,8 @@ def train(
         recipe=recipe,
         data=data,
     )
+    # Reviewers' learning signals (spec 3.2) are evidence too.
+    findings += learning_signals(layout.root)
     step("loops")
     actions = [
         a.to_dict()

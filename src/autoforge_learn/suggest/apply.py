@@ -34,9 +34,11 @@ def _conflict(suggestion: Suggestion, current: PromptVersion | None, now_text: s
     where = current.id if current else f"{suggestion.agent_role} (no active version)"
     diff = "\n".join(
         difflib.unified_diff(
-            change.old_text.splitlines(), now_text.splitlines(),
+            change.old_text.splitlines(),
+            now_text.splitlines(),
             fromfile=f"expected ({suggestion.base_version or 'suggestion'})",
-            tofile=f"current ({where})", lineterm="",
+            tofile=f"current ({where})",
+            lineterm="",
         )
     )
     return (

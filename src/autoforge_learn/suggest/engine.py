@@ -14,6 +14,7 @@ from autoforge_learn.suggest.rewriters import RewriteContext, Rewriter, get_rewr
 from autoforge_learn.suggest.rules_gates import constraint_clarity, example_addition
 from autoforge_learn.suggest.rules_handoff import role_handoff_improvement
 from autoforge_learn.suggest.rules_people import context_enrichment, decision_framework
+from autoforge_learn.suggest.rules_review import attach_review_evidence, reviewer_constraint
 from autoforge_learn.suggest.rules_tokens import constraint_removal
 
 Rule = Callable[[Sequence[Finding], RuleContext], list[Suggestion]]
@@ -72,6 +73,11 @@ def suggest(
     for rule in RULES:
         if rule is not constraint_removal:
             drafts.extend(rule(strong, ctx))
+    # Manual reviews: their signals back the suggestions above, and a role that only
+    # reviewers flagged gets a constraint in the reviewers' words.
+    attach_review_evidence(drafts, items)
+    covered = {d.agent_role for d in drafts}
+    drafts.extend(r for r in reviewer_constraint(strong, ctx) if r.agent_role not in covered)
     chosen = rewriter if rewriter is not None else config.rewriter
     if isinstance(chosen, str):
         chosen = get_rewriter(chosen)
@@ -83,8 +89,12 @@ def suggest(
     unique = _dedupe(d for d in drafts if d.proposed_change.new_text != d.proposed_change.old_text)
     unique.sort(
         key=lambda s: (
-            -s.confidence, -s.impact, s.agent_role, s.suggestion_type,
-            s.proposed_change.section, s.proposed_change.new_text,
+            -s.confidence,
+            -s.impact,
+            s.agent_role,
+            s.suggestion_type,
+            s.proposed_change.section,
+            s.proposed_change.new_text,
         )
     )
     for suggestion, new_id in zip(unique, next_ids(now, len(unique), existing_ids), strict=True):

@@ -86,14 +86,19 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         must = _must(finding, cause)
         lines = [
             f"MUST ({cause}: gate {gate} rejected this output {failures:.0f} times): "
-            + (f"{must}, for every item the output covers." if must else
-               "none of the rejections below may apply to any item the output covers "
-               "(every endpoint, screen, story or test, not only the one named)."),
+            + (
+                f"{must}, for every item the output covers."
+                if must
+                else "none of the rejections below may apply to any item the output covers "
+                "(every endpoint, screen, story or test, not only the one named)."
+            ),
             f"Before handing off, check the output against the {gate} gate's most frequent "
             "rejections:",
         ]
-        lines += [f'- Rejected: "{text}" ({count}x). Instead: {requirement(text)}.'
-                  for text, count in phrasings]
+        lines += [
+            f'- Rejected: "{text}" ({count}x). Instead: {requirement(text)}.'
+            for text, count in phrasings
+        ]
         new_text = append_block(target.old_text, "\n".join(lines))
         rationale = (
             f"{role} missed '{cause}' in {failures:.0f} attempts at gate {gate}"
@@ -105,12 +110,20 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         checks = num(ev, "gate_checks")
         gain = (failures / checks) if checks else (rate or 0.0) * (share or 1.0)
         suggestion = make(
-            SuggestionType.CONSTRAINT_CLARITY, target, new_text=new_text, rationale=rationale,
-            findings=[finding], ctx=ctx,
+            SuggestionType.CONSTRAINT_CLARITY,
+            target,
+            new_text=new_text,
+            rationale=rationale,
+            findings=[finding],
+            ctx=ctx,
             evidence=evidence_list(
-                ("gate_failure_rate", rate), ("retry_count", _int(ev.get("retries"))),
-                ("root_cause", cause), ("gate_id", gate), ("failures", int(failures)),
-                ("share_of_failures", share), ("prompt_version", finding.prompt_version),
+                ("gate_failure_rate", rate),
+                ("retry_count", _int(ev.get("retries"))),
+                ("root_cause", cause),
+                ("gate_id", gate),
+                ("failures", int(failures)),
+                ("share_of_failures", share),
+                ("prompt_version", finding.prompt_version),
                 findings=[finding],
             ),
             gate_gain=gain * ctx.efficacy(SuggestionType.CONSTRAINT_CLARITY),
@@ -178,7 +191,8 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
             )
             pairs: list[tuple[str, object]] = [
                 ("gate_failure_rate", num(ev, "gate_failure_rate")),
-                ("retry_count", _int(ev.get("retries"))), ("root_cause", cause),
+                ("retry_count", _int(ev.get("retries"))),
+                ("root_cause", cause),
                 ("gate_id", gate),
             ]
             retry_cut = efficacy * (num(ev, "share_of_failures", 0.5) or 0.5)
@@ -196,7 +210,8 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
             topic = scope or "retries"
             header = (
                 f"Examples{' for ' + scope + ' projects' if scope else ''} ({role} averaged "
-                f"{avg:.1f} retries per stage" + (f"; retried gates: {gates}" if gates else "")
+                f"{avg:.1f} retries per stage"
+                + (f"; retried gates: {gates}" if gates else "")
                 + "):"
             )
             expected = [requirement(t) for t, _ in phrasings]
@@ -208,7 +223,8 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
                 + (f" (most retried gates: {gates})" if gates else "")
             )
             pairs = [
-                ("avg_retries", avg), ("retry_count", _int(ev.get("retries_total"))),
+                ("avg_retries", avg),
+                ("retry_count", _int(ev.get("retries_total"))),
                 ("root_cause", phrasings[0][0] if phrasings else None),
                 ("scope", scope or None),
             ]
@@ -228,16 +244,18 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
                 f'"{example.text}" (event {example.event_id}).'
             )
         lines.append(
-            "- Most frequent rejections: "
-            + "; ".join(f'"{t}" ({c}x)' for t, c in phrasings) + "."
+            "- Most frequent rejections: " + "; ".join(f'"{t}" ({c}x)' for t, c in phrasings) + "."
         )
         positive = [r for r in dict.fromkeys(expected) if r and not r.startswith("Avoid:")]
         negative = [t for t, _ in phrasings if requirement(t).startswith("Avoid:")]
         lines.append(
             f"  Expected output: one that {passes}"
             + (": " + "; ".join(positive) if positive else "")
-            + ("; it must not produce " + " or ".join(f'"{t}"' for t in negative)
-               if negative else "")
+            + (
+                "; it must not produce " + " or ".join(f'"{t}"' for t in negative)
+                if negative
+                else ""
+            )
             + "."
         )
         rationale = (
@@ -245,10 +263,16 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
             "what output passes."
         )
         suggestion = make(
-            SuggestionType.EXAMPLE_ADDITION, target,
-            new_text=append_block(target.old_text, "\n".join(lines)), rationale=rationale,
-            findings=[finding], ctx=ctx, evidence=evidence_list(*pairs, findings=[finding]),
-            gate_gain=gain, retry_cut=retry_cut, effort="low",
+            SuggestionType.EXAMPLE_ADDITION,
+            target,
+            new_text=append_block(target.old_text, "\n".join(lines)),
+            rationale=rationale,
+            findings=[finding],
+            ctx=ctx,
+            evidence=evidence_list(*pairs, findings=[finding]),
+            gate_gain=gain,
+            retry_cut=retry_cut,
+            effort="low",
             risk="medium" if finding.thin_evidence else "low",
             markers=[f'"{e.text}"' for e in shown] or [f'"{t}"' for t, _ in phrasings],
         )

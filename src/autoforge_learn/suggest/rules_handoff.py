@@ -102,14 +102,16 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
         handoffs = num(ev, "handoffs")
         lines = [
             f"Handoff to {downstream} ({downstream} rejected {rejections:.0f}"
-            + (f" of {handoffs:.0f}" if handoffs else "") + f" handoffs, {pct(rate)}):"
+            + (f" of {handoffs:.0f}" if handoffs else "")
+            + f" handoffs, {pct(rate)}):"
         ]
         if wanted:
             lines.append("Your output MUST provide:")
             lines += [f"- {i.name}; {downstream} said: {_quote(i)}" for i in wanted]
         if other:
-            lines.append(f"Before handing off, check your output against this {downstream} "
-                         "feedback:")
+            lines.append(
+                f"Before handing off, check your output against this {downstream} feedback:"
+            )
             lines += [f"- {_quote(i)}" for i in other]
         efficacy = ctx.efficacy(SuggestionType.ROLE_HANDOFF_IMPROVEMENT)
         passing = num(ev, "downstream_pass_rate")
@@ -119,18 +121,25 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
             f"missing [{', '.join(names)}]. Ask {upstream} to provide them in its output."
         )
         suggestion = make(
-            SuggestionType.ROLE_HANDOFF_IMPROVEMENT, target,
-            new_text=append_block(target.old_text, "\n".join(lines)), rationale=rationale,
-            findings=[finding], ctx=ctx,
+            SuggestionType.ROLE_HANDOFF_IMPROVEMENT,
+            target,
+            new_text=append_block(target.old_text, "\n".join(lines)),
+            rationale=rationale,
+            findings=[finding],
+            ctx=ctx,
             evidence=evidence_list(
-                ("rejection_rate", rate), ("rejections", int(rejections)),
+                ("rejection_rate", rate),
+                ("rejections", int(rejections)),
                 ("downstream_pass_rate", passing),
                 ("info_quality_score", num(ev, "info_quality_score")),
-                ("handoff", f"{upstream} -> {downstream}"), ("missing_items", names),
-                ("root_cause", f"{upstream} output missing {names[0]}"), findings=[finding],
+                ("handoff", f"{upstream} -> {downstream}"),
+                ("missing_items", names),
+                ("root_cause", f"{upstream} output missing {names[0]}"),
+                findings=[finding],
             ),
             gate_gain=efficacy * (1 - passing) if passing is not None else 0.0,
-            retry_cut=efficacy * (rate or 0.0), effort="low",
+            retry_cut=efficacy * (rate or 0.0),
+            effort="low",
             risk="medium" if finding.thin_evidence else "low",
             markers=[f"- {i.name}; " for i in wanted] + [f'"{i.texts[0]}"' for i in other],
         )

@@ -25,8 +25,19 @@ from autoforge_learn.suggest.text import (
 CONTEXT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "business": (
         "Business context: customer impact, revenue impact and commitments made to the client",
-        ("client", "custom", "reven", "sales", "busin", "market", "commi", "deadl", "pain",
-         "deal", "contr"),
+        (
+            "client",
+            "custom",
+            "reven",
+            "sales",
+            "busin",
+            "market",
+            "commi",
+            "deadl",
+            "pain",
+            "deal",
+            "contr",
+        ),
     ),
     "team": (
         "Team and operations context: the team's skills, capacity and current hosting",
@@ -108,7 +119,8 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         rate = num(ev, "override_rate", finding.value)
         lines = [
             f"Context for {label(decision)} decisions (humans overrode {overrides:.0f}"
-            + (f" of {decisions:.0f}" if decisions else "") + f" recommendations, {pct(rate)}):"
+            + (f" of {decisions:.0f}" if decisions else "")
+            + f" recommendations, {pct(rate)}):"
         ]
         for kind in kinds:
             quotes = "; ".join(
@@ -127,17 +139,24 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         )
         efficacy = ctx.efficacy(SuggestionType.CONTEXT_ENRICHMENT)
         suggestion = make(
-            SuggestionType.CONTEXT_ENRICHMENT, target,
-            new_text=append_block(target.old_text, "\n".join(lines)), rationale=rationale,
-            findings=[finding], ctx=ctx,
+            SuggestionType.CONTEXT_ENRICHMENT,
+            target,
+            new_text=append_block(target.old_text, "\n".join(lines)),
+            rationale=rationale,
+            findings=[finding],
+            ctx=ctx,
             evidence=evidence_list(
-                ("override_rate", rate), ("overrides", int(overrides or 0)),
-                ("decision_type", decision), ("missing_context", missing),
+                ("override_rate", rate),
+                ("overrides", int(overrides or 0)),
+                ("decision_type", decision),
+                ("missing_context", missing),
                 ("root_cause", f"missing {missing[0].lower()}" if missing else None),
                 findings=[finding],
             ),
-            gate_gain=0.0, retry_cut=efficacy * (matched / total) * (rate or 0.0),
-            effort="medium", risk="medium" if finding.thin_evidence else "low",
+            gate_gain=0.0,
+            retry_cut=efficacy * (matched / total) * (rate or 0.0),
+            effort="medium",
+            risk="medium" if finding.thin_evidence else "low",
             markers=[f'"{t}"' for k in kinds for t, _ in by_kind[k][:3]],
         )
         if suggestion:
@@ -161,7 +180,8 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
     for role, group in sorted(by_role.items()):
         types = sorted({_decision_type(f) for f in group})
         far = [
-            f for f in group
+            f
+            for f in group
             if (share := num(f.evidence, "adjacent_share")) is not None
             and share < config.max_adjacent_share
         ]
@@ -171,8 +191,9 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         decisions = sum(num(f.evidence, "decisions", 0.0) or 0.0 for f in group)
         rate = overrides / decisions if decisions else max(f.value for f in group)
         chosen = {
-            _decision_type(f): quote_top(items(f.evidence, "chosen_instead"),
-                                         limit=config.max_quotes)
+            _decision_type(f): quote_top(
+                items(f.evidence, "chosen_instead"), limit=config.max_quotes
+            )
             for f in group
         }
         reasons = [r for f in group for r in items(f.evidence, "reasons")]
@@ -185,41 +206,58 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         type_text = ", ".join(label(t) for t in types)
         lines = [
             f"Decision framework for {type_text} (humans overrode {overrides:.0f}"
-            + (f" of {decisions:.0f}" if decisions else "") + f" recommendations, {pct(rate)}):",
+            + (f" of {decisions:.0f}" if decisions else "")
+            + f" recommendations, {pct(rate)}):",
             "1. List 2-4 concrete options"
             + (" (humans chose instead: " if any(chosen.values()) else "")
             + "; ".join(
                 f"{label(t)}: " + ", ".join(f'"{o}"' for o, _ in options)
-                for t, options in sorted(chosen.items()) if options
+                for t, options in sorted(chosen.items())
+                if options
             )
-            + (")" if any(chosen.values()) else "") + ".",
+            + (")" if any(chosen.values()) else "")
+            + ".",
         ]
         if criteria:
-            lines.append("2. Score each option against the criteria humans used when they "
-                         "overrode you: " + "; ".join(criteria) + ".")
+            lines.append(
+                "2. Score each option against the criteria humans used when they "
+                "overrode you: " + "; ".join(criteria) + "."
+            )
         else:
             lines.append("2. Score each option against the project's stated constraints.")
-        lines.append("3. Recommend the best-scoring option, explain why, and name the runner-up "
-                     "and what would make it the better choice.")
+        lines.append(
+            "3. Recommend the best-scoring option, explain why, and name the runner-up "
+            "and what would make it the better choice."
+        )
         efficacy = ctx.efficacy(SuggestionType.DECISION_FRAMEWORK)
         adjacent = [s for f in group if (s := num(f.evidence, "adjacent_share")) is not None]
-        why = (f"{len(types)} decision types overridden" if len(types) >= config.min_decision_types
-               else f"only {pct(min(adjacent))} of overrides were near misses")
+        why = (
+            f"{len(types)} decision types overridden"
+            if len(types) >= config.min_decision_types
+            else f"only {pct(min(adjacent))} of overrides were near misses"
+        )
         rationale = (
             f"{role} makes ad hoc decisions ({why}). Structured reasoning is expected to bring "
             f"the override rate from {pct(rate)} to about {pct(rate * (1 - efficacy))}."
         )
         suggestion = make(
-            SuggestionType.DECISION_FRAMEWORK, target,
-            new_text=append_block(target.old_text, "\n".join(lines)), rationale=rationale,
-            findings=group, ctx=ctx,
+            SuggestionType.DECISION_FRAMEWORK,
+            target,
+            new_text=append_block(target.old_text, "\n".join(lines)),
+            rationale=rationale,
+            findings=group,
+            ctx=ctx,
             evidence=evidence_list(
-                ("override_rate", round(rate, 4)), ("overrides", int(overrides)),
+                ("override_rate", round(rate, 4)),
+                ("overrides", int(overrides)),
                 ("decision_types", types),
                 ("adjacent_share", min(adjacent) if adjacent else None),
-                ("root_cause", "unstructured decisions"), findings=group,
+                ("root_cause", "unstructured decisions"),
+                findings=group,
             ),
-            gate_gain=0.0, retry_cut=efficacy * rate, effort="medium",
+            gate_gain=0.0,
+            retry_cut=efficacy * rate,
+            effort="medium",
             risk="medium" if any(f.thin_evidence for f in group) else "low",
             markers=[f"Decision framework for {type_text}"],
         )

@@ -77,7 +77,8 @@ def constraint_removal(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             if before == text or name not in current.sections:
                 continue
             added = [
-                line for line in added_lines(before or "", text)
+                line
+                for line in added_lines(before or "", text)
                 if line.strip() and line not in (before or "").splitlines()
             ]
             now = current.sections[name]
@@ -103,17 +104,28 @@ def constraint_removal(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
                 f"{pct(saved / total)} of the prompt); no quality regression expected."
             )
             suggestion = make(
-                SuggestionType.CONSTRAINT_REMOVAL, target, new_text=new_text,
-                rationale=rationale, findings=[finding], ctx=ctx,
+                SuggestionType.CONSTRAINT_REMOVAL,
+                target,
+                new_text=new_text,
+                rationale=rationale,
+                findings=[finding],
+                ctx=ctx,
                 evidence=evidence_list(
                     ("avg_tokens_per_success", num(ev, "avg_tokens_per_success")),
                     ("best_avg_tokens", num(ev, "best_avg_tokens")),
-                    ("excess_ratio", ratio), ("pass_rate", pass_rate),
-                    ("best_pass_rate", best_rate), ("best_version", ev.get("best_version")),
-                    ("added_in", version_id), ("root_cause", f"verbose text added in {version_id}"),
-                    ("removed_chars", saved), findings=[finding],
+                    ("excess_ratio", ratio),
+                    ("pass_rate", pass_rate),
+                    ("best_pass_rate", best_rate),
+                    ("best_version", ev.get("best_version")),
+                    ("added_in", version_id),
+                    ("root_cause", f"verbose text added in {version_id}"),
+                    ("removed_chars", saved),
+                    findings=[finding],
                 ),
-                gate_gain=0.0, retry_cut=0.0, tokens="improved", effort="low",
+                gate_gain=0.0,
+                retry_cut=0.0,
+                tokens="improved",
+                effort="low",
                 risk="medium" if finding.thin_evidence else "low",
             )
             if suggestion:

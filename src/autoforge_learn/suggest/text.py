@@ -95,8 +95,11 @@ def is_missing_detail(texts: Iterable[str]) -> bool:
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), replacement)
     for pattern, replacement in (
-        (r"^(.+?) only covers the happy path for (.+)$", r"\1 covers more than the happy path"
-         r" for \2"),
+        (
+            r"^(.+?) only covers the happy path for (.+)$",
+            r"\1 covers more than the happy path"
+            r" for \2",
+        ),
         (r"^(.+?) (has|have) no (.+)$", r"\1 \2 \3"),
         (r"^(.+?) lacks? (?:an? )?(.+)$", r"\1 includes \2"),
         (r"^(.+?) without (.+)$", r"\1 with \2"),
