@@ -153,3 +153,30 @@ def test_bad_options_are_clear_errors(store, tmp_path):
     result = runner.invoke(app, ["export", str(tmp_path / "x.csv"), "--since", "yesterday"])
     assert result.exit_code == 1 and "--since" in result.stderr
     assert not list(tmp_path.glob("*.csv"))
+
+
+def test_derived_tables_export_and_read_back(tmp_path):
+    import pyarrow.parquet as pq
+
+    from autoforge_learn.export import export_events
+    from autoforge_learn.sim import simulate
+
+    root = tmp_path / ".autoforge"
+    simulate(root, projects=25, seed=3)
+    # Not computed yet: the export computes the labels first.
+    report = export_events(root, tmp_path / "gates.parquet", what="gate_labels")
+    gates = sum(
+        1
+        for p in (root / "ai/training_data/raw").glob("*/*_gates.jsonl")
+        for _ in p.read_bytes().splitlines()
+    )
+    table = pq.read_table(tmp_path / "gates.parquet")
+    assert report.events == table.num_rows == gates
+    assert {"event_id", "quality"} <= set(table.column_names)
+    versions = export_events(root, tmp_path / "versions.jsonl", what="prompt_versions")
+    rows = [orjson.loads(x) for x in (tmp_path / "versions.jsonl").read_bytes().splitlines()]
+    assert versions.events == len(rows) > 0 and "gate_success_rate" in rows[0]
+    trends = export_events(root, tmp_path / "trends.csv", what="monthly_trends")
+    assert trends.events == len((tmp_path / "trends.csv").read_text().splitlines()) - 1
+    with pytest.raises(ValueError, match="do not apply"):
+        export_events(root, tmp_path / "x.csv", what="gate_labels", kinds=["gate_evaluation"])

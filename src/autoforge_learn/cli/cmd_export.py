@@ -25,17 +25,22 @@ def export(
         None, "--since", help="Only events at or after this date or time (UTC), e.g. 2025-10-01."
     ),
     what: ExportWhat = typer.Option(
-        ExportWhat.raw, "--what", help="What to export: raw events (labels, aggregates: planned)."
+        ExportWhat.raw,
+        "--what",
+        help="raw events, or a derived table: gate_labels, decision_labels, output_labels, "
+        "prompt_labels, manual_reviews, role_performance, recipe_success, prompt_versions, "
+        "monthly_trends.",
     ),
     root: Path | None = RootOption,
 ) -> None:
-    """Export raw events, one row per event, for pandas, DuckDB, Spark or a spreadsheet.
+    """Export events, labels or aggregates for pandas, DuckDB, Spark or a spreadsheet.
 
     Parquet and CSV are flat: the envelope, every field of the kinds exported, then
     extra fields; nested values are JSON text. JSONL holds the canonical events, ready
     for `autoforge organize` into another store. Invalid store lines are skipped and
-    reported.
+    reported. --what exports a derived table instead (labels, reviews, aggregates).
 
+    Example:  autoforge export labels.csv --what gate_labels
     Example:  autoforge export events.parquet --kind gate_evaluation --since 2025-10-01
     """
     from autoforge_learn.export import export_events
@@ -49,8 +54,9 @@ def export(
     for problem in report.problems[:20]:
         err_console.print(f"skipped {problem}", highlight=False, soft_wrap=True, markup=False)
     kinds_text = ", ".join(f"{k} {n}" for k, n in sorted(report.kinds.items())) or "none"
+    noun = "events" if what == ExportWhat.raw else "rows"
     err_console.print(
-        f"wrote {report.events} events to {report.out} ({report.fmt.value}; {kinds_text})"
+        f"wrote {report.events} {noun} to {report.out} ({report.fmt.value}; {kinds_text})"
         + (f"; skipped {report.skipped_invalid} invalid lines" if report.skipped_invalid else ""),
         highlight=False,
         soft_wrap=True,

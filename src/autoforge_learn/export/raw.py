@@ -45,9 +45,18 @@ class ExportFormat(StrEnum):
 
 
 class ExportWhat(StrEnum):
-    """What to export; ``labels`` and ``aggregates`` are planned."""
+    """What to export: the raw events, or one derived table (labels, reviews, aggregates)."""
 
     raw = "raw"
+    gate_labels = "gate_labels"
+    decision_labels = "decision_labels"
+    output_labels = "output_labels"
+    prompt_labels = "prompt_labels"
+    manual_reviews = "manual_reviews"
+    role_performance = "role_performance"
+    recipe_success = "recipe_success"
+    prompt_versions = "prompt_versions"
+    monthly_trends = "monthly_trends"
 
 
 @dataclass
@@ -325,8 +334,9 @@ def export_events(
     kinds: Iterable[str] | None = None,
     since: date | datetime | str | None = None,
     what: ExportWhat | str = ExportWhat.raw,
+    engine: str | None = None,
 ) -> ExportReport:
-    """Export the store's events to one file.
+    """Export the store's events (or one derived table) to one file.
 
     Args:
         root: The ``.autoforge`` directory (found as usual when None).
@@ -334,7 +344,11 @@ def export_events(
         fmt: ``parquet``, ``csv`` or ``jsonl``; default: from the file's extension.
         kinds: Only these kinds of event (default: all).
         since: Only events at or after this date or time (UTC when naive).
-        what: What to export: ``raw`` (labels and aggregates are planned).
+        what: ``raw`` (the events), or a derived table: ``gate_labels``,
+            ``decision_labels``, ``output_labels``, ``prompt_labels``,
+            ``manual_reviews``, ``role_performance``, ``recipe_success``,
+            ``prompt_versions``, ``monthly_trends`` (computed first when missing).
+        engine: Analytics engine for derived tables that must be computed.
 
     Returns:
         What was written; invalid store lines are skipped and listed in ``problems``.
@@ -345,6 +359,10 @@ def export_events(
     out = Path(out)
     fmt = ExportFormat(fmt) if fmt is not None else format_for(out)
     what = ExportWhat(what)
+    if what != ExportWhat.raw:
+        return _export_derived(
+            find_root(root), out, fmt=fmt, what=what, kinds=kinds, since=since, engine=engine
+        )
     events, report = read_events(find_root(root), kinds=_kinds(kinds), since=_since(since))
     report.out, report.fmt, report.what = out, fmt, what
     report.events = len(events)
@@ -365,4 +383,25 @@ def export_events(
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
+    return report
+
+
+def _export_derived(
+    root: Path,
+    out: Path,
+    *,
+    fmt: ExportFormat,
+    what: ExportWhat,
+    kinds: Iterable[str] | None,
+    since: date | datetime | str | None,
+    engine: str | None,
+) -> ExportReport:
+    from autoforge_learn.export.derived import DERIVED, write_records
+
+    if kinds or since:
+        raise ValueError(f"--kind and --since select raw events; they do not apply to {what}")
+    rows = DERIVED[what.value](root, engine)
+    report = ExportReport(out=out, fmt=fmt, what=what, events=len(rows))
+    report.kinds = Counter({what.value: len(rows)})
+    report.columns = write_records(rows, out, fmt.value)
     return report
