@@ -88,3 +88,61 @@ def test_prompt_effectiveness_label(success, retry, label):
 )
 def test_output_quality_label(score, label):
     assert output_quality_label(score) == label
+
+
+def test_the_vectorized_gate_rule_is_the_scalar_rule_on_every_combination():
+    import itertools
+
+    import pandas as pd
+
+    from autoforge_learn.label.run import label_gates
+
+    combos = list(
+        itertools.product(
+            ["pass", "fail", "ambiguous"],
+            [1, 2, 3, 4],
+            [None, 3, 2],
+            [None, True, False],
+            [False, True],
+            [False, True],
+            [False, True],
+        )
+    )
+    gates = pd.DataFrame(
+        [
+            {
+                "event_id": str(i),
+                "project_id": "P",
+                "stage": "s",
+                "gate_id": f"g{i}",
+                "agent_role": "qa",
+                "prompt_version": None,
+                "validation_result": vr,
+                "retry_attempt": retry,
+                "max_retries": mx,
+                "auto_fix_success": fix,
+                "escalated": esc,
+                "human_override": human,
+            }
+            for i, (vr, retry, mx, fix, esc, human, _) in enumerate(combos)
+        ]
+    )
+    # Escalations resolved for the odd-numbered gates: the other way to be human-resolved.
+    escalations = pd.DataFrame(
+        [
+            {"project_id": "P", "stage": "s", "gate_id": f"g{i}", "resolved": True}
+            for i, c in enumerate(combos)
+            if c[6]
+        ]
+    )
+    labeled = label_gates(gates, escalations, default_max_retries=3)
+    for i, (vr, retry, mx, fix, esc, human, resolved) in enumerate(combos):
+        expected = gate_result_label(
+            validation_result=vr,
+            retry_attempt=retry,
+            max_retries=mx or 3,
+            auto_fix_success=fix,
+            escalated=esc,
+            human_resolved=human or resolved,
+        )
+        assert labeled["quality"].iloc[i] == expected, combos[i]

@@ -90,7 +90,7 @@ class _Metrics:
     ) -> None:
         self.root, self.engine = root, engine
         self.since, self.last_projects = since, last_projects
-        self._refreshed = False
+        self.refreshed = False
 
     def values(self, metric: str, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         from autoforge_learn.analyze import metric_values
@@ -102,9 +102,9 @@ class _Metrics:
             since=self.since,
             last_projects=self.last_projects,
             engine=self.engine,
-            refresh=not self._refreshed,
+            refresh=not self.refreshed,
         )
-        self._refreshed = True
+        self.refreshed = True
         return rows
 
     def table(self, metrics: tuple[str, ...], by: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -260,6 +260,7 @@ def aggregate(
     since: str | None = None,
     last_projects: int | None = None,
     write: bool = True,
+    refresh: bool = True,
 ) -> AggregateReport:
     """Compute and write the four aggregated files.
 
@@ -269,9 +270,11 @@ def aggregate(
         since: Only events at or after this date.
         last_projects: Only the N most recently started projects.
         write: Write the files (False: only return the content).
+        refresh: Refresh the index first (False when the caller just did).
     """
     layout = StoreLayout(root)
     metrics = _Metrics(layout.root, engine=engine, since=since, last_projects=last_projects)
+    metrics.refreshed = not refresh
     filters = {"since": since, "from_last_n_projects": last_projects}
     content = {
         "agent_performance_by_role": {

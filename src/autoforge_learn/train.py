@@ -133,6 +133,7 @@ def train(
     from autoforge_learn.patterns.data import load_dataset
     from autoforge_learn.patterns.detect import detect_patterns
     from autoforge_learn.patterns.loops import evaluate_loops
+    from autoforge_learn.patterns.source import events_table
     from autoforge_learn.report import ReportData, render_html, render_markdown
     from autoforge_learn.review import learning_signals
     from autoforge_learn.suggest import suggest_from_root
@@ -153,15 +154,24 @@ def train(
             "`autoforge import chatdev`, or try `autoforge demo`"
         )
     step("label")
-    label_store(layout.root, engine=engine)
+    # The index is fresh: every later step reads this one table, none refreshes again.
+    table = events_table(layout.root, engine, refresh=False)
+    data = load_dataset(
+        layout.root,
+        engine=engine,
+        since=since,
+        last_projects=last_projects,
+        recipe=recipe,
+        table=table,
+    )
+    # Labels cover every event; the selection applies to what is learned from them.
+    unfiltered = since is None and last_projects is None and recipe is None
+    label_store(layout.root, engine=engine, data=data if unfiltered else None, table=table)
     step("aggregate")
     aggregated = aggregate(
-        layout.root, engine=engine, since=since, last_projects=last_projects
+        layout.root, engine=engine, since=since, last_projects=last_projects, refresh=False
     ).content
     step("patterns")
-    data = load_dataset(
-        layout.root, engine=engine, since=since, last_projects=last_projects, recipe=recipe
-    )
     findings = detect_patterns(
         layout.root,
         engine=engine,

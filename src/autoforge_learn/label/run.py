@@ -27,7 +27,6 @@ import orjson
 
 from autoforge_learn.label.rules import (
     agent_decision_label,
-    gate_result_label,
     output_quality_label,
     prompt_effectiveness_label,
 )
@@ -94,104 +93,126 @@ def _options(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
 
-def label_gates(
-    gates: list[dict[str, Any]], escalations: list[dict[str, Any]], *, default_max_retries: int
-) -> list[dict[str, Any]]:
-    """Label gate checks; a check is human-resolved if a human overrode it, or if an
-    escalation about the same project, stage and gate was marked resolved."""
-    resolved = {
-        (e["project_id"], e.get("stage"), e.get("gate_id"))
-        for e in escalations
-        if e.get("resolved")
-    }
+def label_gates(gates: Any, escalations: Any, *, default_max_retries: int) -> Any:
+    """Label gate checks (a DataFrame) with the spec 3.1 rule, vectorized.
+
+    A check is human-resolved if a human overrode it, or if an escalation about the same
+    project, stage and gate was marked resolved. Returns one row per check with the
+    rule's inputs and ``quality``; the rule is :func:`gate_result_label` exactly (its
+    tests pin the vectorized form to it).
+    """
+    import numpy as np
+    import pandas as pd
+
+    g = gates
+    keys = ["project_id", "stage", "gate_id"]
+    if len(escalations):
+        done = escalations[escalations["resolved"].fillna(False).astype(bool)]
+        resolved_keys = set(map(tuple, done[keys].astype(object).itertuples(index=False)))
+    else:
+        resolved_keys = set()
+    by_escalation = pd.Series(
+        [tuple(k) in resolved_keys for k in g[keys].astype(object).itertuples(index=False)],
+        index=g.index,
+        dtype=bool,
+    )
+    max_retries = g["max_retries"].fillna(default_max_retries).astype(int)
+    retry = g["retry_attempt"].fillna(1).astype(int)
+    fixed = g["auto_fix_success"].fillna(False).astype(bool)
+    escalated = g["escalated"].fillna(False).astype(bool)
+    human = g["human_override"].fillna(False).astype(bool) | by_escalation
+    quality = np.select(
+        [g["validation_result"] == "pass", (retry < max_retries) & fixed, escalated & human],
+        ["excellent", "good", "acceptable"],
+        default="poor",
+    )
+    return pd.DataFrame(
+        {
+            "event_id": g["event_id"],
+            "project_id": g["project_id"],
+            "gate_id": g["gate_id"],
+            "stage": g["stage"],
+            "agent_role": g["agent_role"],
+            "prompt_version": g["prompt_version"],
+            "validation_result": g["validation_result"],
+            "retry_attempt": retry,
+            "max_retries": max_retries,
+            "auto_fix_success": g["auto_fix_success"],
+            "escalated": escalated,
+            "human_resolved": human,
+            "quality": quality,
+            "labeled_by": "auto",
+            "rules": RULES_VERSION,
+        }
+    )
+
+
+def label_decisions(approvals: Any) -> Any:
+    """Label human approval decisions (a DataFrame) with alignment and confidence."""
+    import pandas as pd
+
+    a = approvals
+    labels = [
+        agent_decision_label(
+            agent_recommendation=str(rec or ""),
+            human_decision=str(chosen or ""),
+            options_offered=_options(options),
+            human_confidence=_none(conf),
+        )
+        for rec, chosen, options, conf in zip(
+            a["agent_recommendation"].tolist(),
+            a["human_decision"].tolist(),
+            a["options_offered"].tolist(),
+            a["human_confidence"].tolist(),
+            strict=True,
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "event_id": a["event_id"],
+            "project_id": a["project_id"],
+            "decision_type": a["decision_type"],
+            "agent_role": a["agent_role"],
+            "prompt_version": a["prompt_version"],
+            "agent_recommendation": a["agent_recommendation"],
+            "human_decision": a["human_decision"],
+            "alignment": [label for label, _ in labels],
+            "confidence": [confidence for _, confidence in labels],
+            "labeled_by": "auto",
+            "rules": RULES_VERSION,
+        }
+    )
+
+
+def label_prompts(gates: Any) -> list[dict[str, Any]]:
+    """Prompt effectiveness per version from its gate checks (a DataFrame)."""
+    g = gates[gates["prompt_version"].notna()]
+    if not len(g):
+        return []
+    frame = (
+        g.assign(
+            passed=(g["validation_result"] == "pass").astype(int),
+            retries=(g["retry_attempt"].fillna(1).astype(int) - 1).clip(lower=0),
+        )
+        .groupby("prompt_version")
+        .agg(
+            checks=("passed", "size"),
+            passes=("passed", "sum"),
+            retries=("retries", "sum"),
+            agent_role=("agent_role", "first"),
+        )
+    )
     out = []
-    for g in gates:
-        max_retries = int(g.get("max_retries") or default_max_retries)
-        human_resolved = bool(g.get("human_override")) or (
-            (g["project_id"], g.get("stage"), g.get("gate_id")) in resolved
-        )
-        quality = gate_result_label(
-            validation_result=str(g.get("validation_result")),
-            retry_attempt=int(g.get("retry_attempt") or 1),
-            max_retries=max_retries,
-            auto_fix_success=g.get("auto_fix_success"),
-            escalated=bool(g.get("escalated")),
-            human_resolved=human_resolved,
-        )
+    for version, row in frame.sort_index().iterrows():
+        checks = int(row["checks"])
+        success_rate = int(row["passes"]) / checks
+        retry_rate = int(row["retries"]) / checks
         out.append(
             {
-                "event_id": g["event_id"],
-                "project_id": g["project_id"],
-                "gate_id": g.get("gate_id"),
-                "stage": g.get("stage"),
-                "agent_role": g.get("agent_role"),
-                "prompt_version": g.get("prompt_version"),
-                "validation_result": g.get("validation_result"),
-                "retry_attempt": g.get("retry_attempt"),
-                "max_retries": max_retries,
-                "auto_fix_success": g.get("auto_fix_success"),
-                "escalated": bool(g.get("escalated")),
-                "human_resolved": human_resolved,
-                "quality": quality,
-                "labeled_by": "auto",
-                "rules": RULES_VERSION,
-            }
-        )
-    return out
-
-
-def label_decisions(approvals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Label human approval decisions (alignment and confidence)."""
-    out = []
-    for a in approvals:
-        alignment, confidence = agent_decision_label(
-            agent_recommendation=str(a.get("agent_recommendation") or ""),
-            human_decision=str(a.get("human_decision") or ""),
-            options_offered=_options(a.get("options_offered")),
-            human_confidence=a.get("human_confidence"),
-        )
-        out.append(
-            {
-                "event_id": a["event_id"],
-                "project_id": a["project_id"],
-                "decision_type": a.get("decision_type"),
-                "agent_role": a.get("agent_role"),
-                "prompt_version": a.get("prompt_version"),
-                "agent_recommendation": a.get("agent_recommendation"),
-                "human_decision": a.get("human_decision"),
-                "alignment": alignment,
-                "confidence": confidence,
-                "labeled_by": "auto",
-                "rules": RULES_VERSION,
-            }
-        )
-    return out
-
-
-def label_prompts(gates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Prompt effectiveness per version from its gate checks."""
-    checks: Counter[str] = Counter()
-    passes: Counter[str] = Counter()
-    retries: Counter[str] = Counter()
-    roles: dict[str, str | None] = {}
-    for g in gates:
-        version = g.get("prompt_version")
-        if not version:
-            continue
-        checks[version] += 1
-        passes[version] += g.get("validation_result") == "pass"
-        retries[version] += max(0, int(g.get("retry_attempt") or 1) - 1)
-        roles.setdefault(version, g.get("agent_role"))
-    out = []
-    for version in sorted(checks):
-        success_rate = passes[version] / checks[version]
-        retry_rate = retries[version] / checks[version]
-        out.append(
-            {
-                "prompt_version": version,
-                "agent_role": roles[version],
-                "checks": checks[version],
-                "passes": passes[version],
+                "prompt_version": str(version),
+                "agent_role": _none(row["agent_role"]),
+                "checks": checks,
+                "passes": int(row["passes"]),
                 "success_rate": round(success_rate, 6),
                 "retry_rate": round(retry_rate, 6),
                 "effectiveness": prompt_effectiveness_label(
@@ -288,71 +309,38 @@ def _project_signals(t: Any) -> list[dict[str, Any]]:
     return [rows[p] for p in sorted(rows)]
 
 
-def label_store(root: Path, *, engine: str | None = None, write: bool = True) -> LabelReport:
+def label_store(
+    root: Path,
+    *,
+    engine: str | None = None,
+    write: bool = True,
+    data: Any | None = None,
+    table: Any | None = None,
+) -> LabelReport:
     """Apply the four rules to every event of the store and write ``labeled/``.
 
     Args:
         root: The ``.autoforge`` directory.
         engine: Analytics engine (default: the embedded DuckDB index).
         write: Write the files (False: only count).
+        data: An already loaded, unfiltered
+            :class:`~autoforge_learn.patterns.data.Dataset` to label (saves a fetch).
+        table: The ibis events table of an index already refreshed (saves a refresh).
     """
+    from autoforge_learn.patterns.data import load_dataset
     from autoforge_learn.patterns.source import events_table
-    from autoforge_learn.patterns.source import field as extra_field
 
     layout = StoreLayout(root)
     default_max = int(load_config(layout.config_file).get("gates", {}).get("max_retries", 3))
-    t = events_table(layout.root, engine)
-    g = t.filter(t.kind == "gate_evaluation")
-    gates = _records(
-        g.select(
-            "event_id",
-            "project_id",
-            "ts",
-            "stage",
-            "agent_role",
-            "prompt_version",
-            "gate_id",
-            "validation_result",
-            "retry_attempt",
-            "auto_fix_success",
-            "human_override",
-            "escalated",
-            max_retries=extra_field(g, "max_retries", "int"),
-        )
-        .order_by(["ts", "event_id"])
-        .execute()
-    )
-    e = t.filter(t.kind == "escalation")
-    escalations = _records(
-        e.select(
-            "project_id",
-            "stage",
-            gate_id=extra_field(e, "gate_id"),
-            resolved=extra_field(e, "resolved", "bool"),
-        ).execute()
-    )
-    a = t.filter(t.kind == "human_approval")
-    approvals = _records(
-        a.select(
-            "event_id",
-            "project_id",
-            "ts",
-            "decision_type",
-            "agent_role",
-            "prompt_version",
-            agent_recommendation=extra_field(a, "agent_recommendation"),
-            human_decision=extra_field(a, "human_decision"),
-            options_offered=extra_field(a, "options_offered", "json"),
-            human_confidence=extra_field(a, "human_confidence", "float"),
-        )
-        .order_by(["ts", "event_id"])
-        .execute()
-    )
-    labeled = {
-        "gates": label_gates(gates, escalations, default_max_retries=default_max),
-        "decisions": label_decisions(approvals),
+    t = table if table is not None else events_table(layout.root, engine)
+    if data is None:
+        data = load_dataset(layout.root, engine=engine, table=t)
+    gates = label_gates(data.gates, data.escalations, default_max_retries=default_max)
+    labeled: dict[str, Any] = {
+        "gates": gates,
+        "decisions": label_decisions(data.approvals),
         "outputs": label_outputs(_project_signals(t)),
-        "prompts": label_prompts(gates),
+        "prompts": label_prompts(data.gates),
     }
     label_key = {
         "gates": "quality",
@@ -362,9 +350,25 @@ def label_store(root: Path, *, engine: str | None = None, write: bool = True) ->
     }
     report = LabelReport()
     for name, rows in labeled.items():
-        report.counts[name] = dict(sorted(Counter(r[label_key[name]] for r in rows).items()))
+        key = label_key[name]
+        if isinstance(rows, list):
+            counts = Counter(r[key] for r in rows)
+        else:
+            counts = Counter(rows[key].tolist())
+        report.counts[name] = dict(sorted(counts.items()))
         if write:
             path = layout.labeled / FILES[name]
-            _write_jsonl(path, rows)
+            if isinstance(rows, list):
+                _write_jsonl(path, rows)
+            else:
+                _write_frame(path, rows)
             report.files[name] = path
     return report
+
+
+def _write_frame(path: Path, frame: Any) -> None:
+    """A DataFrame as JSONL (pandas' C writer: fast on hundreds of thousands of rows)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
+    os.replace(tmp, path)

@@ -25,12 +25,13 @@ class Dataset:
         projects: One row per project: ``project_id, started, recipe, client_domain,
             platform, team_size, project_success, quality_score, time_to_completion,
             token_cost_total``.
-        gates: Gate checks with ``validation_reason``, ``auto_fix_strategy`` and the
-            project's ``platform`` and ``client_domain``.
+        gates: Gate checks with ``validation_reason``, ``auto_fix_strategy``,
+            ``max_retries`` and the project's ``platform`` and ``client_domain``.
         stages: Stage executions with tokens, confidence, upstream role and project
             attributes.
         feedback: Downstream feedback: ``agent_role`` is the target (judged) agent.
-        approvals: Human approvals with recommendation, decision, options and reasoning.
+        approvals: Human approvals with recommendation, decision, options, reasoning and
+            the human's confidence.
         escalations: Escalations with ``resolved``.
     """
 
@@ -111,6 +112,7 @@ def load_dataset(
         "human_override", "escalated",
         validation_reason=field(g, "validation_reason"),
         auto_fix_strategy=field(g, "auto_fix_strategy"),
+        max_retries=field(g, "max_retries", "int"),
     ).execute()
     s = t.filter(t.kind == "stage_execution")
     stages = s.select(
@@ -134,6 +136,7 @@ def load_dataset(
         agent_recommendation=field(a, "agent_recommendation"),
         human_reasoning=field(a, "human_reasoning"),
         options_offered=field(a, "options_offered", "json"),
+        human_confidence=field(a, "human_confidence", "float"),
     ).execute()
     e = t.filter(t.kind == "escalation")
     escalations = e.select(

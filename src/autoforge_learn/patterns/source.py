@@ -24,7 +24,7 @@ EXTRA_KEYS: tuple[str, ...] = (
     "feedback", "human_reasoning", "human_decision", "agent_recommendation",
     "options_offered", "upstream_stage", "upstream_agent_role", "target_agent",
     "reporting_stage", "resolved", "critical", "major", "tokens_total",
-    "autonomy_level_used", "reason",
+    "autonomy_level_used", "reason", "human_confidence",
 )
 
 _EXTRA_TABLE = "af_patterns_extra"
