@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import orjson
 from pydantic import ValidationError
 
 from autoforge_learn.collect.redact import REDACTED_FIELDS, Redactor, redact_secrets
@@ -34,7 +33,7 @@ from autoforge_learn.schema.events import (
 )
 from autoforge_learn.schema.parse import EventError, _field_errors
 from autoforge_learn.store.config import load_config
-from autoforge_learn.store.jsonl import JsonlAppender, iter_lines, write_json_atomic
+from autoforge_learn.store.jsonl import JsonlAppender, write_json_atomic
 from autoforge_learn.store.layout import FILE_FOR_KIND, StoreLayout, find_root, month_of
 
 if TYPE_CHECKING:
@@ -332,20 +331,9 @@ class Collector:
         month = self._month_for(project_id, outcome.timestamp)
         counts: dict[str, int] = {}
         metadata: dict[str, Any] = {}
-        for suffix in sorted(set(FILE_FOR_KIND.values())):
-            path = self.layout.raw_file(project_id, month, suffix)
-            if not path.exists():
-                continue
-            for line in iter_lines(path):
-                if not line.complete:
-                    continue
-                try:
-                    obj = orjson.loads(line.data)
-                except orjson.JSONDecodeError:
-                    continue
-                kind = obj.get("kind") if isinstance(obj, dict) else None
-                if kind is None:
-                    continue
+        for obj in self.layout.project_objects(project_id, month):
+            kind = obj.get("kind")
+            if kind is not None:
                 counts[kind] = counts.get(kind, 0) + 1
                 if kind == EventKind.PROJECT_STARTED and not metadata:
                     metadata = {

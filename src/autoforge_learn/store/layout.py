@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from autoforge_learn.schema.events import EventKind, check_safe_id
 
@@ -128,6 +130,30 @@ class StoreLayout:
         ):
             files.extend(sorted(p for p in month.iterdir() if _RAW_FILE.match(p.name)))
         return files
+
+    def project_objects(self, project_id: str, month: str) -> Iterator[dict[str, Any]]:
+        """The JSON objects of a project's complete raw lines (all three files).
+
+        Torn and non-JSON lines are passed over: callers that must report them read
+        the files with :mod:`autoforge_learn.store.validate` instead.
+        """
+        import orjson
+
+        from autoforge_learn.store.jsonl import iter_lines
+
+        for suffix in RAW_FILE_SUFFIXES:
+            path = self.raw_file(project_id, month, suffix)
+            if not path.exists():
+                continue
+            for line in iter_lines(path):
+                if not line.complete:
+                    continue
+                try:
+                    obj = orjson.loads(line.data)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(obj, dict):
+                    yield obj
 
     def project_month(self, project_id: str) -> str | None:
         """The month folder that already holds files of a project (the earliest), if any."""

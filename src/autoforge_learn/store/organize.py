@@ -65,21 +65,10 @@ _BATCH = 2000
 
 def _store_event_ids(layout: StoreLayout, project_id: str, month: str) -> set[str]:
     ids: set[str] = set()
-    for suffix in set(FILE_FOR_KIND.values()):
-        path = layout.raw_file(project_id, month, suffix)
-        if not path.exists():
-            continue
-        for line in iter_lines(path):
-            if not line.complete:
-                continue
-            try:
-                obj = orjson.loads(line.data)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(obj, dict):
-                event_id = obj.get("event_id") or identity_fields(obj).get("event_id")
-                if event_id:
-                    ids.add(str(event_id))
+    for obj in layout.project_objects(project_id, month):
+        event_id = obj.get("event_id") or identity_fields(obj).get("event_id")
+        if event_id:
+            ids.add(str(event_id))
     return ids
 
 
