@@ -176,7 +176,7 @@ GATES = {
                "No migration plan for schema changes to {entity}",
                "migrations/ directory empty; {n} tables undeclared",
                "Schema change to {entity} has no migration script"),
-        ), ("architect_infers_relations",)),
+        ), ("architect_infers_relations", "architect_drafts_stub")),
         Gate("design_system_compliance", "ui_ux", (
             _c("missing_screen_states", "design_system_compliance", 0.15,
                "Screen {screen} lacks empty and error states",
@@ -260,7 +260,7 @@ GATES = {
                "Health check /healthz timed out after {sec}s",
                "Readiness probe failed {n} times",
                "Service not healthy within {sec}s on {env}"),
-        ), ("engineer_rolls_back_config",)),
+        ), ("engineer_rolls_back_config", "engineer_refactors_existing")),
     )
 }
 CAUSES = {c.id: c for g in GATES.values() for c in g.causes}
@@ -270,10 +270,10 @@ GATES_BY_STAGE: dict[str, tuple[Gate, ...]] = {
 
 #: Auto-fix strategies with their success rates when problems are injected: one
 #: clearly best (architect_drafts_stub), one clearly worst (engineer_refactors_existing),
-#: the rest in between (0.45-0.62), so that 200 projects can tell best and worst apart.
+#: the rest in between (0.55-0.62), so that 200 projects can tell best and worst apart.
 STRATEGY_SUCCESS = {
     "product_fills_template": 0.62,
-    "product_asks_clarifying_questions": 0.5,
+    "product_asks_clarifying_questions": 0.55,
     "architect_drafts_stub": 0.95,
     "architect_regenerates_contract": 0.55,
     "architect_infers_relations": 0.6,
@@ -281,9 +281,9 @@ STRATEGY_SUCCESS = {
     "engineer_pins_dependencies": 0.62,
     "engineer_refactors_existing": 0.15,
     "engineer_regenerates_handlers": 0.58,
-    "qa_generates_missing_tests": 0.5,
-    "qa_reruns_flaky_tests": 0.45,
-    "qa_quarantines_test": 0.5,
+    "qa_generates_missing_tests": 0.55,
+    "qa_reruns_flaky_tests": 0.58,
+    "qa_quarantines_test": 0.58,
     "security_patches_dependency": 0.62,
     "security_adds_validation": 0.58,
     "engineer_rolls_back_config": 0.6,
