@@ -325,3 +325,20 @@ def test_stage_cost_estimates_add_up_to_the_cost_the_log_states(imported):
             assert stages == pytest.approx(outcome["token_cost_total"], rel=0.005), project_id
             checked += 1
     assert checked >= 14
+
+
+def test_train_on_the_imported_runs_writes_a_report(imported, tmp_path):
+    import shutil
+    from datetime import UTC, datetime
+
+    from autoforge_learn.train import train
+
+    root, _ = imported
+    copy = tmp_path / ".autoforge"
+    shutil.copytree(root, copy)
+    result = train(copy, now=datetime(2025, 11, 3, tzinfo=UTC))
+    text = result.report.read_text()
+    assert "## Executive summary" in text and result.report_html.exists()
+    assert result.counts["projects"] == 37
+    # ChatDev's gates (code review, tests) are what the report learns from.
+    assert any(f.key.get("gate_id") == "code_review" for f in result.findings)
