@@ -240,7 +240,7 @@ class _Loader:
             with open(path, "wb") as handle:
                 handle.write(b"\n".join(good) + b"\n")
             sql = sp.transform_sql(
-                "all", sp.read_source("all"), where=sp.not_bad("all"), source_file="$rel"
+                "all", sp.read_json_source("all"), where=sp.not_bad("all"), source_file="$rel"
             )
             before = self._count(rel)
             try:
