@@ -78,13 +78,16 @@ def _ends_with_newline(path: Path, size: int) -> bool:
         return handle.read(1) == b"\n"
 
 
-def _line_counts(path: Path, size: int) -> tuple[int, int]:
-    """(lines, non-blank lines) of the first ``size`` bytes of a file."""
+def _file_facts(path: Path, size: int) -> tuple[int, int, str, str]:
+    """(lines, non-blank lines, head hash, tail hash) of the first ``size`` bytes of a
+    file, from one read: the hashes are those :func:`_hashes` gives at offset ``size``."""
     with open(path, "rb") as handle:
         data = handle.read(size)
     lines = data.count(b"\n")
     blank = data.count(b"\n\n") + (1 if data.startswith(b"\n") else 0)
-    return lines, lines - blank
+    head = hashlib.blake2b(data[: min(size, HEAD_BYTES)], digest_size=16).hexdigest()
+    tail = hashlib.blake2b(data[max(0, size - TAIL_BYTES) : size], digest_size=16).hexdigest()
+    return lines, lines - blank, head, tail
 
 
 def _count_lines(path: Path, offset: int) -> int:
@@ -123,7 +126,7 @@ class _Loader:
         return os.path.relpath(path, self.raw_dir)
 
     def bulk(
-        self, rels: list[str], group: str, expected: Future[dict[str, tuple[int, int]]]
+        self, rels: list[str], group: str, expected: Future[dict[str, tuple[int, int, str, str]]]
     ) -> list[str]:
         """Load whole files in one pass; return those that must be read line by line.
 
@@ -356,7 +359,7 @@ def refresh_index(
         bulk_files = [r for rels in by_group.values() for r in rels]
         with ThreadPoolExecutor(max_workers=1) as pool:  # count lines while DuckDB reads
             counting = pool.submit(
-                lambda: {r: _line_counts(raw_dir / r, on_disk[r].st_size) for r in bulk_files}
+                lambda: {r: _file_facts(raw_dir / r, on_disk[r].st_size) for r in bulk_files}
             )
             for group, rels in by_group.items():
                 slow.extend(loader.bulk(rels, group, counting))
@@ -381,7 +384,12 @@ def refresh_index(
         states: dict[str, _FileState] = dict(touched)
         for rel, (offset, lineno) in results.items():
             st = on_disk[rel]
-            head, tail = _hashes(raw_dir / rel, offset)
+            fact = counts.get(rel)
+            # A file read whole in bulk was hashed in the same read that counted it.
+            if fact is not None and offset == st.st_size:
+                head, tail = fact[2], fact[3]
+            else:
+                head, tail = _hashes(raw_dir / rel, offset)
             states[rel] = _FileState(st.st_size, st.st_mtime_ns, offset, lineno, head, tail)
         added, dupes = store.commit(
             duck,
