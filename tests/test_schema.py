@@ -120,3 +120,9 @@ def test_json_schema_covers_every_kind_and_validates_a_written_event():
     broken = orjson.loads(event.model_dump_json(exclude_none=True))
     broken["validation_result"] = "maybe"
     assert list(validator.iter_errors(broken))
+
+
+def test_every_kind_has_a_raw_file():
+    from autoforge_learn.store.layout import FILE_FOR_KIND
+
+    assert set(FILE_FOR_KIND) == set(EVENT_MODELS)

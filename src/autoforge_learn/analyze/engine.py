@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
+from autoforge_learn.store.layout import RAW_FILE, StoreLayout
+
 ENV_ENGINE = "AUTOFORGE_ENGINE"
 INDEX_FILENAME = "index.duckdb"
 DEFAULT_PG_SCHEMA = "autoforge"
@@ -130,53 +132,15 @@ def connect(root: Path, engine: str | None = None) -> Any:
     return connect_ibis(resolve_engine(root, engine))
 
 
-# -- paths without importing the schema (pydantic) on the warm path -------------------
-
-_MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
-_RAW_FILE = re.compile(r"^project_(?P<project>.+)_(?P<suffix>execution|gates|feedback)\.jsonl$")
-
-
-def find_root(start: Path | str | None = None) -> Path:
-    """The ``.autoforge`` directory, by the rules of :func:`autoforge_learn.store.layout.find_root`
-    (``start``, then ``$AUTOFORGE_HOME``, then the nearest ``.autoforge/`` upwards, else
-    ``./.autoforge``), without importing the event schema."""
-    if start is not None:
-        return Path(start).expanduser().absolute()
-    env = os.environ.get("AUTOFORGE_HOME")
-    if env:
-        return Path(env).expanduser().absolute()
-    cwd = Path.cwd().absolute()
-    for directory in (cwd, *cwd.parents):
-        candidate = directory / ".autoforge"
-        if candidate.is_dir():
-            return candidate
-    return cwd / ".autoforge"
+# -- paths: the store's own rules (store.layout imports no schema, so this stays fast) --
 
 
 def raw_dir(root: Path) -> Path:
     """``<root>/ai/training_data/raw`` (as :class:`StoreLayout.raw`)."""
-    return Path(root) / "ai" / "training_data" / "raw"
-
-
-def raw_files(raw: Path) -> list[tuple[str, os.stat_result]]:
-    """Every raw JSONL file under ``raw`` (as :meth:`StoreLayout.raw_files`), relative,
-    with its stat."""
-    out: list[tuple[str, os.stat_result]] = []
-    try:
-        months = sorted(
-            (e for e in os.scandir(raw) if e.is_dir() and _MONTH_DIR.match(e.name)),
-            key=lambda e: e.name,
-        )
-    except FileNotFoundError:
-        return out
-    for month in months:
-        for entry in sorted(os.scandir(month.path), key=lambda e: e.name):
-            if _RAW_FILE.match(entry.name) and entry.is_file():
-                out.append((f"{month.name}/{entry.name}", entry.stat()))
-    return out
+    return StoreLayout(Path(root)).raw
 
 
 def file_group(rel: str) -> str:
     """``gates``, ``execution`` or ``feedback`` from a raw file's name, else ``all``."""
-    match = _RAW_FILE.match(os.path.basename(rel))
+    match = RAW_FILE.match(os.path.basename(rel))
     return match["suffix"] if match else "all"

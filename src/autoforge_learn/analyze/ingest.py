@@ -31,13 +31,13 @@ from autoforge_learn.analyze.engine import (
     EngineSpec,
     connect_raw,
     file_group,
-    find_root,
-    raw_files,
     resolve_engine,
 )
 from autoforge_learn.analyze.engine import raw_dir as raw_dir_of
 from autoforge_learn.analyze.report import IndexReport, InvalidLinesError, Issue
 from autoforge_learn.analyze.store import open_store
+from autoforge_learn.store.layout import find_root
+from autoforge_learn.store.layout import scan_raw_files as raw_files
 
 _COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
 #: DuckDB's memory budget while indexing (it spills to disk beyond it).

@@ -239,8 +239,9 @@ def metric_report(
     refresh: bool = True,
 ) -> tuple[list[dict[str, Any]], Any]:
     """Like :func:`metric_values`, also returning the index refresh report."""
-    from autoforge_learn.analyze.engine import connect_raw, find_root, raw_dir, resolve_engine
+    from autoforge_learn.analyze.engine import connect_raw, raw_dir, resolve_engine
     from autoforge_learn.analyze.ingest import IndexReport, InvalidLinesError, refresh_index
+    from autoforge_learn.store.layout import find_root
 
     get_metric(metric)
     root_path = find_root(root)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from autoforge_learn.cli.common import PANEL_STORE, RootOption, err_console, fail, resolve_root
-from autoforge_learn.export.raw import ExportFormat, ExportWhat
+from autoforge_learn.export.formats import ExportFormat, ExportWhat
 
 
 def export(

@@ -54,8 +54,8 @@ def register(app: typer.Typer) -> None:
 
         Example:  autoforge index --engine postgresql://localhost/autoforge --strict
         """
-        from autoforge_learn.analyze.engine import find_root
         from autoforge_learn.analyze.ingest import InvalidLinesError, build_index
+        from autoforge_learn.store.layout import find_root
 
         try:
             report = build_index(find_root(root), engine=engine, strict=strict, rebuild=rebuild)

@@ -51,9 +51,9 @@ def show_cmd(
 
     Example:  autoforge metrics show --metric gate_pass_rate --by prompt_version --format json
     """
-    from autoforge_learn.analyze.engine import find_root
     from autoforge_learn.analyze.ingest import InvalidLinesError
     from autoforge_learn.analyze.query import metric_report
+    from autoforge_learn.store.layout import find_root
 
     try:
         rows, report = metric_report(

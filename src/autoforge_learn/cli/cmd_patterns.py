@@ -57,9 +57,9 @@ def _findings(
     recipe: str | None,
     engine: str | None,
 ) -> Any:
-    from autoforge_learn.analyze.engine import find_root
     from autoforge_learn.patterns.detect import detect_patterns
     from autoforge_learn.patterns.findings import Pattern
+    from autoforge_learn.store.layout import find_root
 
     try:
         wanted = [Pattern(p) for p in pattern] if pattern else None

@@ -22,13 +22,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import Enum, StrEnum
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import orjson
 from pydantic import AwareDatetime, BaseModel
 
+from autoforge_learn.export.formats import ExportFormat, ExportWhat
 from autoforge_learn.schema.events import EVENT_MODELS, EventBase, EventKind, format_timestamp
 from autoforge_learn.schema.parse import EventError, parse_event
 from autoforge_learn.store.jsonl import iter_lines
@@ -36,27 +37,6 @@ from autoforge_learn.store.layout import StoreLayout, find_root
 from autoforge_learn.store.validate import TORN_LINE, LineProblem
 
 ENVELOPE = ("event_id", "schema_version", "kind", "project_id", "timestamp")
-
-
-class ExportFormat(StrEnum):
-    parquet = "parquet"
-    csv = "csv"
-    jsonl = "jsonl"
-
-
-class ExportWhat(StrEnum):
-    """What to export: the raw events, or one derived table (labels, reviews, aggregates)."""
-
-    raw = "raw"
-    gate_labels = "gate_labels"
-    decision_labels = "decision_labels"
-    output_labels = "output_labels"
-    prompt_labels = "prompt_labels"
-    manual_reviews = "manual_reviews"
-    role_performance = "role_performance"
-    recipe_success = "recipe_success"
-    prompt_versions = "prompt_versions"
-    monthly_trends = "monthly_trends"
 
 
 @dataclass

@@ -10,30 +10,30 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from autoforge_learn.schema.events import EventKind, check_safe_id
-
 ROOT_DIRNAME = ".autoforge"
 ENV_HOME = "AUTOFORGE_HOME"
 CONFIG_FILENAME = "config.yaml"
 
 #: The raw file each kind of event is appended to (spec 2.3: execution, gates, feedback).
+#: Keyed by the kinds' values (EventKind is a StrEnum): this module must not import the
+#: schema, so that commands that only need paths start without loading pydantic.
 FILE_FOR_KIND: dict[str, str] = {
-    EventKind.PROJECT_STARTED: "execution",
-    EventKind.STAGE_EXECUTION: "execution",
-    EventKind.TEST_RESULTS: "execution",
-    EventKind.SECURITY_SCAN: "execution",
-    EventKind.PERFORMANCE_METRICS: "execution",
-    EventKind.PROJECT_COMPLETED: "execution",
-    EventKind.GATE_EVALUATION: "gates",
-    EventKind.DOWNSTREAM_FEEDBACK: "feedback",
-    EventKind.HUMAN_APPROVAL: "feedback",
-    EventKind.HUMAN_SURVEY: "feedback",
-    EventKind.ESCALATION: "feedback",
+    "project_started": "execution",
+    "stage_execution": "execution",
+    "test_results": "execution",
+    "security_scan": "execution",
+    "performance_metrics": "execution",
+    "project_completed": "execution",
+    "gate_evaluation": "gates",
+    "downstream_feedback": "feedback",
+    "human_approval": "feedback",
+    "human_survey": "feedback",
+    "escalation": "feedback",
 }
 RAW_FILE_SUFFIXES = ("execution", "gates", "feedback")
 
-_MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
-_RAW_FILE = re.compile(r"^project_(?P<project>.+)_(?P<suffix>execution|gates|feedback)\.jsonl$")
+MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
+RAW_FILE = re.compile(r"^project_(?P<project>.+)_(?P<suffix>execution|gates|feedback)\.jsonl$")
 
 
 def find_root(start: Path | str | None = None) -> Path:
@@ -54,6 +54,29 @@ def find_root(start: Path | str | None = None) -> Path:
         if candidate.is_dir():
             return candidate
     return cwd / ROOT_DIRNAME
+
+
+def _check_id(project_id: str) -> None:
+    from autoforge_learn.schema.events import check_safe_id
+
+    check_safe_id(project_id)
+
+
+def scan_raw_files(raw: Path) -> list[tuple[str, os.stat_result]]:
+    """Every raw JSONL file under ``raw`` as ``(YYYY-MM/name, stat)``, by month then name."""
+    out: list[tuple[str, os.stat_result]] = []
+    try:
+        months = sorted(
+            (e for e in os.scandir(raw) if e.is_dir() and MONTH_DIR.match(e.name)),
+            key=lambda e: e.name,
+        )
+    except FileNotFoundError:
+        return out
+    for month in months:
+        for entry in sorted(os.scandir(month.path), key=lambda e: e.name):
+            if RAW_FILE.match(entry.name) and entry.is_file():
+                out.append((f"{month.name}/{entry.name}", entry.stat()))
+    return out
 
 
 def month_of(moment: datetime) -> str:
@@ -100,19 +123,19 @@ class StoreLayout:
         return self.root / CONFIG_FILENAME
 
     def month_dir(self, month: str) -> Path:
-        if not _MONTH_DIR.match(month):
+        if not MONTH_DIR.match(month):
             raise ValueError(f"month {month!r} must look like YYYY-MM")
         return self.raw / month
 
     def raw_file(self, project_id: str, month: str, suffix: str) -> Path:
         """The raw JSONL file of one project, month and kind group."""
-        check_safe_id(project_id)
+        _check_id(project_id)
         if suffix not in RAW_FILE_SUFFIXES:
             raise ValueError(f"unknown raw file suffix {suffix!r}")
         return self.month_dir(month) / f"project_{project_id}_{suffix}.jsonl"
 
     def summary_file(self, project_id: str, month: str) -> Path:
-        check_safe_id(project_id)
+        _check_id(project_id)
         return self.month_dir(month) / f"project_{project_id}_summary.json"
 
     def ensure(self) -> None:
@@ -122,14 +145,7 @@ class StoreLayout:
 
     def raw_files(self) -> list[Path]:
         """Every raw JSONL file, sorted by month then name."""
-        if not self.raw.is_dir():
-            return []
-        files = []
-        for month in sorted(
-            p for p in self.raw.iterdir() if p.is_dir() and _MONTH_DIR.match(p.name)
-        ):
-            files.extend(sorted(p for p in month.iterdir() if _RAW_FILE.match(p.name)))
-        return files
+        return [self.raw / rel for rel, _ in scan_raw_files(self.raw)]
 
     def project_objects(self, project_id: str, month: str) -> Iterator[dict[str, Any]]:
         """The JSON objects of a project's complete raw lines (all three files).
@@ -157,12 +173,12 @@ class StoreLayout:
 
     def project_month(self, project_id: str) -> str | None:
         """The month folder that already holds files of a project (the earliest), if any."""
-        check_safe_id(project_id)
+        _check_id(project_id)
         if not self.raw.is_dir():
             return None
         prefix = f"project_{project_id}_"
         for month in sorted(
-            p for p in self.raw.iterdir() if p.is_dir() and _MONTH_DIR.match(p.name)
+            p for p in self.raw.iterdir() if p.is_dir() and MONTH_DIR.match(p.name)
         ):
             for suffix in (*RAW_FILE_SUFFIXES, "summary"):
                 ext = "json" if suffix == "summary" else "jsonl"
@@ -173,7 +189,7 @@ class StoreLayout:
 
 def parse_raw_filename(path: Path) -> tuple[str, str] | None:
     """``(project_id, suffix)`` of a raw file name, or None if it is not one."""
-    match = _RAW_FILE.match(path.name)
+    match = RAW_FILE.match(path.name)
     if match is None:
         return None
     return match["project"], match["suffix"]
