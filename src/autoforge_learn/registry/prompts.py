@@ -170,22 +170,20 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-class _LiteralDumper:
-    """YAML dumping with multi-line text as ``|`` blocks, so prompt files diff well."""
+def dump_yaml(data: Any) -> str:
+    """YAML with multi-line text as ``|`` blocks, so prompt files and suggestions diff and
+    read well; keys keep their order."""
+    import yaml
 
-    @staticmethod
-    def dump(data: Any) -> str:
-        import yaml
+    class Dumper(yaml.SafeDumper):
+        pass
 
-        class Dumper(yaml.SafeDumper):
-            pass
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
-        def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-            style = "|" if "\n" in value else None
-            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-        Dumper.add_representer(str, text)
-        return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
+    Dumper.add_representer(str, text)
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 @dataclass
@@ -222,7 +220,7 @@ class RoleFile:
         data["versions"] = {v.id: v.to_yaml_dict() for v in _sorted(self.versions).values()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(_LiteralDumper.dump(data))
+        tmp.write_text(dump_yaml(data))
         os.replace(tmp, self.path)
 
 

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 
 from autoforge_learn.patterns.findings import Finding
 from autoforge_learn.registry import PromptRegistry, RegistryError
+from autoforge_learn.registry.prompts import dump_yaml
 from autoforge_learn.store.config import load_config
 from autoforge_learn.store.layout import StoreLayout
 from autoforge_learn.suggest.base import SuggestConfig
@@ -28,21 +28,6 @@ from autoforge_learn.suggest.model import Suggestion, SuggestionError, parse_id
 from autoforge_learn.suggest.rewriters import Rewriter
 
 FILE_RE = re.compile(r"^suggestions_(?P<day>\d{4}-\d{2}-\d{2})(?:_(?P<n>\d+))?\.ya?ml$")
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML with multi-line text as ``|`` blocks (readable old/new prompt text)."""
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-        style = "|" if "\n" in value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def reports_dir(root: Path) -> Path:
