@@ -167,3 +167,145 @@ def test_bulk_and_line_paths_give_the_same_rows(tmp_path: Path, engine: str | No
     # it makes the other copy count
     bulk.write_bytes(b"")
     assert build_index(root, engine=engine).events == 2
+
+
+def _rows(root: Path, engine: str | None) -> list[dict]:
+    from autoforge_learn.analyze.engine import connect
+
+    return connect(root, engine).table("events").order_by("event_id").to_pyarrow().to_pylist()
+
+
+def test_derived_id_is_the_md5_of_the_line_everywhere(tmp_path: Path, engine: str | None) -> None:
+    """A line without event_id gets one id from the bulk reader, the line-by-line reader,
+    validate and organize alike: ``d-`` + the MD5 of the line with its newline, so the
+    same line filed raw and organized counts once."""
+    import hashlib
+    import json
+
+    from autoforge_learn.schema.parse import derive_event_id
+    from autoforge_learn.store.organize import organize
+
+    root = tmp_path / ".autoforge"
+    bulk = _gates(root, "A", "2025-10")
+    bulk.parent.mkdir(parents=True)
+    # json.dumps spacing, a key order of its own: the id is of the text as written
+    line = json.dumps({**FLAT_GATE, "project_id": "A"}).encode()
+    bulk.write_bytes(line + b"\n")
+    expected = "d-" + hashlib.md5(line + b"\n").hexdigest()
+    assert derive_event_id(line) == derive_event_id(line + b"\r\n") == expected
+    report = build_index(root, engine=engine)
+    assert report.events == 1 and [r["event_id"] for r in _rows(root, engine)] == [expected]
+    # the same line in a CRLF file (read line by line) and organized from elsewhere
+    crlf = _gates(root, "B", "2025-10")
+    crlf.write_bytes(line + b"\r\n")
+    outside = tmp_path / "incoming.jsonl"
+    outside.write_bytes(line + b"\n")
+    filed = organize([outside], root=root)
+    assert filed.already_present == 1 and filed.filed == 0
+    report = build_index(root, engine=engine)
+    assert report.events == 1 and report.duplicates == 1
+    # two flat lines that differ only in a field kept in extra are two events
+    other = json.dumps({**FLAT_GATE, "project_id": "A", "gate_result_reason": "other"})
+    with open(bulk, "ab") as handle:
+        handle.write(other.encode() + b"\n")
+    assert build_index(root, engine=engine).events == 2
+
+
+def test_values_of_the_wrong_json_type_are_judged_by_the_exact_parser(
+    tmp_path: Path, engine: str | None
+) -> None:
+    """DuckDB converts loosely (5 -> '5', 3.7 -> 4); the index must not: such lines go to
+    the exact parser, which rejects what the schema rejects and accepts what it accepts."""
+    import json
+
+    root = tmp_path / ".autoforge"
+    path = _gates(root, "A", "2025-10")
+    path.parent.mkdir(parents=True)
+    lines = [
+        {**FLAT_GATE, "project_id": "A"},  # 1: fine
+        {**FLAT_GATE, "project_id": "A", "agent_role": 5},  # 2: a number for a string
+        {**FLAT_GATE, "project_id": "A", "retry_attempt": 3.7},  # 3: not an integer
+        {**FLAT_GATE, "project_id": "A", "retry_attempt": "2", "gate_id": "x"},  # 4: lax ok
+        {**FLAT_GATE, "project_id": "A", "retry_attempt": 2**64},  # 5: out of range
+    ]
+    path.write_bytes(b"".join(json.dumps(o).encode() + b"\n" for o in lines) + b"[1, 2]\n")
+    report = build_index(root, engine=engine)
+    assert [i.line for i in report.issues] == [2, 3, 5, 6]
+    assert "agent_role" in report.issues[0].reason
+    rows = _rows(root, engine)
+    assert sorted((r["gate_id"], r["retry_attempt"]) for r in rows) == [
+        ("spec_complete", 1),
+        ("x", 2),
+    ]
+
+
+def test_many_batches_and_odd_files_give_the_same_index(
+    tmp_path: Path, engine: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files read in many small batches, with empty, blank-line, non-UTF-8 and CRLF files
+    among them, give the rows one batch gives."""
+    from autoforge_learn.analyze import bulkread
+
+    def make(root: Path) -> None:
+        for k in range(12):
+            path = _gates(root, f"P{k}", "2025-10")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            body = b"".join(
+                orjson.dumps({**FLAT_GATE, "project_id": f"P{k}", "retry_attempt": i + 1})
+                + b"\n"
+                for i in range(k)
+            )
+            if k == 3:
+                body = b"\n\n" + body + b"\n"
+            if k == 5:
+                body = body.replace(b"\n", b"\r\n")
+            if k == 7:
+                body += b'{"project_id": "P7", "gate_id": "\xff"}\n'
+            path.write_bytes(body)
+
+    results = []
+    for name, batch_bytes in (("one", 1 << 30), ("many", 300)):
+        monkeypatch.setattr(bulkread, "BATCH_BYTES", batch_bytes)
+        root = tmp_path / name / ".autoforge"
+        make(root)
+        report = build_index(root, engine=engine)
+        rows = _rows(root, engine)
+        results.append(
+            (
+                report.events,
+                [(i.line, Path(i.path).name) for i in report.issues],
+                [(r["event_id"], r["source_file"], r["retry_attempt"]) for r in rows],
+            )
+        )
+    assert results[0] == results[1]
+    events, issues, _rows_ = results[0]
+    assert events == sum(range(12)) and issues == [(8, "project_P7_gates.jsonl")]
+
+
+def test_payload_texts_stay_in_the_raw_files(tmp_path: Path, engine: str | None) -> None:
+    from autoforge_learn.analyze.columns import PAYLOAD_KEYS
+
+    root = tmp_path / ".autoforge"
+    with Collector(root) as c:
+        c.on_agent_stage_completion(
+            project_id="A",
+            stage_id="product",
+            agent_role="product",
+            prompt_template="You are ...",
+            output_raw="PRD written",
+            system_context={"constraints": ["x"]},
+            platform_hint="web",
+            timestamp=ts("2025-10-01"),
+        )
+    build_index(root, engine=engine)
+    (row,) = _rows(root, engine)
+    extra = row["extra"] if isinstance(row["extra"], dict) else orjson.loads(row["extra"] or "{}")
+    assert not set(PAYLOAD_KEYS) & set(extra)
+
+
+def test_identifier_patterns_are_the_schemas() -> None:
+    from autoforge_learn.analyze.sqlparse import IDENTIFIER_PATTERNS
+    from autoforge_learn.schema.events import PROMPT_VERSION_PATTERN, SAFE_ID_PATTERN
+
+    assert f"^{IDENTIFIER_PATTERNS['project_id']}$" == SAFE_ID_PATTERN
+    assert f"^{IDENTIFIER_PATTERNS['prompt_version']}$" == PROMPT_VERSION_PATTERN

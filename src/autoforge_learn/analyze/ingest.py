@@ -5,27 +5,35 @@ and hashes of its head and of the bytes just before the offset. A re-run reads o
 bytes appended since, picks up new files, drops removed ones and fully reloads a file
 that shrank or whose head changed (and any file holding duplicates of its events).
 
-Whole files are read in bulk by DuckDB (:mod:`.sqlparse`). A file the bulk reader
-rejects, a file with a torn (unterminated) last line, and every appended tail are read
-line by line with :func:`autoforge_learn.schema.parse.parse_line`: invalid lines are
-reported as ``file:line: reason`` and left out, valid lines are normalized and loaded by
-the same SQL. Events are deduplicated by ``event_id``: the first copy (by file) counts.
+Whole files are read in bulk: Python reads them (:mod:`.bulkread`), DuckDB parses the
+lines (:mod:`.sqlparse`). A file the bulk reader does not take whole, a file with a torn
+(unterminated) last line, and every appended tail are read line by line with
+:func:`autoforge_learn.schema.parse.parse_line`: invalid lines are reported as
+``file:line: reason`` and left out, valid lines are normalized and loaded by the same
+SQL. Events are deduplicated by ``event_id``: the first copy (by file) counts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import tempfile
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from autoforge_learn.analyze.bulkread import (
+    HEAD_BYTES,
+    TAIL_BYTES,
+    FileFacts,
+    LineBatch,
+    range_hash,
+    read_batches,
+)
 from autoforge_learn.analyze.columns import EVENT_COLUMNS
 from autoforge_learn.analyze.engine import (
     EngineSpec,
@@ -42,9 +50,6 @@ from autoforge_learn.store.layout import scan_raw_files as raw_files
 _COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
 #: DuckDB's memory budget while indexing (it spills to disk beyond it).
 MEMORY_LIMIT = os.environ.get("AUTOFORGE_INDEX_MEMORY", "512MB")
-HEAD_BYTES = 4096
-TAIL_BYTES = 4096
-_FILE_IN_ERROR = re.compile(r'in file "([^"]+)"')
 
 
 @dataclass
@@ -60,7 +65,7 @@ class _FileState:
 def _hash_range(path: Path, start: int, end: int) -> str:
     with open(path, "rb") as handle:
         handle.seek(start)
-        return hashlib.blake2b(handle.read(max(0, end - start)), digest_size=16).hexdigest()
+        return range_hash(handle.read(max(0, end - start)))
 
 
 def _hashes(path: Path, offset: int) -> tuple[str, str]:
@@ -68,26 +73,6 @@ def _hashes(path: Path, offset: int) -> tuple[str, str]:
         _hash_range(path, 0, min(offset, HEAD_BYTES)),
         _hash_range(path, max(0, offset - TAIL_BYTES), offset),
     )
-
-
-def _ends_with_newline(path: Path, size: int) -> bool:
-    if size == 0:
-        return True
-    with open(path, "rb") as handle:
-        handle.seek(size - 1)
-        return handle.read(1) == b"\n"
-
-
-def _file_facts(path: Path, size: int) -> tuple[int, int, str, str]:
-    """(lines, non-blank lines, head hash, tail hash) of the first ``size`` bytes of a
-    file, from one read: the hashes are those :func:`_hashes` gives at offset ``size``."""
-    with open(path, "rb") as handle:
-        data = handle.read(size)
-    lines = data.count(b"\n")
-    blank = data.count(b"\n\n") + (1 if data.startswith(b"\n") else 0)
-    head = hashlib.blake2b(data[: min(size, HEAD_BYTES)], digest_size=16).hexdigest()
-    tail = hashlib.blake2b(data[max(0, size - TAIL_BYTES) : size], digest_size=16).hexdigest()
-    return lines, lines - blank, head, tail
 
 
 def _count_lines(path: Path, offset: int) -> int:
@@ -126,66 +111,77 @@ class _Loader:
         return os.path.relpath(path, self.raw_dir)
 
     def bulk(
-        self, rels: list[str], group: str, expected: Future[dict[str, tuple[int, int, str, str]]]
-    ) -> list[str]:
-        """Load whole files in one pass; return those that must be read line by line.
+        self, batches: Iterator[LineBatch], group: str
+    ) -> tuple[dict[str, FileFacts], list[str]]:
+        """Load whole files, batch by batch; return their facts and the files that must
+        be read line by line.
 
         Rows that break a rule are not loaded; a file whose loaded rows fall short of its
-        non-blank lines (``expected``), or that holds an invalid identifier, is taken out
-        again and returned.
+        non-blank lines, or that holds an invalid identifier, is taken out again.
         """
+        import pyarrow as pa
+
+        from autoforge_learn.analyze import sqlparse as sp
+
+        source = (
+            f"(SELECT s.*, f.rel AS rel_ FROM {sp.read_source(group, 'af_lines')} s "
+            "JOIN af_batch_files f USING (fid))"
+        )
+        sql = sp.transform_sql(group, source, where=sp.not_bad(group), source_file="rel_")
+        facts: dict[str, FileFacts] = {}
+        slow: list[str] = []
+        loaded: list[str] = []
+        for batch in batches:
+            slow.extend(batch.slow)
+            facts.update(batch.facts)
+            if not batch.rels:
+                continue
+            loaded.extend(batch.rels)
+            if not batch.rows:
+                continue
+            self.duck.register("af_lines", batch.table)
+            self.duck.register(
+                "af_batch_files",
+                pa.table({"fid": pa.array(range(len(batch.rels)), pa.int32()), "rel": batch.rels}),
+            )
+            try:
+                self.duck.execute(f"INSERT INTO {self.target} ({_COLS}) {sql}")
+            finally:
+                self.duck.unregister("af_lines")
+                self.duck.unregister("af_batch_files")
+        bad = self._check_loaded(loaded, facts)
+        return facts, sorted(set(slow) | bad)
+
+    def _check_loaded(self, rels: list[str], facts: dict[str, FileFacts]) -> set[str]:
+        """Take out the files whose rows were not all loaded or hold an invalid identifier."""
         from autoforge_learn.analyze import sqlparse as sp
 
         if not rels:
-            return []
-        paths = [str(self.raw_dir / r) for r in rels]
-        prefix = os.path.join(str(self.raw_dir), "")
-        sql = sp.transform_sql(
-            group,
-            sp.read_source(group),
-            where=sp.not_bad(group),
-            source_file="substr(filename, $prefix_len)",
-        )
-        try:
-            self.duck.execute(
-                f"INSERT INTO {self.target} ({_COLS}) {sql}",
-                {"files": paths, "prefix_len": len(prefix) + 1},
-            )
-        except Exception as exc:  # a file the bulk reader cannot read: find it
-            match = _FILE_IN_ERROR.search(str(exc))
-            if match and match.group(1) in paths:
-                bad = self._rel(match.group(1))
-                return [bad, *self.bulk([r for r in rels if r != bad], group, expected)]
-            if len(rels) == 1:
-                return rels
-            half = len(rels) // 2
-            return self.bulk(rels[:half], group, expected) + self.bulk(rels[half:], group, expected)
+            return set()
         mine = f"{self.target} WHERE source_file IN (SELECT unnest($rels))"
         counts = dict(
             self.duck.execute(
                 f"SELECT source_file, count(*) FROM {mine} GROUP BY source_file", {"rels": rels}
             ).fetchall()
         )
-        lines = expected.result()
-        bad_files = {r for r in rels if counts.get(r, 0) != lines[r][1]}
+        bad = {r for r in rels if counts.get(r, 0) != facts[r].nonblank}
         for name in sp.DISTINCT_CHECKED:
-            values = [
+            suspects = [
                 row[0]
                 for row in self.duck.execute(
-                    f'SELECT DISTINCT "{name}" FROM {mine} AND "{name}" IS NOT NULL',
-                    {"rels": rels},
+                    sp.invalid_values_sql(name, mine), {"rels": rels}
                 ).fetchall()
             ]
-            invalid = [v for v in values if not sp.valid_identifier(name, v)]
+            invalid = [v for v in suspects if not sp.valid_identifier(name, v)]
             if invalid:
                 rows = self.duck.execute(
                     f'SELECT DISTINCT source_file FROM {mine} AND "{name}" IN '
                     "(SELECT unnest($values))",
                     {"rels": rels, "values": invalid},
                 ).fetchall()
-                bad_files.update(r[0] for r in rows)
-        self._remove(sorted(bad_files))
-        return sorted(bad_files)
+                bad.update(r[0] for r in rows)
+        self._remove(sorted(bad))
+        return bad
 
     def _remove(self, rels: list[str]) -> None:
         if rels:
@@ -220,14 +216,13 @@ class _Loader:
                 continue
             try:
                 event = parse_line(text)
-                has_id = b'"event_id"' in text and "event_id" in orjson.loads(text)
             except EventError as exc:
                 self.issues.append(Issue(str(path), number, str(exc)))
                 continue
-            # only the fields the line set: defaults are applied by the SQL, as for bulk reads
+            # only the fields the line set: defaults are applied by the SQL, as for bulk
+            # reads; event_id always (derived from the line's text if the line has none)
             out = event.model_dump(mode="json", exclude_unset=True, exclude_none=True)
-            if not has_id:
-                out.pop("event_id", None)
+            out["event_id"] = event.event_id
             good.append(orjson.dumps(out))
             linenos.append(number)
         if good:
@@ -243,7 +238,11 @@ class _Loader:
             with open(path, "wb") as handle:
                 handle.write(b"\n".join(good) + b"\n")
             sql = sp.transform_sql(
-                "all", sp.read_json_source("all"), where=sp.not_bad("all"), source_file="$rel"
+                "all",
+                sp.read_json_source("all"),
+                where=sp.not_bad("all"),
+                source_file="$rel",
+                derived_id=None,
             )
             before = self._count(rel)
             try:
@@ -272,6 +271,19 @@ class _Loader:
             f"SELECT count(*) FROM {self.target} WHERE source_file = $rel", {"rel": rel}
         ).fetchone()
         return int(row[0]) if row else 0
+
+
+def _prefetched(batches: Iterator[LineBatch]) -> Iterator[LineBatch]:
+    """``batches``, the next one read by a thread while the caller loads the current
+    one (DuckDB releases the GIL while it works)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(next, batches, None)
+        while True:
+            batch = ahead.result()
+            if batch is None:
+                return
+            ahead = pool.submit(next, batches, None)
+            yield batch
 
 
 def build_index(
@@ -349,25 +361,19 @@ def refresh_index(
     loader = _Loader(raw_dir, duck, "events" if direct else "af_stage")
     full = new + reload
     try:
-        by_group: dict[str, list[str]] = {}
-        slow: list[str] = []
+        by_group: dict[str, list[tuple[str, int]]] = {}
         for rel in full:
-            if _ends_with_newline(raw_dir / rel, on_disk[rel].st_size):
-                by_group.setdefault(file_group(rel), []).append(rel)
-            else:  # torn last line: read line by line
-                slow.append(rel)
-        bulk_files = [r for rels in by_group.values() for r in rels]
-        with ThreadPoolExecutor(max_workers=1) as pool:  # count lines while DuckDB reads
-            counting = pool.submit(
-                lambda: {r: _file_facts(raw_dir / r, on_disk[r].st_size) for r in bulk_files}
-            )
-            for group, rels in by_group.items():
-                slow.extend(loader.bulk(rels, group, counting))
-            counts = counting.result()
-        lines_in = {r: c[0] for r, c in counts.items()}
+            by_group.setdefault(file_group(rel), []).append((rel, on_disk[rel].st_size))
+        facts: dict[str, FileFacts] = {}
+        slow: list[str] = []
+        for group, files in by_group.items():
+            group_facts, group_slow = loader.bulk(_prefetched(read_batches(raw_dir, files)), group)
+            facts.update(group_facts)
+            slow.extend(group_slow)
         results: dict[str, tuple[int, int | None]] = {}
         for rel in full:
-            results[rel] = (on_disk[rel].st_size, lines_in.get(rel))
+            fact = facts.get(rel)
+            results[rel] = (on_disk[rel].st_size, fact.lines if fact else None)
         for rel in slow:
             results[rel] = loader.lines(rel, 0, 0)
         reread: list[tuple[str, int]] = []
@@ -384,10 +390,10 @@ def refresh_index(
         states: dict[str, _FileState] = dict(touched)
         for rel, (offset, lineno) in results.items():
             st = on_disk[rel]
-            fact = counts.get(rel)
+            fact = facts.get(rel)
             # A file read whole in bulk was hashed in the same read that counted it.
             if fact is not None and offset == st.st_size:
-                head, tail = fact[2], fact[3]
+                head, tail = fact.head_hash, fact.tail_hash
             else:
                 head, tail = _hashes(raw_dir / rel, offset)
             states[rel] = _FileState(st.st_size, st.st_mtime_ns, offset, lineno, head, tail)

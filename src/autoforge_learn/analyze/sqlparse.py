@@ -1,14 +1,14 @@
-"""The vectorized reader: JSONL files -> rows of the events table, in DuckDB SQL.
+"""The vectorized reader: lines of JSONL -> rows of the events table, in DuckDB SQL.
 
-Three steps, each one pass over columnar data:
+1. :func:`read_source` parses lines (a table of ``fid``, ``line``) into the group's
+   keys, each typed as its column, and drops lines whose JSON types are not exactly
+   right;
+2. :func:`transform_sql` turns them into rows of the events table, and :func:`not_bad`
+   keeps the rows that break no rule of the schema;
+3. :func:`invalid_values_sql` finds identifiers that break the schema's patterns.
 
-1. :func:`read_sql` reads the group's keys with ``read_json``, each typed as its column
-   (a value it cannot convert makes ``read_json`` fail, naming the file);
-2. :func:`bad_files_sql` lists the files holding a row that breaks a rule of the schema,
-   and :func:`distinct_values_sql` the distinct identifiers, checked in Python with the
-   schema's own patterns; those files go to the exact per-line parser
-   (:mod:`autoforge_learn.schema.parse`), which names each bad line and its reason;
-3. :func:`transform_sql` turns the read rows into rows of the events table.
+A file whose rows were not all kept goes to the exact per-line parser
+(:mod:`autoforge_learn.schema.parse`), which names each bad line and its reason.
 """
 
 from __future__ import annotations
@@ -85,15 +85,6 @@ def key_type(name: str) -> str:
         return KEY_TYPES[name]
     sql_type = EVENT_COLUMNS.get(name, "VARCHAR")
     return "VARCHAR" if sql_type == "JSON" else sql_type
-
-
-def read_sql(group: str, param: str = "$files") -> str:
-    """Step 1: ``filename`` and the group's keys of every line of the files ``param``.
-
-    Keys with a column are read typed; the other known keys (kept in ``extra``) as JSON
-    (see :func:`read_source` for how lines are read).
-    """
-    return f"SELECT * FROM {read_source(group, param)}"
 
 
 class _Exprs:
@@ -272,43 +263,56 @@ def _struct(types: dict[str, str]) -> str:
     return "{" + ", ".join(f'"{k}": "{t}"' for k, t in types.items()) + "}"
 
 
-def read_source(group: str, param: str = "$files") -> str:
-    """The source of :func:`read_sql`, usable as a table in FROM.
+#: JSON value types (as ``json_type`` names them) taken as they are for each column type;
+#: any other value sends the line to the exact parser (which may still accept it, e.g.
+#: ``"3"`` for an integer, as pydantic's lax mode does).
+_JSON_TYPES_OK: dict[str, tuple[str, ...]] = {
+    "VARCHAR": ("VARCHAR",),
+    "BIGINT": ("BIGINT", "UBIGINT"),  # UBIGINT: any positive integer (range checked)
+    "DOUBLE": ("BIGINT", "UBIGINT", "DOUBLE"),
+    "BOOLEAN": ("BOOLEAN",),
+}
 
-    Lines are read as text and parsed with ``json_transform``: DuckDB's ``read_json``
-    pays about 0.3 ms per file at this many columns, which dominates on stores of many
-    small files (4-5x slower, measured on 3,000 files). ``json_transform`` turns a value
-    of the wrong type into NULL where ``read_json`` raised, so such rows are dropped
-    here (a typed key whose raw JSON value is present but whose typed value is NULL):
-    the file then falls short of its line count and is read line by line, which names
-    the problem, as before. The column separator is a control character that a valid
-    JSON line cannot hold unescaped, so each line is one column.
+#: The column of the source rows holding the derived id of a line without ``event_id``.
+DERIVED_ID = "derived_id_"
+
+
+def read_source(group: str, lines: str = "af_lines") -> str:
+    """The group's keys of each line of the table ``lines`` (``fid``, ``line``), as a
+    table usable in FROM, with ``fid`` and :data:`DERIVED_ID`.
+
+    Each line is parsed once into the typed keys (``json_transform``) and once more for
+    the JSON type of each typed key (``json_type``): ``json_transform`` converts loosely
+    (``5`` into the text ``'5'``, ``3.7`` into ``4``), so a row whose types are not
+    exactly right is dropped here; its file then falls short of its line count and is
+    read line by line, where the exact parser judges it. A line that is not a JSON
+    object is dropped the same way. The id of a line without ``event_id`` is the MD5 of
+    the line with its newline (as :func:`autoforge_learn.schema.parse.derive_event_id`).
     """
     types = _types(group)
-    raw = {k: "JSON" for k in types}
-    separator = chr(1)
-    lines = (
-        f"read_csv({param}, columns = {{'line': 'VARCHAR'}}, delim = '{separator}', "
-        "quote = '', escape = '', header = false, auto_detect = false, filename = true, "
-        "max_line_size = 16777216)"
-    )
-    mismatch = " OR ".join(
-        f"(r.{_q_ident(k)} IS NOT NULL AND json_type(r.{_q_ident(k)}) <> 'NULL' "
-        f"AND j.{_q_ident(k)} IS NULL)"
-        for k, t in types.items()
-        if t != "JSON"
-    ) or "false"
+    checked = [(k, t) for k, t in types.items() if t != "JSON"]
+    paths = "[" + ", ".join(_q(f'$."{k}"') for k, _t in checked) + "]"
+    json_type = f"TRY(json_type(line, {paths}))"
+    id_at = 1 + [k for k, _t in checked].index("event_id")
+    tests = []
+    for i, (k, t) in enumerate(checked, start=1):
+        tests.append(f"coalesce(ty[{i}], 'NULL') NOT IN {_in(('NULL', *_JSON_TYPES_OK[t]))}")
+        if t == "BIGINT":  # beyond BIGINT's range json_transform gives NULL
+            tests.append(f"(coalesce(ty[{i}] = 'UBIGINT', false) AND j.{_q_ident(k)} IS NULL)")
+    mismatch = " OR ".join(tests)
     # MATERIALIZED: without it each field of j.* re-runs json_transform on the line.
     return (
-        f"(WITH parsed AS MATERIALIZED (SELECT json_transform(line, '{_struct(types)}') AS j, "
-        f"json_transform(line, '{_struct(raw)}') AS r, filename FROM {lines} "
-        f"WHERE trim(line) <> '') SELECT j.*, filename FROM parsed WHERE NOT ({mismatch}))"
+        f"(WITH parsed AS MATERIALIZED (SELECT TRY(json_transform(line, '{_struct(types)}')) "
+        f"AS j, {json_type} AS ty, CASE WHEN coalesce({json_type}[{id_at}], 'NULL') = 'NULL' "
+        f"THEN 'd-' || md5(line) END AS {DERIVED_ID}, fid FROM {lines} WHERE line <> chr(10)) "
+        f"SELECT j.*, fid, {DERIVED_ID} FROM parsed WHERE j IS NOT NULL AND ty IS NOT NULL "
+        f"AND NOT ({mismatch}))"
     )
 
 
 def read_json_source(group: str, param: str = "$files") -> str:
-    """``read_json`` over the files, as a table in FROM: lower fixed cost than
-    :func:`read_source`, for a single small file (lines the exact parser normalized)."""
+    """``read_json`` over the files, as a table in FROM: for lines the exact parser
+    normalized (each holds its ``event_id``)."""
     columns_arg = "{" + ", ".join(f"{_q(k)}: {_q(t)}" for k, t in _types(group).items()) + "}"
     return (
         f"read_json({param}, format = 'newline_delimited', filename = true, "
@@ -320,44 +324,28 @@ def _q_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def bad_files_sql(group: str, table: str) -> str:
-    """Step 2: the files of ``table`` (made by :func:`read_sql`) with a row that breaks a rule."""
-    e = _Exprs(group)
-    bad = " OR ".join(f"coalesce({c}, false)" for c in e.checks())
-    return f"SELECT DISTINCT filename FROM {e.inner(table)} WHERE {bad}"
+def transform_sql(
+    group: str,
+    table: str,
+    *,
+    where: str = "",
+    source_file: str = "filename",
+    derived_id: str | None = DERIVED_ID,
+) -> str:
+    """The rows of the events table from the read rows ``table``.
 
-
-def distinct_values_sql(group: str, table: str, name: str) -> str | None:
-    """Step 2: the distinct values of an identifier (None when the group lacks it)."""
-    if name not in source_keys(group):
-        return None
-    return f'SELECT DISTINCT "{name}" FROM {table} WHERE "{name}" IS NOT NULL'
-
-
-def files_with_values_sql(table: str, name: str) -> str:
-    return f'SELECT DISTINCT filename FROM {table} WHERE "{name}" IN (SELECT unnest($values))'
-
-
-def transform_sql(group: str, table: str, *, where: str = "", source_file: str = "filename") -> str:
-    """Step 3: the rows of the events table from ``table`` (``source_file`` = filename).
-
-    An event without ``event_id`` gets ``d-`` + the md5 of its typed values, so that the
-    same event read again, from any file or path, gets the same id.
+    Args:
+        group: The file group the rows were read as.
+        table: The read rows (:func:`read_source` or :func:`read_json_source`).
+        where: A WHERE clause (:func:`not_bad`).
+        source_file: The expression of the row's file (relative to ``raw/``).
+        derived_id: The column holding the id of a row without ``event_id``; None when
+            every row has one (a row without is then left out as bad).
     """
     e = _Exprs(group)
-    id_parts = ["kind_", "CAST(epoch_us(ts_) AS VARCHAR)"]
-    for name in EVENT_COLUMNS:
-        if name in e.cols and name != "kind":
-            id_parts.append(
-                f"coalesce(CAST({e.cols[name]} AS VARCHAR), '~')" if e.present(name) else "'~'"
-            )
-    merged: list[str] = []
-    for part in id_parts:  # runs of constants become one literal
-        if part == "'~'" and merged and merged[-1].startswith("'~"):
-            merged[-1] = merged[-1][:-1] + "|~'"
-        else:
-            merged.append(part)
-    event_id = f"coalesce({e.key('event_id')}, 'd-' || md5(concat_ws('|', {', '.join(merged)})))"
+    event_id = e.key("event_id")
+    if derived_id is not None:
+        event_id = f"coalesce({event_id}, {derived_id})"
     columns = []
     for name, sql_type in EVENT_COLUMNS.items():
         if name == "event_id":
@@ -376,6 +364,23 @@ def transform_sql(group: str, table: str, *, where: str = "", source_file: str =
                 expr = f"CAST({expr} AS {sql_type})"  # a default's literal, or NULL
             columns.append(f"{expr} AS {name}")
     return f"SELECT {', '.join(columns)} FROM {e.inner(table)} {where}"
+
+
+#: The schema's patterns of identifiers (``schema.events``; RE2 syntax, whole match):
+#: checked on distinct values in SQL, the few that fail are confirmed in Python.
+IDENTIFIER_PATTERNS = {
+    "project_id": r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}",
+    "prompt_version": r"[a-z][a-z0-9_]*\.v[0-9]+\.[0-9]+",
+}
+
+
+def invalid_values_sql(name: str, table: str) -> str:
+    """The distinct values of identifier ``name`` in ``table`` that may be invalid."""
+    q = _q_ident(name)
+    bad = f"NOT regexp_full_match(v, {_q(IDENTIFIER_PATTERNS[name])})"
+    if name == "project_id":
+        bad += " OR contains(v, '..')"
+    return f"SELECT v FROM (SELECT DISTINCT {q} AS v FROM {table} AND {q} IS NOT NULL) WHERE {bad}"
 
 
 def valid_identifier(name: str, value: str) -> bool:

@@ -133,7 +133,7 @@ def read_events(
                 report.problems.append(LineProblem(path, line.lineno, "(line)", TORN_LINE))
                 continue
             try:
-                event = parse_event(orjson.loads(line.data))
+                event = parse_event(orjson.loads(line.data), text=line.data)
             except orjson.JSONDecodeError as exc:
                 report.skipped_invalid += 1
                 report.problems.append(LineProblem(path, line.lineno, "(line)", str(exc)))

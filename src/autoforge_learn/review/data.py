@@ -165,7 +165,7 @@ def read_events(root: Path | str) -> tuple[list[EventBase], int]:
                 bad += 1
                 continue
             try:
-                event = parse_event(orjson.loads(line.data))
+                event = parse_event(orjson.loads(line.data), text=line.data)
             except (orjson.JSONDecodeError, EventError):
                 bad += 1
                 continue

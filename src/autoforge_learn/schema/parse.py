@@ -3,8 +3,8 @@
 Accepts the canonical form (``kind``, ``event_id`` and ``schema_version`` present) and
 the spec's flat example form (section 2.3): a gate check written as ``gate_result`` /
 ``gate_result_reason`` with no ``event_id``, ``kind`` or ``schema_version``. A missing
-``event_id`` is derived from the line's content, so ingesting the same line twice is
-recognised as the same event.
+``event_id`` is derived from the line's text (:func:`derive_event_id`), so the same line
+read twice, from any file, by any command or by the index's SQL, is the same event.
 """
 
 from __future__ import annotations
@@ -44,11 +44,23 @@ class EventError(ValueError):
         super().__init__("; ".join(str(e) for e in errors))
 
 
-def derive_event_id(obj: dict[str, Any]) -> str:
-    """A stable id for an event that has none: a hash of its canonical JSON."""
-    body = {k: v for k, v in obj.items() if k != "event_id"}
-    digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    return "d-" + digest[:32]
+def derive_event_id(source: bytes | str | dict[str, Any]) -> str:
+    """The id of an event written without one: ``d-`` + the MD5 of its line.
+
+    The line is its UTF-8 bytes with the newline that ends it (a carriage return before
+    the newline is not part of it): the id of the first line of a file is what
+    ``head -1 FILE | md5sum`` prints. An object given without its line stands for its
+    compact JSON (as ``orjson`` writes it). The index computes the same in SQL, so every
+    reader agrees; two lines that differ in any byte are two events.
+    """
+    if isinstance(source, dict):
+        data = orjson.dumps(source)
+    elif isinstance(source, str):
+        data = source.encode()
+    else:
+        data = bytes(source)
+    line = data.rstrip(b"\r\n") + b"\n"
+    return "d-" + hashlib.md5(line, usedforsecurity=False).hexdigest()
 
 
 def infer_kind(obj: dict[str, Any]) -> str | None:
@@ -60,8 +72,11 @@ def infer_kind(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def normalize(obj: dict[str, Any]) -> dict[str, Any]:
+def normalize(obj: dict[str, Any], *, text: bytes | str | None = None) -> dict[str, Any]:
     """Fill the envelope of an object in any accepted form; the input is not modified.
+
+    ``text`` is the line the object was read from: a missing ``event_id`` is derived
+    from it (see :func:`derive_event_id`).
 
     Raises:
         EventError: If the object's kind is missing and cannot be inferred, or if it
@@ -83,21 +98,22 @@ def normalize(obj: dict[str, Any]) -> dict[str, Any]:
                     )
                 out.setdefault(name, value)
     if "event_id" not in out:
-        out["event_id"] = derive_event_id(obj)
+        out["event_id"] = derive_event_id(obj if text is None else text)
     out["kind"] = kind
     out.setdefault("schema_version", SCHEMA_VERSION)
     return out
 
 
-def identity_fields(obj: dict[str, Any]) -> dict[str, Any]:
+def identity_fields(obj: dict[str, Any], *, text: bytes | str | None = None) -> dict[str, Any]:
     """The envelope fields an object lacks, to add to it without changing the rest.
 
     Used where a user's line is filed as it is: it keeps every field spelled as the user
-    spelled it and gains only ``event_id``, ``kind`` and ``schema_version``.
+    spelled it and gains only ``event_id``, ``kind`` and ``schema_version``. ``text`` is
+    the line the object was read from (see :func:`derive_event_id`).
     """
     added: dict[str, Any] = {}
     if "event_id" not in obj:
-        added["event_id"] = derive_event_id(obj)
+        added["event_id"] = derive_event_id(obj if text is None else text)
     if "kind" not in obj:
         kind = infer_kind(obj)
         if kind is not None:
@@ -116,11 +132,13 @@ def _field_errors(exc: ValidationError) -> list[FieldError]:
     return errors
 
 
-def parse_event(obj: Any) -> EventBase:
+def parse_event(obj: Any, *, text: bytes | str | None = None) -> EventBase:
     """Validate one JSON object as an event.
 
     Args:
         obj: A decoded JSON value, in the canonical or the spec's flat form.
+        text: The line ``obj`` was decoded from, if any: a missing ``event_id`` is
+            derived from it (see :func:`derive_event_id`).
 
     Returns:
         The event, as the model of its kind.
@@ -132,7 +150,7 @@ def parse_event(obj: Any) -> EventBase:
         raise EventError(
             [FieldError("(event)", f"expected a JSON object, got {type(obj).__name__}")]
         )
-    data = normalize(obj)
+    data = normalize(obj, text=text)
     model = EVENT_MODELS.get(data["kind"])
     if model is None:
         kinds = ", ".join(sorted(EVENT_MODELS))
@@ -160,4 +178,4 @@ def parse_line(line: bytes | str) -> EventBase:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise EventError([FieldError("(line)", f"not valid JSON: {exc}")]) from None
-    return parse_event(obj)
+    return parse_event(obj, text=line)

@@ -153,6 +153,11 @@ class StoreLayout:
         Torn and non-JSON lines are passed over: callers that must report them read
         the files with :mod:`autoforge_learn.store.validate` instead.
         """
+        for obj, _text in self.project_lines(project_id, month):
+            yield obj
+
+    def project_lines(self, project_id: str, month: str) -> Iterator[tuple[dict[str, Any], bytes]]:
+        """As :meth:`project_objects`, each object with the line it was read from."""
         import orjson
 
         from autoforge_learn.store.jsonl import iter_lines
@@ -169,7 +174,7 @@ class StoreLayout:
                 except orjson.JSONDecodeError:
                     continue
                 if isinstance(obj, dict):
-                    yield obj
+                    yield obj, line.data
 
     def project_month(self, project_id: str) -> str | None:
         """The month folder that already holds files of a project (the earliest), if any."""

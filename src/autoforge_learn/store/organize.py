@@ -65,8 +65,8 @@ _BATCH = 2000
 
 def _store_event_ids(layout: StoreLayout, project_id: str, month: str) -> set[str]:
     ids: set[str] = set()
-    for obj in layout.project_objects(project_id, month):
-        event_id = obj.get("event_id") or identity_fields(obj).get("event_id")
+    for obj, text in layout.project_lines(project_id, month):
+        event_id = obj.get("event_id") or identity_fields(obj, text=text).get("event_id")
         if event_id:
             ids.add(str(event_id))
     return ids
@@ -134,7 +134,7 @@ def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> O
                 if (path, line.lineno) in bad_lines:
                     continue
                 original = orjson.loads(line.data)
-                stored = {**identity_fields(original), **original}
+                stored = {**identity_fields(original, text=line.data), **original}
                 project_id = str(stored["project_id"])
                 month = months[project_id]
                 if project_id not in seen:

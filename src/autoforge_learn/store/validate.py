@@ -102,7 +102,7 @@ def check_line(line: RawLine) -> tuple[dict[str, object] | None, list[LineProble
     except orjson.JSONDecodeError as exc:
         return None, [LineProblem(line.path, line.lineno, "(line)", f"not valid JSON: {exc}")]
     try:
-        event = parse_event(obj)
+        event = parse_event(obj, text=line.data)
     except EventError as exc:
         return None, [LineProblem(line.path, line.lineno, e.field, e.message) for e in exc.errors]
     return event.model_dump(mode="json"), []
