@@ -104,7 +104,7 @@ def _calibration(findings: list[Finding]) -> dict[str, list[dict[str, Any]]]:
 
 
 def train(
-    root: Path,
+    root: Path | str,
     *,
     engine: str | None = None,
     last_projects: int | None = None,
@@ -138,7 +138,7 @@ def train(
     from autoforge_learn.review import learning_signals
     from autoforge_learn.suggest import suggest_from_root
 
-    layout = StoreLayout(root)
+    layout = StoreLayout(Path(root))
     now = now or datetime.now(UTC)
 
     def step(name: str) -> None:

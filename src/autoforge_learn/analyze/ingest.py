@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -50,6 +50,7 @@ from autoforge_learn.store.layout import scan_raw_files as raw_files
 _COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
 #: DuckDB's memory budget while indexing (it spills to disk beyond it).
 MEMORY_LIMIT = os.environ.get("AUTOFORGE_INDEX_MEMORY", "512MB")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -111,10 +112,10 @@ class _Loader:
         return os.path.relpath(path, self.raw_dir)
 
     def bulk(
-        self, batches: Iterator[LineBatch], group: str
+        self, batches: Iterator[tuple[str, LineBatch]]
     ) -> tuple[dict[str, FileFacts], list[str]]:
-        """Load whole files, batch by batch; return their facts and the files that must
-        be read line by line.
+        """Load whole files, batch by batch (each with its file group); return their facts
+        and the files that must be read line by line.
 
         Rows that break a rule are not loaded; a file whose loaded rows fall short of its
         non-blank lines, or that holds an invalid identifier, is taken out again.
@@ -123,29 +124,31 @@ class _Loader:
 
         from autoforge_learn.analyze import sqlparse as sp
 
-        source = (
-            f"(SELECT s.*, f.rel AS rel_ FROM {sp.read_source(group, 'af_lines')} s "
-            "JOIN af_batch_files f USING (fid))"
-        )
-        sql = sp.transform_sql(group, source, where=sp.not_bad(group), source_file="rel_")
+        sql_of: dict[str, str] = {}
         facts: dict[str, FileFacts] = {}
         slow: list[str] = []
         loaded: list[str] = []
-        for batch in batches:
+        for group, batch in batches:
             slow.extend(batch.slow)
             facts.update(batch.facts)
-            if not batch.rels:
-                continue
             loaded.extend(batch.rels)
             if not batch.rows:
                 continue
+            if group not in sql_of:
+                source = (
+                    f"(SELECT s.*, f.rel AS rel_ FROM {sp.read_source(group, 'af_lines')} s "
+                    "JOIN af_batch_files f USING (fid))"
+                )
+                sql_of[group] = sp.transform_sql(
+                    group, source, where=sp.not_bad(group), source_file="rel_"
+                )
             self.duck.register("af_lines", batch.table)
             self.duck.register(
                 "af_batch_files",
                 pa.table({"fid": pa.array(range(len(batch.rels)), pa.int32()), "rel": batch.rels}),
             )
             try:
-                self.duck.execute(f"INSERT INTO {self.target} ({_COLS}) {sql}")
+                self.duck.execute(f"INSERT INTO {self.target} ({_COLS}) {sql_of[group]}")
             finally:
                 self.duck.unregister("af_lines")
                 self.duck.unregister("af_batch_files")
@@ -273,7 +276,15 @@ class _Loader:
         return int(row[0]) if row else 0
 
 
-def _prefetched(batches: Iterator[LineBatch]) -> Iterator[LineBatch]:
+def _group_batches(
+    raw_dir: Path, by_group: dict[str, list[tuple[str, int]]]
+) -> Iterator[tuple[str, LineBatch]]:
+    for group, files in by_group.items():
+        for batch in read_batches(raw_dir, files):
+            yield group, batch
+
+
+def _prefetched(batches: Iterator[_T]) -> Iterator[_T]:
     """``batches``, the next one read by a thread while the caller loads the current
     one (DuckDB releases the GIL while it works)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -364,12 +375,7 @@ def refresh_index(
         by_group: dict[str, list[tuple[str, int]]] = {}
         for rel in full:
             by_group.setdefault(file_group(rel), []).append((rel, on_disk[rel].st_size))
-        facts: dict[str, FileFacts] = {}
-        slow: list[str] = []
-        for group, files in by_group.items():
-            group_facts, group_slow = loader.bulk(_prefetched(read_batches(raw_dir, files)), group)
-            facts.update(group_facts)
-            slow.extend(group_slow)
+        facts, slow = loader.bulk(_prefetched(_group_batches(raw_dir, by_group)))
         results: dict[str, tuple[int, int | None]] = {}
         for rel in full:
             fact = facts.get(rel)

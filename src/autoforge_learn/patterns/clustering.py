@@ -22,6 +22,7 @@ The label of a cluster is its most frequent reason with values masked, e.g.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -91,13 +92,35 @@ def _name_or_word(match: re.Match[str]) -> str:
     return word if word.lower() in SYNONYMS or word.lower() in STOP_WORDS else "<name>"
 
 
+#: Per mask, a cheap test of whether it can match at all (most reasons hold no path,
+#: quote or version): skipping the regex then keeps masking fast on large stores.
+_MAY_MATCH = (
+    lambda t: "cve-" in t.lower(),
+    lambda t: "@" in t,
+    lambda t: ":" in t,
+    lambda t: "/" in t,
+    lambda t: "." in t,
+    lambda t: "/" in t,
+    lambda t: True,
+    lambda t: "'" in t or '"' in t or "`" in t,
+    lambda t: "_" in t,
+    lambda t: "_" in t,
+    lambda t: True,
+    lambda t: "." in t,
+    lambda t: True,
+    lambda t: True,
+)
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def mask(text: str) -> str:
     """``text`` with its values replaced by typed placeholders (``<path>``, ``<num>`` ...);
     a capitalized word inside a sentence (``Screen Billing lacks``) is taken for a name
     unless the synonym map knows it."""
     out = text
-    for pattern, placeholder in _MASKS:
-        out = pattern.sub(placeholder, out)
+    for (pattern, placeholder), may_match in zip(_MASKS, _MAY_MATCH, strict=True):
+        if may_match(out):
+            out = pattern.sub(placeholder, out)
     return _CAPITALIZED.sub(_name_or_word, out)
 
 
@@ -120,6 +143,7 @@ def _norm_word(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def tokens(text: str) -> tuple[str, ...]:
     """Normalized tokens of a reason: masked, lower-cased, synonyms mapped, stop words
     dropped."""

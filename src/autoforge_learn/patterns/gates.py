@@ -63,16 +63,17 @@ def _retry_links(group: Any) -> list[tuple[int, int]]:
     """Positional pairs of failing checks of one gate in one project and stage that
     follow each other (attempt k and k + 1): a retry failing again, usually for the
     same cause."""
-    frame = group.reset_index(drop=True)
-    frame = frame.assign(pos=range(len(frame)),
-                         attempt=frame["retry_attempt"].fillna(1).astype(int))
-    index = {(row.project_id, row.stage, row.attempt): row.pos
-             for row in frame.itertuples(index=False)}
+    projects = group["project_id"].tolist()
+    stages = group["stage"].tolist()
+    attempts = group["retry_attempt"].fillna(1).astype(int).tolist()
+    index = {key: pos for pos, key in enumerate(zip(projects, stages, attempts, strict=True))}
     out = []
-    for row in frame.itertuples(index=False):
-        nxt = index.get((row.project_id, row.stage, row.attempt + 1))
+    for pos, (project, stage, attempt) in enumerate(
+        zip(projects, stages, attempts, strict=True)
+    ):
+        nxt = index.get((project, stage, attempt + 1))
         if nxt is not None:
-            out.append((row.pos, nxt))
+            out.append((pos, nxt))
     return out
 
 
