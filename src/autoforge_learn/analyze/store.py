@@ -160,6 +160,9 @@ class IndexStore:
         if self.pg:
             arrays = ", ".join(f"%s::{_PG_TYPES[t]}[]" for t in types)
             self._exec(f"INSERT INTO {table} SELECT * FROM unnest({arrays})", columns)
+        elif len(rows) < 10_000:  # a refresh after appends: no pyarrow import
+            lists = ", ".join(f"unnest(?::{t}[])" for t in types)
+            self._exec(f"INSERT INTO {table} SELECT {lists}", columns)
         else:  # an Arrow table: much faster than list parameters on 100,000s of rows
             import pyarrow as pa
 
@@ -218,23 +221,26 @@ class IndexStore:
         self._exec("BEGIN TRANSACTION")
 
     def _dedupe_in_place(self) -> tuple[int, int]:
-        """After a direct load: keep the first copy of each event_id (by file)."""
+        """After a direct load: keep the first copy of each event_id (by file, then by
+        position). Only the duplicated ids are looked at, so memory stays small."""
         total, distinct = self._exec(
             "SELECT count(*), count(DISTINCT event_id) FROM events"
         ).fetchone()
         if total == distinct:
             return int(total), 0
         self._exec(
-            "CREATE OR REPLACE TEMP TABLE af_keep AS SELECT DISTINCT ON (event_id) * FROM events "
-            "ORDER BY event_id, source_file"
+            "CREATE OR REPLACE TEMP TABLE af_copies AS SELECT rowid AS rid, event_id, "
+            "source_file, row_number() OVER (PARTITION BY event_id ORDER BY source_file, rowid) "
+            "AS k, first_value(source_file) OVER (PARTITION BY event_id ORDER BY source_file, "
+            "rowid) AS kept_file FROM events WHERE event_id IN "
+            "(SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1)"
         )
         self._exec(
-            "INSERT INTO af_dupes SELECT e.event_id, e.source_file FROM events e "
-            "JOIN af_keep k ON k.event_id = e.event_id WHERE k.source_file <> e.source_file"
+            "INSERT INTO af_dupes SELECT event_id, source_file FROM af_copies "
+            "WHERE k > 1 AND source_file <> kept_file"
         )
-        self._exec("DELETE FROM events")
-        self._exec(f"INSERT INTO events ({_COLS}) SELECT {_COLS} FROM af_keep")
-        self._exec("DROP TABLE af_keep")
+        self._exec("DELETE FROM events WHERE rowid IN (SELECT rid FROM af_copies WHERE k > 1)")
+        self._exec("DROP TABLE af_copies")
         return int(distinct), int(total - distinct)
 
     def _insert_staged(self, stage: str) -> tuple[int, int]:
