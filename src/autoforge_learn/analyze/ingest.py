@@ -120,8 +120,6 @@ class _Loader:
         Rows that break a rule are not loaded; a file whose loaded rows fall short of its
         non-blank lines, or that holds an invalid identifier, is taken out again.
         """
-        import pyarrow as pa
-
         from autoforge_learn.analyze import sqlparse as sp
 
         sql_of: dict[str, str] = {}
@@ -134,6 +132,8 @@ class _Loader:
             loaded.extend(batch.rels)
             if not batch.rows:
                 continue
+            import pyarrow as pa
+
             if group not in sql_of:
                 source = (
                     f"(SELECT s.*, f.rel AS rel_ FROM {sp.read_source(group, 'af_lines')} s "
@@ -375,7 +375,10 @@ def refresh_index(
         by_group: dict[str, list[tuple[str, int]]] = {}
         for rel in full:
             by_group.setdefault(file_group(rel), []).append((rel, on_disk[rel].st_size))
-        facts, slow = loader.bulk(_prefetched(_group_batches(raw_dir, by_group)))
+        facts: dict[str, FileFacts] = {}
+        slow: list[str] = []
+        if by_group:
+            facts, slow = loader.bulk(_prefetched(_group_batches(raw_dir, by_group)))
         results: dict[str, tuple[int, int | None]] = {}
         for rel in full:
             fact = facts.get(rel)

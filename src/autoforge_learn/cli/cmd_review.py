@@ -166,6 +166,9 @@ def next_command(
 ) -> None:
     """Review the next pending output: show it with its context and ask the checklist.
 
+    The output is claimed for you for 30 minutes: reviewers working at once get
+    different outputs, and you get yours again if you stop half-way.
+
     Shows project, recipe, stage, role, prompt version, the output text, its gate
     checks, downstream feedback and escalation, then asks the spec 3.2 checklist,
     an overall rating, comments, suggested improvements and a learning signal. The
@@ -179,12 +182,26 @@ def next_command(
     base = resolve_root(root)
     try:
         given = _given_answers(list(answers or []), from_json)
-        target = next_output(base, event_id=event)
+        target = next_output(base, event_id=event, reviewer=reviewer)
     except ReviewError as exc:
         _invalid(exc)
     except KeyError as exc:
         fail(str(exc.args[0]))
     if target is None:
+        from autoforge_learn.review.claims import CLAIM_MINUTES, active_claims
+        from autoforge_learn.review.queue import pending_items
+
+        held = active_claims(base)
+        others = sorted({held[i.event_id].reviewer for i in pending_items(base)
+                         if i.event_id in held})
+        if others:
+            console.print(
+                f"Nothing to review for you: every pending output is being reviewed by "
+                f"{', '.join(others)} (a claim lasts {CLAIM_MINUTES} minutes).",
+                soft_wrap=True,
+                highlight=False,
+            )
+            return
         console.print(
             "Nothing to review: no pending output in the queue "
             "(build it with: autoforge review queue).",

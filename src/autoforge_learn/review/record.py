@@ -58,32 +58,49 @@ class ReviewTarget:
 
 
 def next_output(
-    root: Path | str, *, event_id: str | None = None, data: ReviewData | None = None
+    root: Path | str,
+    *,
+    event_id: str | None = None,
+    data: ReviewData | None = None,
+    reviewer: str | None = None,
+    now: datetime | None = None,
 ) -> ReviewTarget | None:
-    """The next pending output of the review queue, or a chosen output.
+    """The next pending output of the review queue for a reviewer, or a chosen output.
+
+    The next pending output is claimed for ``reviewer`` (see
+    :mod:`autoforge_learn.review.claims`): outputs another reviewer claimed within the
+    last 30 minutes are passed over, so reviewers working at once see different outputs.
 
     Args:
         root: The ``.autoforge`` directory.
         event_id: Review this output (its event id or a unique prefix) instead of the
             next pending one; it need not be in the queue.
         data: Already loaded review data of ``root``.
+        reviewer: Who reviews (default: :func:`default_reviewer`).
+        now: The time of the claim (default: now, UTC).
 
     Returns:
-        The output to review, or None when nothing is pending.
+        The output to review, or None when nothing is pending, or every pending output
+        is claimed by another reviewer.
 
     Raises:
         KeyError: If ``event_id`` names no output, or a queued output is missing from
             the raw data.
     """
+    from autoforge_learn.review.claims import claim_next
+
     pending = pending_items(root)
     if event_id is None and not pending:
         return None
-    data = data if data is not None else load_review_data(root)
     item: QueueItem | None
     if event_id is None:
-        item = pending[0]
+        item = claim_next(root, pending, reviewer=reviewer or default_reviewer(), now=now)
+        if item is None:
+            return None
+        data = data if data is not None else load_review_data(root)
         context = data.find(item.event_id)
     else:
+        data = data if data is not None else load_review_data(root)
         context = data.find(event_id)
         item = next(
             (i for i in read_queue(root).items if i.event_id == context.output.event_id), None
