@@ -309,3 +309,34 @@ def test_identifier_patterns_are_the_schemas() -> None:
 
     assert f"^{IDENTIFIER_PATTERNS['project_id']}$" == SAFE_ID_PATTERN
     assert f"^{IDENTIFIER_PATTERNS['prompt_version']}$" == PROMPT_VERSION_PATTERN
+
+
+def test_a_file_removed_or_unreadable_while_indexing_is_not_fatal(
+    root: Path, engine: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files listed, then gone or unreadable when read: the refresh completes, the gone
+    file is not recorded, the unreadable one is reported and read again next time."""
+    from autoforge_learn.analyze import ingest
+
+    gone = _gates(root, "A", "2025-09")
+    unreadable = _gates(root, "B", "2025-10")
+    in_gone = len(gone.read_bytes().splitlines())
+    content = unreadable.read_bytes()
+    listed = ingest.raw_files
+
+    def list_then_change(raw: Path):  # type: ignore[no-untyped-def]
+        files = listed(raw)
+        gone.unlink()
+        unreadable.unlink()
+        unreadable.mkdir()  # reading it now fails (even as root, unlike a chmod)
+        return files
+
+    monkeypatch.setattr(ingest, "raw_files", list_then_change)
+    report = build_index(root, engine=engine)
+    assert [(Path(i.path).name, i.line) for i in report.issues] == [(unreadable.name, 0)]
+    assert "unreadable file" in report.issues[0].reason
+    monkeypatch.setattr(ingest, "raw_files", listed)
+    unreadable.rmdir()
+    unreadable.write_bytes(content)
+    again = build_index(root, engine=engine)
+    assert not again.issues and again.events == 23 - in_gone

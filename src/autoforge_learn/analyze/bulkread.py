@@ -95,7 +95,11 @@ def read_batches(raw_dir: Path, files: list[tuple[str, int]]) -> Iterator[LineBa
     slow: list[str] = []
     held = 0
     for rel, size in files:
-        data = _read(raw_dir / rel, size)
+        try:
+            data = _read(raw_dir / rel, size)
+        except OSError:  # gone or unreadable since listed: the line reader reports it
+            slow.append(rel)
+            continue
         if len(data) < size or (data and data[-1:] != b"\n") or b"\r" in data:
             slow.append(rel)
             continue

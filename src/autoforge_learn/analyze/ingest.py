@@ -89,6 +89,10 @@ def _count_lines(path: Path, offset: int) -> int:
     return count
 
 
+class _Unreadable(Exception):
+    """A file could not be read (it went away, or reading failed)."""
+
+
 class _Loader:
     """One refresh: reads files into ``target`` (a staging table, or the empty events table)."""
 
@@ -198,9 +202,15 @@ class _Loader:
         from autoforge_learn.schema.parse import EventError, parse_line
 
         path = self.raw_dir / rel
-        with open(path, "rb") as handle:
-            handle.seek(offset)
-            data = handle.read()
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                data = handle.read()
+        except FileNotFoundError:
+            raise _Unreadable(rel) from None  # removed while indexing: gone next time too
+        except OSError as exc:
+            self.issues.append(Issue(str(path), 0, f"unreadable file: {exc.strerror or exc}"))
+            raise _Unreadable(rel) from None
         good: list[bytes] = []
         linenos: list[int] = []
         pos, number = 0, lineno
@@ -384,13 +394,19 @@ def refresh_index(
             fact = facts.get(rel)
             results[rel] = (on_disk[rel].st_size, fact.lines if fact else None)
         for rel in slow:
-            results[rel] = loader.lines(rel, 0, 0)
+            try:
+                results[rel] = loader.lines(rel, 0, 0)
+            except _Unreadable:
+                del results[rel]  # not recorded: read again on the next refresh
         reread: list[tuple[str, int]] = []
         for rel, old in appends:
             lineno = old.lineno
-            if lineno is None:
-                lineno = _count_lines(raw_dir / rel, old.offset)
-            results[rel] = loader.lines(rel, old.offset, lineno)
+            try:
+                if lineno is None:
+                    lineno = _count_lines(raw_dir / rel, old.offset)
+                results[rel] = loader.lines(rel, old.offset, lineno)
+            except (_Unreadable, FileNotFoundError):
+                continue  # its recorded state stays: the next refresh tries again
             reread.append((rel, lineno + 1))
         report.files_read = len(full) + len(appends)
         report.bytes_read = sum(on_disk[r].st_size for r in full) + sum(
