@@ -123,39 +123,57 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+def _newlines(text: bytes) -> Any:
+    """Positions of the newlines of ``text`` (scanned in slices: a small temporary)."""
+    import numpy as np
+
+    view = np.frombuffer(text, dtype=np.uint8)
+    step = 1 << 24
+    parts = [np.flatnonzero(view[k : k + step] == 10) + k for k in range(0, len(view), step)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
 def _batch(files: list[tuple[str, bytes]], slow: list[str]) -> LineBatch:
+    """One batch from files read whole (``files`` is emptied: their bytes are freed as
+    soon as they are joined)."""
     import numpy as np
     import pyarrow as pa
 
     batch = LineBatch(slow=list(slow))
-    empty = _EMPTY_HASH
+    kept: list[str] = []
+    counts_list: list[int] = []
     for rel, data in files:
+        size = len(data)
         if not data:
             batch.rels.append(rel)
-            batch.facts[rel] = FileFacts(0, 0, empty, empty)
-    files = [(rel, data) for rel, data in files if data]
-    if not files:
-        return batch
-    first_fid = len(batch.rels)
-    text = b"".join(data for _rel, data in files)
-    ends = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == 10)
-    offsets = np.empty(len(ends) + 1, dtype=np.int32)
-    offsets[0] = 0
-    offsets[1:] = ends + 1
-    lengths = np.diff(offsets)
-    counts = np.fromiter((data.count(b"\n") for _rel, data in files), np.int64, len(files))
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    nonblank = np.add.reduceat(lengths > 1, starts)  # every file here has a line
-    for i, (rel, data) in enumerate(files):
-        batch.rels.append(rel)
-        size = len(data)
+            batch.facts[rel] = FileFacts(0, 0, _EMPTY_HASH, _EMPTY_HASH)
+            continue
+        kept.append(rel)
+        counts_list.append(data.count(b"\n"))
+        # nonblank is filled in below, from the line lengths
         batch.facts[rel] = FileFacts(
-            lines=int(counts[i]),
-            nonblank=int(nonblank[i]),
+            lines=counts_list[-1],
+            nonblank=0,
             head_hash=range_hash(data[: min(size, HEAD_BYTES)]),
             tail_hash=range_hash(data[max(0, size - TAIL_BYTES) :]),
         )
-    fids = np.repeat(np.arange(first_fid, first_fid + len(files), dtype=np.int32), counts)
+    if not kept:
+        return batch
+    text = b"".join(data for _rel, data in files if data)
+    files.clear()
+    first_fid = len(batch.rels)
+    ends = _newlines(text)
+    offsets = np.empty(len(ends) + 1, dtype=np.int32)
+    offsets[0] = 0
+    offsets[1:] = ends + 1
+    counts = np.asarray(counts_list, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    nonblank = np.add.reduceat(np.diff(offsets) > 1, starts)  # every file here has a line
+    for i, rel in enumerate(kept):
+        batch.rels.append(rel)
+        fact = batch.facts[rel]
+        batch.facts[rel] = FileFacts(fact.lines, int(nonblank[i]), fact.head_hash, fact.tail_hash)
+    fids = np.repeat(np.arange(first_fid, first_fid + len(kept), dtype=np.int32), counts)
     lines = pa.Array.from_buffers(
         pa.string(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     )

@@ -293,7 +293,6 @@ def read_source(group: str, lines: str = "af_lines") -> str:
     checked = [(k, t) for k, t in types.items() if t != "JSON"]
     paths = "[" + ", ".join(_q(f'$."{k}"') for k, _t in checked) + "]"
     json_type = f"TRY(json_type(line, {paths}))"
-    id_at = 1 + [k for k, _t in checked].index("event_id")
     tests = []
     for i, (k, t) in enumerate(checked, start=1):
         tests.append(f"coalesce(ty[{i}], 'NULL') NOT IN {_in(('NULL', *_JSON_TYPES_OK[t]))}")
@@ -301,12 +300,15 @@ def read_source(group: str, lines: str = "af_lines") -> str:
             tests.append(f"(coalesce(ty[{i}] = 'UBIGINT', false) AND j.{_q_ident(k)} IS NULL)")
     mismatch = " OR ".join(tests)
     # MATERIALIZED: without it each field of j.* re-runs json_transform on the line.
+    # A line whose text lacks "event_id" has no such key: its id is derived. One that has
+    # the text but not the key (inside a value) gets no id here and is dropped, so it is
+    # read line by line.
     return (
         f"(WITH parsed AS MATERIALIZED (SELECT TRY(json_transform(line, '{_struct(types)}')) "
-        f"AS j, {json_type} AS ty, CASE WHEN coalesce({json_type}[{id_at}], 'NULL') = 'NULL' "
+        f"AS j, {json_type} AS ty, CASE WHEN NOT contains(line, '\"event_id\"') "
         f"THEN 'd-' || md5(line) END AS {DERIVED_ID}, fid FROM {lines} WHERE line <> chr(10)) "
         f"SELECT j.*, fid, {DERIVED_ID} FROM parsed WHERE j IS NOT NULL AND ty IS NOT NULL "
-        f"AND NOT ({mismatch}))"
+        f"AND (j.event_id IS NOT NULL OR {DERIVED_ID} IS NOT NULL) AND NOT ({mismatch}))"
     )
 
 
