@@ -17,7 +17,11 @@ def examples(frame: Any, text_column: str | None, *, limit: int = MAX_EXAMPLES) 
     """Up to ``limit`` real events of ``frame`` (latest first) with their text."""
     if frame is None or len(frame) == 0:
         return []
-    rows = frame.sort_values(["ts", "event_id"], ascending=False, kind="stable").head(limit)
+    # order by the two keys alone, then take the few rows: sorting every column of a
+    # large frame cost most of the time of the detectors that cite examples
+    keys = frame[["ts", "event_id"]].reset_index(drop=True)
+    order = keys.sort_values(["ts", "event_id"], ascending=False, kind="stable").index[:limit]
+    rows = frame.iloc[order]
     out = []
     for row in rows.itertuples(index=False):
         text = getattr(row, text_column) if text_column else None
@@ -34,6 +38,8 @@ def _is_nan(value: Any) -> bool:
 
 def top_texts(values: Iterable[Any], *, limit: int = MAX_TEXTS) -> list[dict[str, Any]]:
     """The most frequent texts: ``[{"text", "count"}]`` (ties broken by text)."""
+    if hasattr(values, "tolist"):  # a pandas/numpy column: iterate Python values, not cells
+        values = values.tolist()
     counts = Counter(str(v) for v in values if v is not None and not _is_nan(v) and v != "")
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [{"text": text, "count": count} for text, count in ranked]

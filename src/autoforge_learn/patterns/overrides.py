@@ -18,13 +18,12 @@ from autoforge_learn.patterns.data import Dataset
 from autoforge_learn.patterns.findings import Finding, Pattern
 
 
-def _adjacent(row: Any) -> bool | None:
-    options = row.options_offered
+def _adjacent(options: Any, recommendation: Any, decision: Any) -> bool | None:
     if not isinstance(options, list | tuple) or not options:
         return None
     try:
-        a = list(options).index(row.agent_recommendation)
-        b = list(options).index(row.human_decision)
+        a = list(options).index(recommendation)
+        b = list(options).index(decision)
     except ValueError:
         return None
     return abs(a - b) == 1
@@ -51,7 +50,9 @@ def detect_overrides(data: Dataset, config: dict[str, Any]) -> list[Finding]:
         n = len(group)
         over = group[group["overridden"]]
         k = len(over)
-        adj = [x for x in (_adjacent(row) for row in over.itertuples()) if x is not None]
+        columns = (over[c].tolist() for c in ("options_offered", "agent_recommendation",
+                                               "human_decision"))
+        adj = [x for x in map(_adjacent, *columns) if x is not None]
         findings.append(Finding(
             pattern=Pattern.HUMAN_OVERRIDE,
             key={"decision_type": str(decision_type), "agent_role": str(role)},

@@ -36,7 +36,15 @@ def detect_retry_hotspots(
     findings: list[Finding] = []
     splits: list[tuple[str, ...]] = [("agent_role",), ("agent_role", "platform"),
                                      ("agent_role", "client_domain")]
+    def segments(frame: Any, columns: tuple[str, ...]) -> dict[tuple[Any, ...], Any]:
+        # one groupby per split instead of a mask over the whole frame per segment
+        return {
+            (k if isinstance(k, tuple) else (k,)): g
+            for k, g in frame.groupby(list(columns), sort=False, dropna=True)
+        }
+
     for columns in splits:
+        retried_by, failing_by = segments(retried, columns), segments(failing, columns)
         for values, group in runs.groupby(list(columns), sort=True, dropna=True):
             values = values if isinstance(values, tuple) else (values,)
             key = {c: str(v) for c, v in zip(columns, values, strict=True)}
@@ -49,12 +57,8 @@ def detect_retry_hotspots(
                 severity = Severity.MEDIUM
             else:
                 severity = Severity.LOW
-            mask_r = retried["agent_role"] == key["agent_role"]
-            mask_f = failing["agent_role"] == key["agent_role"]
-            for c in columns[1:]:
-                mask_r &= retried[c] == key[c]
-                mask_f &= failing[c] == key[c]
-            seg_retried, seg_failing = retried[mask_r], failing[mask_f]
+            seg_retried = retried_by.get(values, retried.iloc[:0])
+            seg_failing = failing_by.get(values, failing.iloc[:0])
             top_gates = seg_retried.groupby("gate_id").size().sort_values(
                 ascending=False, kind="stable").head(5)
             split = " ".join(f"on {k}" for c, k in key.items() if c != "agent_role")
