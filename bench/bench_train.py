@@ -3,9 +3,11 @@
 Run:  python bench/bench_train.py [--projects 36000] [--seed 1] [--keep DIR]
 
 Simulates ``--projects`` projects (about 28 events each: 36,000 projects make about
-1M events) through the SDK, then runs ``autoforge train`` as a whole process twice:
-cold (the index is built first) and warm (the index exists). Reports seconds and peak
-RSS of each, and writes them as JSON to ``bench/results/train-<events>.json``.
+1M events) through the SDK, then runs ``autoforge train`` as a whole process, cold (the
+index is built first) then warm (the index exists), ``--repeat`` times. Reports the
+median seconds and the peak RSS of each, with a CPU reference timed between the runs
+(this machine's speed varies), and writes them as JSON to
+``bench/results/train-<events>.json``.
 Targets (issue "Learning", 7): <= 30 s and <= 2 GB peak RSS on 1M events, 2 cores.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,11 +39,23 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
         return seconds, int(Path(out.name).read_text().split()[-1]) / 1024
 
 
+def _cpu_reference() -> float:
+    """Seconds of a fixed pure-Python loop (10 million additions) in a fresh process."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "s = 0\nfor i in range(10_000_000):\n    s += i"], check=True
+    )
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=36_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, default=None, help="Store directory to (re)use.")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="Cold and warm runs (the median is reported)."
+    )
     args = parser.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="af-bench-train-"))
     root = base / ".autoforge"
@@ -68,18 +83,33 @@ def main() -> None:
         len(p.read_bytes().splitlines()) for p in (root / "ai/training_data/raw").glob("*/*.jsonl")
     )
     index = root / "index.duckdb"
-    if index.exists():
-        index.unlink()
-    cold_s, cold_mb = _run([*exe, "train", "--format", "json"], env)
-    warm_s, warm_mb = _run([*exe, "train", "--format", "json"], env)
+    colds, warms, refs = [], [], []
+    for _ in range(args.repeat):
+        refs.append(_cpu_reference())
+        if index.exists():
+            index.unlink()
+        colds.append(_run([*exe, "train", "--format", "json"], env))
+        warms.append(_run([*exe, "train", "--format", "json"], env))
+    refs.append(_cpu_reference())
+    cold_s = statistics.median(s for s, _ in colds)
+    warm_s = statistics.median(s for s, _ in warms)
+    cold_mb = max(mb for _, mb in colds)
+    warm_mb = max(mb for _, mb in warms)
     result = {
         "projects": args.projects,
         "events": events,
         "cpus": os.cpu_count(),
+        "runs": args.repeat,
         "cold_seconds": round(cold_s, 2),
+        "cold_seconds_all": [round(s, 2) for s, _ in colds],
         "cold_peak_rss_mb": round(cold_mb),
         "warm_seconds": round(warm_s, 2),
+        "warm_seconds_all": [round(s, 2) for s, _ in warms],
         "warm_peak_rss_mb": round(warm_mb),
+        # a fixed pure-Python loop timed between runs: this machine's speed varies by up
+        # to half from one minute to the next, so read the seconds against it
+        "cpu_reference_seconds": [round(r, 2) for r in refs],
+        "cold_in_cpu_references": round(cold_s / statistics.median(refs), 1),
         "targets_met": {
             "seconds_30": warm_s <= 30 and cold_s <= 30,
             "rss_2gb": max(cold_mb, warm_mb) <= 2048,

@@ -12,7 +12,9 @@ prompt changes (6.1), and write the learning report:
 
 from __future__ import annotations
 
+import importlib
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +105,32 @@ def _calibration(findings: list[Finding]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+#: Modules the steps after the index import (the slowest first).
+_LATER_MODULES = (
+    "pandas",
+    "scipy.stats",
+    "ibis",
+    "ibis.backends.duckdb",
+    "matplotlib.pyplot",
+    "plotly.graph_objects",
+    "autoforge_learn.patterns.detect",
+    "autoforge_learn.label.run",
+    "autoforge_learn.report.charts",
+)
+
+
+def _import_libraries() -> None:
+    for name in _LATER_MODULES:
+        try:
+            if name == "matplotlib.pyplot":
+                import matplotlib
+
+                matplotlib.use("Agg")
+            importlib.import_module(name)
+        except Exception:  # the step that needs it reports the problem itself
+            pass
+
+
 def train(
     root: Path | str,
     *,
@@ -146,7 +174,12 @@ def train(
             progress(name, STEPS.index(name), len(STEPS))
 
     step("index")
+    # The libraries of the later steps load in a thread while the index is built: the
+    # build leaves part of a core idle, the imports take seconds of one.
+    warm_up = threading.Thread(target=_import_libraries, daemon=True)
+    warm_up.start()
     index = build_index(layout.root, engine=engine)
+    warm_up.join()
     events = index.events if isinstance(index.events, int) else sum(index.events.values())
     if not events:
         raise ValueError(
