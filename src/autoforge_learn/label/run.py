@@ -59,6 +59,11 @@ class LabelReport:
 
 def _none(value: Any) -> Any:
     """pandas' missing values (NaN, NaT, NA) as None; numpy scalars as Python ones."""
+    # the common plain values first: this runs once per cell of every labeled row
+    if value is None or type(value) in (str, bool, int):
+        return value
+    if type(value) is float:
+        return None if value != value else value
     try:
         import pandas as pd
 
