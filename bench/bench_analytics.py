@@ -57,6 +57,12 @@ REASONS = [
     "ok",
 ]
 
+SPEC_CAT = "cat .autoforge/ai/training_data/raw/**/*.jsonl"
+#: Beyond this many files the spec's ``cat`` glob fails ("Argument list too long"):
+#: the files are then listed by ``find``.
+MAX_GLOB_FILES = 20_000
+FIND_CAT = "find .autoforge/ai/training_data/raw -name '*.jsonl' -exec cat {} +"
+
 Q1_JQ = (
     "cat .autoforge/ai/training_data/raw/**/*.jsonl | "
     "jq 'select(.gate_result==\"fail\") | .agent_role' | sort | uniq -c"
@@ -187,6 +193,8 @@ def main() -> None:
             ],
         }
         jq_cmds = {"q1": Q1_JQ, "q2": Q2_JQ}
+        if args.files > MAX_GLOB_FILES:  # the spec's glob exceeds the argument list limit
+            jq_cmds = {q: c.replace(SPEC_CAT, FIND_CAT) for q, c in jq_cmds.items()}
         index = root / "index.duckdb"
         for q in ("q1", "q2"):
             jq_s, jq_rss, jq_out = timed(jq_cmds[q], work, env)
@@ -244,7 +252,7 @@ def main() -> None:
                 handle.write(json.dumps(obj, separators=(",", ":")) + "\n")
         append_s, append_rss, out = timed(ours["q1"], work, env)
         after = {r["role"]: r["value"] for r in json.loads(out)}
-        jq_after = parse_q1_jq(timed(Q1_JQ, work, env)[2])
+        jq_after = parse_q1_jq(timed(jq_cmds["q1"], work, env)[2])
         assert after == jq_after, "after the append the numbers differ from jq"
         assert sum(after.values()) >= sum(before.values())
         figures["append"] = {
