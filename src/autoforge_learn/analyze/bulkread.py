@@ -61,8 +61,9 @@ class LineBatch:
         facts: Per file, what its read told.
         table: Columns ``fid`` (int32) and ``line`` (each line with its newline).
         slow: Files to read line by line instead: the last line is unterminated, the
-            file shrank since it was listed, or it holds a carriage return (its lines
-            are judged by the exact parser, which strips it).
+            file shrank or could not be read since it was listed, it is not UTF-8, or
+            it holds a carriage return (its lines are judged by the exact parser, which
+            names the bad line, or strips the carriage return).
     """
 
     rels: list[str] = field(default_factory=list)
