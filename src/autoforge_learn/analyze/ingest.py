@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from autoforge_learn.store.layout import find_root
 from autoforge_learn.store.layout import scan_raw_files as raw_files
 
 _T = TypeVar("_T")
+#: Batches read ahead of the one being loaded.
+PREFETCH_DEPTH = 2
 
 
 @dataclass
@@ -91,16 +94,17 @@ def _group_batches(
             yield group, batch
 
 
-def _prefetched(batches: Iterator[_T]) -> Iterator[_T]:
-    """``batches``, the next one read by a thread while the caller loads the current
-    one (DuckDB releases the GIL while it works)."""
+def _prefetched(batches: Iterator[_T], depth: int = PREFETCH_DEPTH) -> Iterator[_T]:
+    """``batches``, up to ``depth`` read ahead by a thread while the caller loads the
+    current one (DuckDB releases the GIL while it works). The thread reads them one after
+    the other; reading two ahead keeps a short batch from leaving DuckDB idle."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead = pool.submit(next, batches, None)
+        ahead = deque(pool.submit(next, batches, None) for _ in range(depth))
         while True:
-            batch = ahead.result()
+            batch = ahead.popleft().result()
             if batch is None:
                 return
-            ahead = pool.submit(next, batches, None)
+            ahead.append(pool.submit(next, batches, None))
             yield batch
 
 
