@@ -340,3 +340,23 @@ def test_a_file_removed_or_unreadable_while_indexing_is_not_fatal(
     unreadable.write_bytes(content)
     again = build_index(root, engine=engine)
     assert not again.issues and again.events == 23 - in_gone
+
+
+def test_appends_to_several_files_load_together_and_keep_their_files(
+    root: Path, engine: str | None
+) -> None:
+    build_index(root, engine=engine)
+    a, b = _gates(root, "A", "2025-09"), _gates(root, "B", "2025-10")
+    lines_in = {p: len(p.read_bytes().splitlines()) for p in (a, b)}
+    with open(a, "ab") as handle:
+        handle.write(orjson.dumps({**FLAT_GATE, "project_id": "A", "gate_id": "ga"}) + b"\n")
+    with open(b, "ab") as handle:
+        handle.write(b"not json\n")
+        handle.write(orjson.dumps({**FLAT_GATE, "gate_id": "gb"}) + b"\n")
+    report = build_index(root, engine=engine)
+    assert report.events_added == 2
+    assert [(Path(i.path).name, i.line) for i in report.new_issues] == [
+        (b.name, lines_in[b] + 1)
+    ]
+    rows = {r["gate_id"]: r["source_file"] for r in _rows(root, engine)}
+    assert rows["ga"].endswith(a.name) and rows["gb"].endswith(b.name)

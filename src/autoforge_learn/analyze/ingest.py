@@ -209,6 +209,7 @@ def refresh_index(
             except (Unreadable, FileNotFoundError):
                 continue  # its recorded state stays: the next refresh tries again
             reread.append((rel, lineno + 1))
+        loader.flush_lines()
         report.files_read = len(full) + len(appends)
         report.bytes_read = sum(on_disk[r].st_size for r in full) + sum(
             on_disk[r].st_size - s.offset for r, s in appends

@@ -21,6 +21,8 @@ from autoforge_learn.analyze.columns import EVENT_COLUMNS
 from autoforge_learn.analyze.report import Issue
 
 _COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
+#: The key naming each normalized line's file when several files load at once.
+_FILE_KEY = "af_source_file_"
 #: DuckDB's memory budget while indexing (it spills to disk beyond it).
 MEMORY_LIMIT = os.environ.get("AUTOFORGE_INDEX_MEMORY", "512MB")
 
@@ -46,6 +48,8 @@ class Loader:
         self.duck = duck
         self.target = target
         self.issues: list[Issue] = []
+        #: Lines read by :meth:`lines`, not loaded yet: (file, normalized lines, numbers).
+        self._pending: list[tuple[str, list[bytes], list[int]]] = []
         self.duck.execute("SET enable_progress_bar = false")
         self.duck.execute("SET TimeZone = 'UTC'")
         # order within a batch does not matter (duplicates are resolved by file name);
@@ -198,8 +202,68 @@ class Loader:
             good.append(orjson.dumps(out))
             linenos.append(number)
         if good:
-            self._load_normalized(rel, good, linenos)
+            self._pending.append((rel, good, linenos))
         return new_offset, new_lineno
+
+    def flush_lines(self) -> None:
+        """Load the lines :meth:`lines` accepted since the last flush: all files in one
+        statement (a refresh after appends touches many files), or file by file if that
+        statement fails, so that the failure is put on the right lines."""
+        pending, self._pending = self._pending, []
+        if len(pending) > 1 and self._load_normalized_together(pending):
+            return
+        for rel, good, linenos in pending:
+            self._load_normalized(rel, good, linenos)
+
+    def _counts(self, rels: list[str]) -> dict[str, int]:
+        rows = self.duck.execute(
+            f"SELECT source_file, count(*) FROM {self.target} "
+            "WHERE source_file IN (SELECT unnest($rels)) GROUP BY source_file",
+            {"rels": rels},
+        ).fetchall()
+        return {str(rel): int(n) for rel, n in rows}
+
+    def _load_normalized_together(self, pending: list[tuple[str, list[bytes], list[int]]]) -> bool:
+        """Load several files' normalized lines at once; False (nothing loaded) on error."""
+        from autoforge_learn.analyze import sqlparse as sp
+
+        rels = [rel for rel, _good, _linenos in pending]
+        with tempfile.TemporaryDirectory(prefix="af-index-") as tmp:
+            path = os.path.join(tmp, "lines.jsonl")
+            with open(path, "wb") as handle:
+                for rel, good, _linenos in pending:
+                    # every normalized line is an object holding event_id: never "{}"
+                    head = b'{"' + _FILE_KEY.encode() + b'":' + orjson.dumps(rel) + b","
+                    handle.write(b"".join(head + line[1:] + b"\n" for line in good))
+            sql = sp.transform_sql(
+                "all",
+                sp.read_json_source("all", extra_columns={_FILE_KEY: "VARCHAR"}),
+                where=sp.not_bad("all"),
+                source_file=_FILE_KEY,
+                derived_id=None,
+            )
+            before = self._counts(rels)
+            try:
+                self.duck.execute(f"INSERT INTO {self.target} ({_COLS}) {sql}", {"files": [path]})
+            except Exception:  # put the failure on the right file: load them one by one
+                return False
+        after = self._counts(rels)
+        for rel, good, linenos in pending:
+            self._report_rejected(rel, good, linenos, after.get(rel, 0) - before.get(rel, 0))
+        return True
+
+    def _report_rejected(
+        self, rel: str, good: list[bytes], linenos: list[int], loaded: int
+    ) -> None:
+        if loaded < len(good):  # the SQL checks are stricter than the parser here
+            self.issues.append(
+                Issue(
+                    str(self.raw_dir / rel),
+                    linenos[0],
+                    f"{len(good) - loaded} valid-looking line(s) from here on rejected by "
+                    "the index's checks",
+                )
+            )
 
     def _load_normalized(self, rel: str, good: list[bytes], linenos: list[int]) -> None:
         """Load lines the exact parser accepted (normalized) through the same SQL."""
@@ -228,15 +292,8 @@ class Loader:
         if loaded < 0:
             for number in linenos:
                 self.issues.append(Issue(str(self.raw_dir / rel), number, reason))
-        elif loaded < len(good):  # the SQL checks are stricter than the parser here
-            self.issues.append(
-                Issue(
-                    str(self.raw_dir / rel),
-                    linenos[0],
-                    f"{len(good) - loaded} valid-looking line(s) from here on rejected by "
-                    "the index's checks",
-                )
-            )
+        else:
+            self._report_rejected(rel, good, linenos, loaded)
 
     def _count(self, rel: str) -> int:
         row = self.duck.execute(

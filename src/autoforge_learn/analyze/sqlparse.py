@@ -312,10 +312,13 @@ def read_source(group: str, lines: str = "af_lines") -> str:
     )
 
 
-def read_json_source(group: str, param: str = "$files") -> str:
+def read_json_source(
+    group: str, param: str = "$files", *, extra_columns: dict[str, str] | None = None
+) -> str:
     """``read_json`` over the files, as a table in FROM: for lines the exact parser
-    normalized (each holds its ``event_id``)."""
-    columns_arg = "{" + ", ".join(f"{_q(k)}: {_q(t)}" for k, t in _types(group).items()) + "}"
+    normalized (each holds its ``event_id``), with ``extra_columns`` read too."""
+    types = {**_types(group), **(extra_columns or {})}
+    columns_arg = "{" + ", ".join(f"{_q(k)}: {_q(t)}" for k, t in types.items()) + "}"
     return (
         f"read_json({param}, format = 'newline_delimited', filename = true, "
         f"columns = {columns_arg}, maximum_object_size = 16777216)"
