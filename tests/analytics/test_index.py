@@ -360,3 +360,22 @@ def test_appends_to_several_files_load_together_and_keep_their_files(
     ]
     rows = {r["gate_id"]: r["source_file"] for r in _rows(root, engine)}
     assert rows["ga"].endswith(a.name) and rows["gb"].endswith(b.name)
+
+
+def test_lines_the_index_cannot_load_are_reported_on_their_own_file(
+    root: Path, engine: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the SQL fails on lines the exact parser accepted, every such line is reported
+    on its own file, and the refresh goes on."""
+    from autoforge_learn.analyze import sqlparse
+
+    build_index(root, engine=engine)
+    a, b = _gates(root, "A", "2025-09"), _gates(root, "B", "2025-10")
+    for path, project in ((a, "A"), (b, "B")):
+        with open(path, "ab") as handle:
+            handle.write(orjson.dumps({**FLAT_GATE, "project_id": project}) + b"\n")
+    monkeypatch.setattr(sqlparse, "read_json_source", lambda *a, **k: "no_such_table")
+    report = build_index(root, engine=engine)
+    assert sorted(Path(i.path).name for i in report.new_issues) == sorted([a.name, b.name])
+    assert all("unreadable by the index" in i.reason for i in report.new_issues)
+    assert report.events_added == 0

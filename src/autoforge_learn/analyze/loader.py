@@ -70,16 +70,11 @@ class Loader:
         Rows that break a rule are not loaded; a file whose loaded rows fall short of its
         non-blank lines, or that holds an invalid identifier, is taken out again.
         """
-
-        sql_of: dict[str, str] = {}
-        facts: dict[str, FileFacts] = {}
-        slow: list[str] = []
-        loaded: list[str] = []
         # DuckDB would copy the row checks into the materialized parse as well as apply
         # them after it: twice the cost of the checks (measured: 14% of a batch).
         tuned = _try_execute(self.duck, "SET disabled_optimizers = 'cte_filter_pusher'")
         try:
-            self._load_batches(batches, sql_of, facts, slow, loaded)
+            facts, slow, loaded = self._load_batches(batches)
         finally:
             if tuned:
                 _try_execute(self.duck, "RESET disabled_optimizers")
@@ -87,23 +82,24 @@ class Loader:
         return facts, sorted(set(slow) | bad)
 
     def _load_batches(
-        self,
-        batches: Iterator[tuple[str, LineBatch]],
-        sql_of: dict[str, str],
-        facts: dict[str, FileFacts],
-        slow: list[str],
-        loaded: list[str],
-    ) -> None:
+        self, batches: Iterator[tuple[str, LineBatch]]
+    ) -> tuple[dict[str, FileFacts], list[str], list[str]]:
+        """Insert each batch; returns the facts, the files left for the line reader and
+        the files loaded."""
+        import pyarrow as pa
+
         from autoforge_learn.analyze import sqlparse as sp
 
+        sql_of: dict[str, str] = {}
+        facts: dict[str, FileFacts] = {}
+        slow: list[str] = []
+        loaded: list[str] = []
         for group, batch in batches:
             slow.extend(batch.slow)
             facts.update(batch.facts)
             loaded.extend(batch.rels)
             if not batch.rows:
                 continue
-            import pyarrow as pa
-
             if group not in sql_of:
                 source = (
                     f"(SELECT s.*, f.rel AS rel_ FROM {sp.read_source(group, 'af_lines')} s "
@@ -122,6 +118,7 @@ class Loader:
             finally:
                 self.duck.unregister("af_lines")
                 self.duck.unregister("af_batch_files")
+        return facts, slow, loaded
 
     def _check_loaded(self, rels: list[str], facts: dict[str, FileFacts]) -> set[str]:
         """Take out the files whose rows were not all loaded or hold an invalid identifier."""
@@ -210,10 +207,20 @@ class Loader:
         statement (a refresh after appends touches many files), or file by file if that
         statement fails, so that the failure is put on the right lines."""
         pending, self._pending = self._pending, []
-        if len(pending) > 1 and self._load_normalized_together(pending):
+        if not pending:
             return
-        for rel, good, linenos in pending:
-            self._load_normalized(rel, good, linenos)
+        error = self._load_normalized(pending)
+        failed: list[tuple[tuple[str, list[bytes], list[int]], Exception]] = []
+        if error is not None and len(pending) == 1:
+            failed = [(pending[0], error)]
+        elif error is not None:
+            for item in pending:
+                if (one := self._load_normalized([item])) is not None:
+                    failed.append((item, one))
+        for (rel, _good, linenos), exc in failed:
+            # the exact parser accepted what the index's SQL cannot read
+            reason = f"unreadable by the index: {exc}"
+            self.issues.extend(Issue(str(self.raw_dir / rel), n, reason) for n in linenos)
 
     def _counts(self, rels: list[str]) -> dict[str, int]:
         rows = self.duck.execute(
@@ -223,8 +230,11 @@ class Loader:
         ).fetchall()
         return {str(rel): int(n) for rel, n in rows}
 
-    def _load_normalized_together(self, pending: list[tuple[str, list[bytes], list[int]]]) -> bool:
-        """Load several files' normalized lines at once; False (nothing loaded) on error."""
+    def _load_normalized(
+        self, pending: list[tuple[str, list[bytes], list[int]]]
+    ) -> Exception | None:
+        """Load files' normalized lines in one statement; the error if it failed (then
+        nothing was loaded). Lines the SQL's checks reject are reported."""
         from autoforge_learn.analyze import sqlparse as sp
 
         rels = [rel for rel, _good, _linenos in pending]
@@ -245,58 +255,18 @@ class Loader:
             before = self._counts(rels)
             try:
                 self.duck.execute(f"INSERT INTO {self.target} ({_COLS}) {sql}", {"files": [path]})
-            except Exception:  # put the failure on the right file: load them one by one
-                return False
+            except Exception as exc:  # reported by the caller, on the right file
+                return exc
         after = self._counts(rels)
         for rel, good, linenos in pending:
-            self._report_rejected(rel, good, linenos, after.get(rel, 0) - before.get(rel, 0))
-        return True
-
-    def _report_rejected(
-        self, rel: str, good: list[bytes], linenos: list[int], loaded: int
-    ) -> None:
-        if loaded < len(good):  # the SQL checks are stricter than the parser here
-            self.issues.append(
-                Issue(
-                    str(self.raw_dir / rel),
-                    linenos[0],
-                    f"{len(good) - loaded} valid-looking line(s) from here on rejected by "
-                    "the index's checks",
+            loaded = after.get(rel, 0) - before.get(rel, 0)
+            if loaded < len(good):  # the SQL checks are stricter than the parser here
+                self.issues.append(
+                    Issue(
+                        str(self.raw_dir / rel),
+                        linenos[0],
+                        f"{len(good) - loaded} valid-looking line(s) from here on rejected "
+                        "by the index's checks",
+                    )
                 )
-            )
-
-    def _load_normalized(self, rel: str, good: list[bytes], linenos: list[int]) -> None:
-        """Load lines the exact parser accepted (normalized) through the same SQL."""
-        from autoforge_learn.analyze import sqlparse as sp
-
-        with tempfile.TemporaryDirectory(prefix="af-index-") as tmp:
-            path = os.path.join(tmp, "lines.jsonl")
-            with open(path, "wb") as handle:
-                handle.write(b"\n".join(good) + b"\n")
-            sql = sp.transform_sql(
-                "all",
-                sp.read_json_source("all"),
-                where=sp.not_bad("all"),
-                source_file="$rel",
-                derived_id=None,
-            )
-            before = self._count(rel)
-            try:
-                self.duck.execute(
-                    f"INSERT INTO {self.target} ({_COLS}) {sql}", {"files": [path], "rel": rel}
-                )
-                loaded = self._count(rel) - before
-            except Exception as exc:  # the exact parser accepted what the bulk reader cannot
-                reason = f"unreadable by the index: {exc}"
-                loaded = -1
-        if loaded < 0:
-            for number in linenos:
-                self.issues.append(Issue(str(self.raw_dir / rel), number, reason))
-        else:
-            self._report_rejected(rel, good, linenos, loaded)
-
-    def _count(self, rel: str) -> int:
-        row = self.duck.execute(
-            f"SELECT count(*) FROM {self.target} WHERE source_file = $rel", {"rel": rel}
-        ).fetchone()
-        return int(row[0]) if row else 0
+        return None
