@@ -118,8 +118,10 @@ def test_plain_flat_lines_are_parsed_by_arrow(
     path = root / "ai" / "training_data" / "raw" / "2025-10" / "project_A_gates.jsonl"
     path.parent.mkdir(parents=True)
     path.write_bytes(
-        b"".join(orjson.dumps({**FLAT_GATE, "project_id": "A", "retry_attempt": i}) + b"\n"
-                 for i in (1, 2, 3))
+        b"".join(
+            orjson.dumps({**FLAT_GATE, "project_id": "A", "retry_attempt": i}) + b"\n"
+            for i in (1, 2, 3)
+        )
     )
     taken = _spy(monkeypatch)
     report, rows = _index(root, engine)

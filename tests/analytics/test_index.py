@@ -251,8 +251,7 @@ def test_many_batches_and_odd_files_give_the_same_index(
             path = _gates(root, f"P{k}", "2025-10")
             path.parent.mkdir(parents=True, exist_ok=True)
             body = b"".join(
-                orjson.dumps({**FLAT_GATE, "project_id": f"P{k}", "retry_attempt": i + 1})
-                + b"\n"
+                orjson.dumps({**FLAT_GATE, "project_id": f"P{k}", "retry_attempt": i + 1}) + b"\n"
                 for i in range(k)
             )
             if k == 3:
@@ -355,9 +354,7 @@ def test_appends_to_several_files_load_together_and_keep_their_files(
         handle.write(orjson.dumps({**FLAT_GATE, "gate_id": "gb"}) + b"\n")
     report = build_index(root, engine=engine)
     assert report.events_added == 2
-    assert [(Path(i.path).name, i.line) for i in report.new_issues] == [
-        (b.name, lines_in[b] + 1)
-    ]
+    assert [(Path(i.path).name, i.line) for i in report.new_issues] == [(b.name, lines_in[b] + 1)]
     rows = {r["gate_id"]: r["source_file"] for r in _rows(root, engine)}
     assert rows["ga"].endswith(a.name) and rows["gb"].endswith(b.name)
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from autoforge_learn.analyze.columns import GROUP_KINDS, KINDS, extra_keys
+from autoforge_learn.analyze.columns import GROUP_KINDS, KINDS
 from autoforge_learn.analyze.sqlparse import DERIVED_ID, key_types
 
 #: Arrow types of the column types keys are read as.
@@ -41,7 +41,8 @@ def _arrow_of_annotation(annotation: Any) -> str | None:
     if origin is typing.Annotated:
         return _arrow_of_annotation(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
-        found = {_arrow_of_annotation(a) for a in typing.get_args(annotation) if a is not type(None)}
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        found = {_arrow_of_annotation(a) for a in members}
         return found.pop() if len(found) == 1 else None
     if origin is typing.Literal:
         kinds = {type(v) for v in typing.get_args(annotation)}
@@ -87,9 +88,10 @@ def arrow_types(group: str) -> dict[str, str] | None:
         }
         if not found:  # a key of the spec's flat example: text, as its example shows
             found = {"string"}
-        if len(found) != 1 or None in found:
+        arrow_type = found.pop() if len(found) == 1 else None
+        if arrow_type is None:
             return None
-        out[key] = found.pop()
+        out[key] = arrow_type
     return out
 
 
