@@ -60,8 +60,6 @@ class LineBatch:
         rels: The files (paths relative to ``raw/``); a line's ``fid`` indexes this list.
         facts: Per file, what its read told.
         table: Columns ``fid`` (int32) and ``line`` (each line with its newline).
-        text: The files' bytes, joined (the lines of ``table`` point into it).
-        ends: The positions of the newlines in ``text`` (a numpy array).
         slow: Files to read line by line instead: the last line is unterminated, the
             file shrank or could not be read since it was listed, it is not UTF-8, or
             it holds a carriage return (its lines are judged by the exact parser, which
@@ -71,8 +69,6 @@ class LineBatch:
     rels: list[str] = field(default_factory=list)
     facts: dict[str, FileFacts] = field(default_factory=dict)
     table: Any = None
-    text: bytes = b""
-    ends: Any = None
     slow: list[str] = field(default_factory=list)
 
     @property
@@ -183,6 +179,5 @@ def _batch(files: list[tuple[str, bytes]], slow: list[str]) -> LineBatch:
         pa.string(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     )
     table = pa.table({"fid": pa.array(fids), "line": lines})
-    batch.text, batch.ends = text, ends
     batch.table = pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS))
     return batch

@@ -8,7 +8,6 @@ line, and loads the valid lines through the same SQL.
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -35,18 +34,6 @@ def _try_execute(duck: Any, sql: str) -> bool:
     except Exception:  # an older DuckDB without the option: run untuned
         return False
     return True
-
-
-@functools.cache
-def _batch_sql(group: str, parsed: bool) -> str:
-    """The SELECT of the events rows of a batch: from ``af_parsed`` (Arrow's parse) or
-    from ``af_lines`` (the lines), with each row's file from ``af_batch_files``."""
-    from autoforge_learn.analyze import arrowparse as ap
-    from autoforge_learn.analyze import sqlparse as sp
-
-    rows = ap.source_sql(group, "af_parsed") if parsed else sp.read_source(group, "af_lines")
-    source = f"(SELECT s.*, f.rel AS rel_ FROM {rows} s JOIN af_batch_files f USING (fid))"
-    return sp.transform_sql(group, source, where=sp.not_bad(group), source_file="rel_")
 
 
 class Unreadable(Exception):
@@ -101,6 +88,9 @@ class Loader:
         the files loaded."""
         import pyarrow as pa
 
+        from autoforge_learn.analyze import sqlparse as sp
+
+        sql_of: dict[str, str] = {}
         facts: dict[str, FileFacts] = {}
         slow: list[str] = []
         loaded: list[str] = []
@@ -110,41 +100,25 @@ class Loader:
             loaded.extend(batch.rels)
             if not batch.rows:
                 continue
+            if group not in sql_of:
+                source = (
+                    f"(SELECT s.*, f.rel AS rel_ FROM {sp.read_source(group, 'af_lines')} s "
+                    "JOIN af_batch_files f USING (fid))"
+                )
+                sql_of[group] = sp.transform_sql(
+                    group, source, where=sp.not_bad(group), source_file="rel_"
+                )
+            self.duck.register("af_lines", batch.table)
             self.duck.register(
                 "af_batch_files",
                 pa.table({"fid": pa.array(range(len(batch.rels)), pa.int32()), "rel": batch.rels}),
             )
             try:
-                if not self._insert_parsed(group, batch):
-                    self._insert_lines(group, batch)
+                self.duck.execute(f"INSERT INTO {self.target} ({_COLS}) {sql_of[group]}")
             finally:
+                self.duck.unregister("af_lines")
                 self.duck.unregister("af_batch_files")
         return facts, slow, loaded
-
-    def _insert_parsed(self, group: str, batch: LineBatch) -> bool:
-        """Load a batch parsed strictly by Arrow (:mod:`.arrowparse`); False if Arrow
-        did not take it, or DuckDB refused what Arrow read (then nothing was loaded)."""
-        from autoforge_learn.analyze import arrowparse as ap
-
-        parsed = ap.parse_lines(group, batch.text, batch.ends, batch.table)
-        if parsed is None:
-            return False
-        self.duck.register("af_parsed", parsed)
-        try:
-            self.duck.execute(f"INSERT INTO {self.target} ({_COLS}) {_batch_sql(group, True)}")
-        except Exception:  # e.g. a string Arrow took that DuckDB does not: the SQL reader
-            return False
-        finally:
-            self.duck.unregister("af_parsed")
-        return True
-
-    def _insert_lines(self, group: str, batch: LineBatch) -> None:
-        """Load a batch parsed by the SQL reader (:func:`.sqlparse.read_source`)."""
-        self.duck.register("af_lines", batch.table)
-        try:
-            self.duck.execute(f"INSERT INTO {self.target} ({_COLS}) {_batch_sql(group, False)}")
-        finally:
-            self.duck.unregister("af_lines")
 
     def _check_loaded(self, rels: list[str], facts: dict[str, FileFacts]) -> set[str]:
         """Take out the files whose rows were not all loaded or hold an invalid identifier."""

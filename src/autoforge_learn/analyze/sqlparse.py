@@ -252,9 +252,7 @@ def not_bad(group: str) -> str:
     return "WHERE NOT (" + " OR ".join(f"coalesce({c}, false)" for c in e.checks()) + ")"
 
 
-def key_types(group: str) -> dict[str, str]:
-    """The keys read for a file group, each with the SQL type it is read as (``JSON``
-    for the known keys kept in ``extra``), sorted by key."""
+def _types(group: str) -> dict[str, str]:
     keys = source_keys(group)
     types = {k: key_type(k) for k in keys}
     types.update({k: "JSON" for k in extra_keys(group) if k not in types})
@@ -291,7 +289,7 @@ def read_source(group: str, lines: str = "af_lines") -> str:
     object is dropped the same way. The id of a line without ``event_id`` is the MD5 of
     the line with its newline (as :func:`autoforge_learn.schema.parse.derive_event_id`).
     """
-    types = key_types(group)
+    types = _types(group)
     checked = [(k, t) for k, t in types.items() if t != "JSON"]
     paths = "[" + ", ".join(_q(f'$."{k}"') for k, _t in checked) + "]"
     json_type = f"TRY(json_type(line, {paths}))"
@@ -319,7 +317,7 @@ def read_json_source(
 ) -> str:
     """``read_json`` over the files, as a table in FROM: for lines the exact parser
     normalized (each holds its ``event_id``), with ``extra_columns`` read too."""
-    types = {**key_types(group), **(extra_columns or {})}
+    types = {**_types(group), **(extra_columns or {})}
     columns_arg = "{" + ", ".join(f"{_q(k)}: {_q(t)}" for k, t in types.items()) + "}"
     return (
         f"read_json({param}, format = 'newline_delimited', filename = true, "
