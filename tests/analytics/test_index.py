@@ -376,3 +376,33 @@ def test_lines_the_index_cannot_load_are_reported_on_their_own_file(
     assert sorted(Path(i.path).name for i in report.new_issues) == sorted([a.name, b.name])
     assert all("unreadable by the index" in i.reason for i in report.new_issues)
     assert report.events_added == 0
+
+
+def test_bulk_file_facts_match_a_plain_count() -> None:
+    """Line and non-blank counts of files read in one batch (empty files, blank lines,
+    files of one empty line among them) equal counting each file on its own."""
+    import random
+
+    from autoforge_learn.analyze.bulkread import _batch, range_hash
+
+    rnd = random.Random(1)
+    for _trial in range(200):
+        files = []
+        for k in range(rnd.randrange(1, 8)):
+            lines = [b"x" * rnd.randrange(0, 5) for _ in range(rnd.randrange(0, 6))]
+            files.append((f"f{k}", b"".join(line + b"\n" for line in lines)))
+        expected = {
+            rel: (
+                data.count(b"\n"),
+                sum(1 for line in data.split(b"\n")[:-1] if line),
+                range_hash(data[:4096]),
+                range_hash(data[-4096:]),
+            )
+            for rel, data in files
+        }
+        batch = _batch(list(files), [])
+        got = {
+            rel: (f.lines, f.nonblank, f.head_hash, f.tail_hash) for rel, f in batch.facts.items()
+        }
+        assert got == expected
+        assert batch.rows == sum(n for n, *_ in expected.values())

@@ -142,7 +142,8 @@ def _batch(files: list[tuple[str, bytes]], slow: list[str]) -> LineBatch:
 
     batch = LineBatch(slow=list(slow))
     kept: list[str] = []
-    counts_list: list[int] = []
+    sizes: list[int] = []
+    hashes: list[tuple[str, str]] = []
     for rel, data in files:
         size = len(data)
         if not data:
@@ -150,13 +151,12 @@ def _batch(files: list[tuple[str, bytes]], slow: list[str]) -> LineBatch:
             batch.facts[rel] = FileFacts(0, 0, _EMPTY_HASH, _EMPTY_HASH)
             continue
         kept.append(rel)
-        counts_list.append(data.count(b"\n"))
-        # nonblank is filled in below, from the line lengths
-        batch.facts[rel] = FileFacts(
-            lines=counts_list[-1],
-            nonblank=0,
-            head_hash=range_hash(data[: min(size, HEAD_BYTES)]),
-            tail_hash=range_hash(data[max(0, size - TAIL_BYTES) :]),
+        sizes.append(size)
+        hashes.append(
+            (
+                range_hash(data[: min(size, HEAD_BYTES)]),
+                range_hash(data[max(0, size - TAIL_BYTES) :]),
+            )
         )
     if not kept:
         return batch
@@ -167,13 +167,15 @@ def _batch(files: list[tuple[str, bytes]], slow: list[str]) -> LineBatch:
     offsets = np.empty(len(ends) + 1, dtype=np.int32)
     offsets[0] = 0
     offsets[1:] = ends + 1
-    counts = np.asarray(counts_list, dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    # each file ends with its last newline: its lines are the newlines before its end
+    last = np.searchsorted(ends, np.cumsum(np.asarray(sizes, dtype=np.int64)))
+    counts = np.diff(last, prepend=0)
+    starts = last - counts
     nonblank = np.add.reduceat(np.diff(offsets) > 1, starts)  # every file here has a line
     for i, rel in enumerate(kept):
         batch.rels.append(rel)
-        fact = batch.facts[rel]
-        batch.facts[rel] = FileFacts(fact.lines, int(nonblank[i]), fact.head_hash, fact.tail_hash)
+        head, tail = hashes[i]
+        batch.facts[rel] = FileFacts(int(counts[i]), int(nonblank[i]), head, tail)
     fids = np.repeat(np.arange(first_fid, first_fid + len(kept), dtype=np.int32), counts)
     lines = pa.Array.from_buffers(
         pa.string(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
