@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from autoforge_learn.cli import app
@@ -96,3 +97,26 @@ def test_unknown_metric_fails(root: Path, engine: str | None) -> None:
         app, ["metrics", "show", "--metric", "nope", "--root", str(root), *_engine_args(engine)]
     )
     assert result.exit_code == 1 and "unknown metric" in result.output
+
+
+def test_index_progress_bar_shows_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from autoforge_learn.cli import common
+
+    monkeypatch.setattr(common, "err_console", Console(file=io.StringIO(), stderr=True))
+    with common.index_progress() as progress:
+        assert progress is None  # not a terminal: no bar, nothing written
+    out = io.StringIO()
+    monkeypatch.setattr(common, "err_console", Console(file=out, force_terminal=True, width=100))
+    with common.index_progress() as progress:
+        assert progress is not None
+        progress(0, 1000)  # a small refresh: no bar
+    assert "Indexing" not in out.getvalue()
+    with common.index_progress() as progress:
+        assert progress is not None
+        total = common.INDEX_PROGRESS_MIN_BYTES
+        progress(0, total)
+        progress(total // 2, total)
+        progress(total, total)
+    assert "Indexing raw events" in out.getvalue()

@@ -406,3 +406,41 @@ def test_bulk_file_facts_match_a_plain_count() -> None:
         }
         assert got == expected
         assert batch.rows == sum(n for n, *_ in expected.values())
+
+
+def test_progress_reports_bytes_read_up_to_the_total(
+    tmp_path: Path, engine: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bulk batches, files read line by line and appended tails all count, each once; the
+    last call is (total, total) and total is the bytes the refresh read."""
+    from autoforge_learn.analyze import bulkread
+
+    monkeypatch.setattr(bulkread, "BATCH_BYTES", 2000)
+    root = tmp_path / ".autoforge"
+    for k in range(8):
+        path = _gates(root, f"P{k}", "2025-10")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = b"".join(
+            orjson.dumps({**FLAT_GATE, "project_id": f"P{k}", "retry_attempt": i + 1}) + b"\n"
+            for i in range(k + 1)
+        )
+        if k == 2:
+            body = body.replace(b"\n", b"\r\n")  # read line by line
+        if k == 4:
+            body += b'{"project_id": "P4", "gate_id": 5}\n'  # bulk, then line by line
+        path.write_bytes(body)
+
+    def run() -> tuple[list[tuple[int, int]], int]:
+        calls: list[tuple[int, int]] = []
+        report = build_index(root, engine=engine, progress=lambda d, t: calls.append((d, t)))
+        return calls, report.bytes_read
+
+    calls, read = run()
+    assert calls[0] == (0, read) and calls[-1] == (read, read) and len(calls) > 3
+    assert all(t == read for _d, t in calls)
+    assert [d for d, _t in calls] == sorted(d for d, _t in calls)
+    assert run()[0] == []  # nothing changed: nothing read, no calls
+    with open(_gates(root, "P1", "2025-10"), "ab") as handle:
+        handle.write(orjson.dumps({**FLAT_GATE, "project_id": "P1"}) + b"\n")
+    calls, read = run()
+    assert calls == [(0, read), (read, read)] and read > 0

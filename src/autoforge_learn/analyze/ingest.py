@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,8 @@ from autoforge_learn.store.layout import find_root
 from autoforge_learn.store.layout import scan_raw_files as raw_files
 
 _T = TypeVar("_T")
+#: Called with (bytes read so far, bytes to read) as a refresh reads raw data.
+IndexProgress = Callable[[int, int], None]
 #: Batches read ahead of the one being loaded.
 PREFETCH_DEPTH = 2
 
@@ -108,12 +110,42 @@ def _prefetched(batches: Iterator[_T], depth: int = PREFETCH_DEPTH) -> Iterator[
             yield batch
 
 
+class _Meter:
+    """Bytes read out of a total, passed on to a progress callback (at most ~200 times).
+
+    A file is counted once, where it is first read (a file of a bulk batch that is then
+    read line by line is not counted again).
+    """
+
+    def __init__(self, progress: IndexProgress | None, sizes: dict[str, int]) -> None:
+        self.progress, self.sizes = progress, sizes
+        self.total, self.done, self._shown = sum(sizes.values()), 0, 0
+        self._step = max(1, self.total // 200)
+        self._seen: set[str] = set()
+        if progress is not None:
+            progress(0, self.total)
+
+    def read(self, rels: list[str]) -> None:
+        for rel in rels:
+            if rel not in self._seen:
+                self._seen.add(rel)
+                self.done += self.sizes.get(rel, 0)
+        if self.progress is not None and self.done - self._shown >= self._step:
+            self._shown = self.done
+            self.progress(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.progress is not None and self._shown != self.total:
+            self.progress(self.total, self.total)
+
+
 def build_index(
     root: Path | str | None = None,
     *,
     engine: str | None = None,
     strict: bool = False,
     rebuild: bool = False,
+    progress: IndexProgress | None = None,
 ) -> IndexReport:
     """Bring the index of ``root``'s raw data up to date, reading only what changed.
 
@@ -123,6 +155,8 @@ def build_index(
             PostgreSQL URL; default ``$AUTOFORGE_ENGINE``.
         strict: Raise :class:`InvalidLinesError` if the index leaves out any line.
         rebuild: Drop the index and read everything again.
+        progress: Called with ``(bytes read, bytes to read)`` as raw data is loaded
+            (not called when nothing changed).
 
     Returns:
         What was read, added and left out; ``issues`` lists every invalid line.
@@ -132,7 +166,7 @@ def build_index(
     spec = resolve_engine(root_path, engine)
     raw = connect_raw(spec)
     try:
-        report = refresh_index(raw, spec, raw_dir_of(root_path), rebuild=rebuild)
+        report = refresh_index(raw, spec, raw_dir_of(root_path), rebuild=rebuild, progress=progress)
     finally:
         raw.close()
     report.seconds = round(time.perf_counter() - started, 3)
@@ -142,7 +176,12 @@ def build_index(
 
 
 def refresh_index(
-    raw: Any, spec: EngineSpec, raw_dir: Path, *, rebuild: bool = False
+    raw: Any,
+    spec: EngineSpec,
+    raw_dir: Path,
+    *,
+    rebuild: bool = False,
+    progress: IndexProgress | None = None,
 ) -> IndexReport:
     """Refresh the index through an open raw connection (see :func:`build_index`)."""
     store = open_store(raw, spec, rebuild=rebuild)
@@ -182,6 +221,11 @@ def refresh_index(
     direct = store.prepare_direct(has_state=bool(state))
     loader = Loader(raw_dir, duck, "events" if direct else "af_stage")
     full = new + reload
+    meter = _Meter(
+        progress,
+        {r: on_disk[r].st_size for r in full}
+        | {r: on_disk[r].st_size - state.offset for r, state in appends},
+    )
     try:
         by_group: dict[str, list[tuple[str, int]]] = {}
         for rel in full:
@@ -189,7 +233,10 @@ def refresh_index(
         facts: dict[str, FileFacts] = {}
         slow: list[str] = []
         if by_group:
-            facts, slow = loader.bulk(_prefetched(_group_batches(raw_dir, by_group)))
+            facts, slow = loader.bulk(
+                _prefetched(_group_batches(raw_dir, by_group)),
+                loaded=meter.read,
+            )
         results: dict[str, tuple[int, int | None]] = {}
         for rel in full:
             fact = facts.get(rel)
@@ -199,9 +246,11 @@ def refresh_index(
                 results[rel] = loader.lines(rel, 0, 0)
             except Unreadable:
                 del results[rel]  # not recorded: read again on the next refresh
+            meter.read([rel])
         reread: list[tuple[str, int]] = []
         for rel, old in appends:
             lineno = old.lineno
+            meter.read([rel])
             try:
                 if lineno is None:
                     lineno = _count_lines(raw_dir / rel, old.offset)
@@ -210,6 +259,7 @@ def refresh_index(
                 continue  # its recorded state stays: the next refresh tries again
             reread.append((rel, lineno + 1))
         loader.flush_lines()
+        meter.finish()
         report.files_read = len(full) + len(appends)
         report.bytes_read = sum(on_disk[r].st_size for r in full) + sum(
             on_disk[r].st_size - s.offset for r, s in appends

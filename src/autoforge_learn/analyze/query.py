@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -237,8 +238,12 @@ def metric_report(
     engine: str | None = None,
     strict: bool = False,
     refresh: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
-    """Like :func:`metric_values`, also returning the index refresh report."""
+    """Like :func:`metric_values`, also returning the index refresh report.
+
+    ``progress`` is called as the refresh reads raw data (see
+    :func:`autoforge_learn.analyze.ingest.build_index`)."""
     from autoforge_learn.analyze.engine import connect_raw, raw_dir, resolve_engine
     from autoforge_learn.analyze.ingest import IndexReport, InvalidLinesError, refresh_index
     from autoforge_learn.store.layout import find_root
@@ -249,7 +254,7 @@ def metric_report(
     raw = connect_raw(spec)
     try:
         report = (
-            refresh_index(raw, spec, raw_dir(root_path))
+            refresh_index(raw, spec, raw_dir(root_path), progress=progress)
             if refresh
             else IndexReport(engine=spec.label)
         )

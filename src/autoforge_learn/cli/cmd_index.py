@@ -12,6 +12,7 @@ from autoforge_learn.cli.common import (
     RootOption,
     err_console,
     fail,
+    index_progress,
     print_json,
 )
 
@@ -58,7 +59,14 @@ def register(app: typer.Typer) -> None:
         from autoforge_learn.store.layout import find_root
 
         try:
-            report = build_index(find_root(root), engine=engine, strict=strict, rebuild=rebuild)
+            with index_progress() as progress:
+                report = build_index(
+                    find_root(root),
+                    engine=engine,
+                    strict=strict,
+                    rebuild=rebuild,
+                    progress=progress,
+                )
         except InvalidLinesError as exc:
             print_issues(exc.report.issues, limit=50)
             fail(f"{len(exc.report.issues)} invalid line(s) (--strict)")

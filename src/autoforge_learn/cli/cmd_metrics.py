@@ -7,7 +7,14 @@ from pathlib import Path
 import typer
 
 from autoforge_learn.cli.cmd_index import EngineOption, StrictOption, print_issues
-from autoforge_learn.cli.common import PANEL_ANALYSE, OutputFormat, RootOption, fail, print_rows
+from autoforge_learn.cli.common import (
+    PANEL_ANALYSE,
+    OutputFormat,
+    RootOption,
+    fail,
+    index_progress,
+    print_rows,
+)
 
 metrics_app = typer.Typer(
     help="Metrics computed from the collected runs.\n\n"
@@ -56,15 +63,17 @@ def show_cmd(
     from autoforge_learn.store.layout import find_root
 
     try:
-        rows, report = metric_report(
-            find_root(root),
-            metric,
-            by=by,
-            since=since,
-            last_projects=last_projects,
-            engine=engine,
-            strict=strict,
-        )
+        with index_progress() as progress:
+            rows, report = metric_report(
+                find_root(root),
+                metric,
+                by=by,
+                since=since,
+                last_projects=last_projects,
+                engine=engine,
+                strict=strict,
+                progress=progress,
+            )
     except InvalidLinesError as exc:
         print_issues(exc.report.issues, limit=50)
         fail(f"{len(exc.report.issues)} invalid line(s) (--strict)")

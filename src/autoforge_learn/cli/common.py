@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
@@ -94,3 +95,49 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
     return str(value)
+
+
+#: Refreshes reading less than this show no progress bar (they take well under a second).
+INDEX_PROGRESS_MIN_BYTES = 16 << 20
+
+
+@contextmanager
+def index_progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback for reading raw data into the index: a bar on stderr, shown
+    only on a terminal and only for reads of at least :data:`INDEX_PROGRESS_MIN_BYTES`
+    (stdout stays clean for ``--format json``). Yields None when no bar can show."""
+    if not err_console.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    task: list[Any] = []
+
+    def update(done: int, total: int) -> None:
+        if not task:
+            if total < INDEX_PROGRESS_MIN_BYTES:
+                return
+            bar.start()
+            task.append(bar.add_task("Indexing raw events", total=total))
+        bar.update(task[0], completed=done)
+
+    try:
+        yield update
+    finally:
+        if task:
+            bar.stop()
