@@ -120,3 +120,32 @@ def test_index_progress_bar_shows_on_a_terminal_only(monkeypatch: pytest.MonkeyP
         progress(total // 2, total)
         progress(total, total)
     assert "Indexing raw events" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["metrics", "show", "--metric", "gate_failures", "--by", "role", "--format", "json"],
+        ["index", "--format", "json"],
+        ["label", "--format", "json"],
+        ["aggregate", "--format", "json"],
+        ["patterns", "--format", "json"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_commands_that_refresh_show_the_bar_on_stderr_only(
+    root: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """On a terminal, a refresh shows the bar on stderr; stdout is still pure JSON."""
+    from rich.console import Console
+
+    from autoforge_learn.cli import common
+
+    err = io.StringIO()
+    monkeypatch.setattr(common, "INDEX_PROGRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(common, "err_console", Console(file=err, force_terminal=True))
+    result = runner.invoke(app, [*args, "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "Indexing raw events" in err.getvalue()
+    assert "Indexing" not in result.stdout
+    orjson.loads(result.stdout)

@@ -20,6 +20,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +50,20 @@ from autoforge_learn.store.layout import scan_raw_files as raw_files
 _T = TypeVar("_T")
 #: Called with (bytes read so far, bytes to read) as a refresh reads raw data.
 IndexProgress = Callable[[int, int], None]
+_DEFAULT_PROGRESS: ContextVar[IndexProgress | None] = ContextVar(
+    "autoforge_index_progress", default=None
+)
+
+
+@contextmanager
+def reporting_progress(progress: IndexProgress | None) -> Iterator[None]:
+    """Within this block every index refresh not given a ``progress`` of its own reports
+    to ``progress`` (how a command shows one bar whichever library call refreshes)."""
+    token = _DEFAULT_PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        _DEFAULT_PROGRESS.reset(token)
 #: Batches read ahead of the one being loaded.
 PREFETCH_DEPTH = 2
 
@@ -222,7 +238,7 @@ def refresh_index(
     loader = Loader(raw_dir, duck, "events" if direct else "af_stage")
     full = new + reload
     meter = _Meter(
-        progress,
+        progress or _DEFAULT_PROGRESS.get(),
         {r: on_disk[r].st_size for r in full}
         | {r: on_disk[r].st_size - state.offset for r, state in appends},
     )

@@ -11,6 +11,7 @@ from autoforge_learn.cli.common import (
     OutputFormat,
     RootOption,
     console,
+    index_progress,
     print_json,
     print_rows,
     resolve_root,
@@ -39,7 +40,8 @@ def label(
     """
     from autoforge_learn.label.run import label_store
 
-    report = label_store(resolve_root(root), engine=engine)
+    with index_progress():
+        report = label_store(resolve_root(root), engine=engine)
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
         return
@@ -66,7 +68,8 @@ def aggregate(
     """
     from autoforge_learn.aggregate import aggregate as run
 
-    report = run(resolve_root(root), engine=engine, since=since, last_projects=last)
+    with index_progress():
+        report = run(resolve_root(root), engine=engine, since=since, last_projects=last)
     if fmt == OutputFormat.json:
         print_json(report.content)
         return

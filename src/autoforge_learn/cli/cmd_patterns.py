@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from autoforge_learn.cli.common import PANEL_ANALYSE, RootOption, console, fail, print_json
+from autoforge_learn.cli.common import (
+    PANEL_ANALYSE,
+    RootOption,
+    console,
+    fail,
+    index_progress,
+    print_json,
+)
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 _FORMATS = ("table", "json")
@@ -67,9 +74,16 @@ def _findings(
         fail(str(exc))
     base = find_root(root)
     try:
-        return base, detect_patterns(
-            base, engine=engine, since=since, last_projects=last, recipe=recipe, patterns=wanted
-        )
+        with index_progress():
+            found = detect_patterns(
+                base,
+                engine=engine,
+                since=since,
+                last_projects=last,
+                recipe=recipe,
+                patterns=wanted,
+            )
+        return base, found
     except (KeyError, ValueError) as exc:
         fail(str(exc.args[0]) if exc.args else str(exc))
 

@@ -15,6 +15,7 @@ from autoforge_learn.cli.common import (
     console,
     err_console,
     fail,
+    index_progress,
     print_json,
     resolve_root,
 )
@@ -31,14 +32,19 @@ class SuggestFormat(StrEnum):
 
 def suggest_command(
     findings: Path | None = typer.Option(
-        None, "--findings", help="JSON file with a list of findings (Finding.to_dict()).",
-        exists=True, dir_okay=False,
+        None,
+        "--findings",
+        help="JSON file with a list of findings (Finding.to_dict()).",
+        exists=True,
+        dir_okay=False,
     ),
     root: Path | None = RootOption,
     fmt: SuggestFormat = typer.Option(SuggestFormat.table, "--format", help="Printed output."),
     rewriter: str | None = typer.Option(
-        None, "--rewriter", help="Rewriter plug-in for new_text (default: deterministic, "
-        "or suggest.rewriter in config.yaml)."
+        None,
+        "--rewriter",
+        help="Rewriter plug-in for new_text (default: deterministic, "
+        "or suggest.rewriter in config.yaml).",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Also write the suggestions to this file (YAML, or JSON for .json)."
@@ -58,7 +64,8 @@ def suggest_command(
     base = resolve_root(root)
     try:
         found = load_findings(findings) if findings is not None else None
-        made, path = suggest_from_root(base, found, rewriter=rewriter)
+        with index_progress():
+            made, path = suggest_from_root(base, found, rewriter=rewriter)
     except SuggestionError as exc:
         fail(str(exc))
     data = [s.to_dict() for s in made]
@@ -97,9 +104,11 @@ def _table(made: list[Suggestion]) -> None:
         thin = "*" if s.proposed_change.rationale.startswith("THIN") else ""
         impact = s.expected_impact
         table.add_row(
-            s.suggestion_id, s.agent_role,
+            s.suggestion_id,
+            s.agent_role,
             f"{s.suggestion_type} / {s.proposed_change.section}",
-            f"{s.confidence:.2f}{thin}", f"{impact.gate_success_improvement:.2f}",
+            f"{s.confidence:.2f}{thin}",
+            f"{impact.gate_success_improvement:.2f}",
             f"{impact.retry_reduction:.2f}",
         )
     console.print(table)

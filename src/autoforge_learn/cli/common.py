@@ -103,9 +103,14 @@ INDEX_PROGRESS_MIN_BYTES = 16 << 20
 
 @contextmanager
 def index_progress() -> Iterator[Callable[[int, int], None] | None]:
-    """A progress callback for reading raw data into the index: a bar on stderr, shown
-    only on a terminal and only for reads of at least :data:`INDEX_PROGRESS_MIN_BYTES`
-    (stdout stays clean for ``--format json``). Yields None when no bar can show."""
+    """Show reading raw data into the index as a bar on stderr, for every refresh inside
+    the block (see :func:`autoforge_learn.analyze.ingest.reporting_progress`).
+
+    The bar shows only on a terminal and only for reads of at least
+    :data:`INDEX_PROGRESS_MIN_BYTES`; stdout stays clean for ``--format json``. It is
+    taken down as soon as the read is done, so the command may show bars of its own.
+    Yields the callback (None when no bar can show).
+    """
     if not err_console.is_terminal:
         yield None
         return
@@ -130,14 +135,20 @@ def index_progress() -> Iterator[Callable[[int, int], None] | None]:
 
     def update(done: int, total: int) -> None:
         if not task:
-            if total < INDEX_PROGRESS_MIN_BYTES:
+            if total < INDEX_PROGRESS_MIN_BYTES or done >= total:
                 return
             bar.start()
             task.append(bar.add_task("Indexing raw events", total=total))
-        bar.update(task[0], completed=done)
+        bar.update(task[0], completed=done, total=total)
+        if done >= total:
+            bar.stop()
+            bar.remove_task(task.pop())
+
+    from autoforge_learn.analyze.ingest import reporting_progress
 
     try:
-        yield update
+        with reporting_progress(update):
+            yield update
     finally:
         if task:
             bar.stop()
