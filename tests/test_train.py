@@ -111,3 +111,19 @@ def test_demo_runs_the_whole_loop(tmp_path, monkeypatch):
     assert again.exit_code == 0 and "reused it" in again.stdout
     other = runner.invoke(app, ["demo", "--projects", "31"])
     assert other.exit_code == 1 and "not this demo's" in other.stderr
+
+
+def test_progress_names_each_step_in_order_and_the_share_of_the_index_read(tmp_path):
+    from autoforge_learn.train import STEPS
+
+    root = tmp_path / ".autoforge"
+    simulate(root, projects=15, seed=2)
+    calls: list[tuple[str, int, int]] = []
+    train(root, now=NOW, progress=lambda step, done, total: calls.append((step, done, total)))
+    steps = [step for step, _d, _t in calls if not step.startswith("index (")]
+    assert steps == list(STEPS)
+    index_calls = [c for c in calls if c[0].startswith("index (")]
+    assert index_calls[0][0] == "index (0% read)" and index_calls[-1][0] == "index (100% read)"
+    assert all(done == 0 and total == len(STEPS) for _s, done, total in index_calls)
+    # the step name comes first, the share of its read after it
+    assert calls.index(index_calls[0]) > calls.index(("index", 0, len(STEPS)))

@@ -131,6 +131,19 @@ def _import_libraries() -> None:
             pass
 
 
+def _index_progress(progress: Progress | None) -> Callable[[int, int], None] | None:
+    """The index step's share of ``progress``: its name with the percentage read."""
+    if progress is None:
+        return None
+    done_before = STEPS.index("index")
+
+    def report(done: int, total: int) -> None:
+        if total:
+            progress(f"index ({100 * done // total}% read)", done_before, len(STEPS))
+
+    return report
+
+
 def train(
     root: Path | str,
     *,
@@ -178,7 +191,7 @@ def train(
     # build leaves part of a core idle, the imports take seconds of one.
     warm_up = threading.Thread(target=_import_libraries, daemon=True)
     warm_up.start()
-    index = build_index(layout.root, engine=engine)
+    index = build_index(layout.root, engine=engine, progress=_index_progress(progress))
     warm_up.join()
     events = index.events if isinstance(index.events, int) else sum(index.events.values())
     if not events:
