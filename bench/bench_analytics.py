@@ -13,8 +13,10 @@ kind or schema_version) across F project files, then times, each as a whole proc
   prompt_version --format json``.
 
 autoforge runs cold (no index yet: the first build is included) and warm. The numbers
-must be identical. Peak RSS comes from ``/usr/bin/time``. Finally 1,000 events are
-appended and Q1 is re-run. Figures are printed and written to ``bench/results/``.
+must be identical. Peak RSS comes from ``/usr/bin/time``. Q1 is also answered by a bare
+DuckDB process that loads the files into a table and queries it, checking nothing (the
+floor any DuckDB-backed index starts from). Finally 1,000 events are appended and Q1 is
+re-run. Figures are printed and written to ``bench/results/``.
 
     python bench/bench_analytics.py --events 20000 --files 40   # quick check
     python bench/bench_analytics.py                             # 1M events, 2,000 files
@@ -127,6 +129,29 @@ def timed(cmd: list[str] | str, cwd: Path, env: dict[str, str]) -> tuple[float, 
     return seconds, rss_kb // 1024, proc.stdout
 
 
+#: The least any DuckDB-backed index can do for Q1, as a whole process: one table from
+#: ``read_json`` over the files with the flat fields, nothing checked (no exact JSON types,
+#: no ids, no schema rules, no file state for incremental refreshes), then the query.
+FLOOR_SCRIPT = """
+import json, sys, duckdb
+raw, db = sys.argv[1], sys.argv[2]
+con = duckdb.connect(db)
+cols = {k: "VARCHAR" for k in ("project_id", "stage", "agent_role", "agent_model",
+        "prompt_version", "gate_id", "gate_result", "gate_result_reason",
+        "auto_fix_strategy", "downstream_feedback", "timestamp")}
+cols.update(retry_attempt="BIGINT", auto_fix_applied="BOOLEAN", auto_fix_success="BOOLEAN")
+con.execute(
+    f"CREATE TABLE t AS SELECT * FROM read_json('{raw}/*/*.jsonl', "
+    f"format='newline_delimited', columns={cols})"
+)
+rows = con.execute(
+    "SELECT agent_role, count(*) FROM t WHERE gate_result = 'fail' GROUP BY 1"
+).fetchall()
+print(json.dumps(dict(rows)))
+con.close()
+"""
+
+
 def parse_q1_jq(text: str) -> dict[str, int]:
     out = {}
     for line in text.strip().splitlines():
@@ -206,6 +231,7 @@ def main() -> None:
             rows = json.loads(warm[-1][2])
             assert json.loads(cold_out) == rows, "cold and warm answers differ"
             if q == "q1":
+                jq_out_q1 = jq_out
                 expected = parse_q1_jq(jq_out)
                 got = {r["role"]: r["value"] for r in rows}
             else:
@@ -228,6 +254,23 @@ def main() -> None:
                 f"({cold_rss} MB, {jq_s / cold_s:.1f}x) warm {warm_s:.2f}s "
                 f"({warm_rss} MB, {jq_s / warm_s:.1f}x) | numbers identical"
             )
+        # the floor: what a bare DuckDB load and query of the same files takes
+        floor_db = work / "floor.duckdb"
+        floor_db.unlink(missing_ok=True)
+        floor_s, floor_rss, floor_out = timed(
+            [sys.executable, "-c", FLOOR_SCRIPT, str(raw), str(floor_db)], work, env
+        )
+        floor_db.unlink(missing_ok=True)
+        assert json.loads(floor_out) == parse_q1_jq(jq_out_q1), "the floor's numbers differ"
+        figures["q1_duckdb_floor"] = {
+            "seconds": round(floor_s, 3),
+            "peak_rss_mb": floor_rss,
+            "speedup_over_jq": round(figures["q1"]["jq_s"] / floor_s, 1),
+        }
+        print(
+            f"q1 floor (bare DuckDB read_json -> table -> query, nothing checked): "
+            f"{floor_s:.2f}s ({floor_rss} MB, {figures['q1']['jq_s'] / floor_s:.1f}x over jq)"
+        )
         # append events to a few files, then re-run Q1
         rnd = random.Random(99)
         files = sorted(raw.rglob("*_gates.jsonl"))[:10]
