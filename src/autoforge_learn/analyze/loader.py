@@ -52,9 +52,11 @@ class Loader:
         self._pending: list[tuple[str, list[bytes], list[int]]] = []
         self.duck.execute("SET enable_progress_bar = false")
         self.duck.execute("SET TimeZone = 'UTC'")
-        # order within a batch does not matter (duplicates are resolved by file name);
-        # letting DuckDB read files out of order halves the bulk read
-        self.duck.execute("SET preserve_insertion_order = false")
+        # Rows keep the order of their lines. Out of order, each thread appends its own
+        # partial row groups, which the checkpoint at close compresses and writes again:
+        # 8 alternating cold runs on 1M flat lines took 8.3 s (12.5 s CPU) out of order
+        # and 7.5 s (10.4 s CPU) in order, at the same peak memory.
+        self.duck.execute("SET preserve_insertion_order = true")
         # keep a laptop's memory bounded: DuckDB spills to disk beyond this
         self.duck.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if target == "af_stage":
