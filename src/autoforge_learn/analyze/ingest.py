@@ -64,6 +64,8 @@ def reporting_progress(progress: IndexProgress | None) -> Iterator[None]:
         yield
     finally:
         _DEFAULT_PROGRESS.reset(token)
+
+
 #: Batches read ahead of the one being loaded.
 PREFETCH_DEPTH = 2
 
@@ -240,7 +242,7 @@ def refresh_index(
     meter = _Meter(
         progress or _DEFAULT_PROGRESS.get(),
         {r: on_disk[r].st_size for r in full}
-        | {r: on_disk[r].st_size - state.offset for r, state in appends},
+        | {r: on_disk[r].st_size - old.offset for r, old in appends},
     )
     try:
         by_group: dict[str, list[tuple[str, int]]] = {}
