@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from autoforge_learn.patterns.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import Example, Finding, Pattern, Severity
 from autoforge_learn.report import (
     ReportData,
     TrendSeries,

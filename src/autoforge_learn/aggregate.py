@@ -10,18 +10,22 @@ Writes under ``.autoforge/ai/training_data/aggregated/``:
 * ``trend_analysis.json``: the key metrics per month.
 
 Every number comes from :func:`autoforge_learn.analyze.metric_values` (one definition
-per metric, the same on DuckDB and PostgreSQL); files hold no timestamp, so the same
-data give the same bytes.
+per metric, the same on DuckDB and PostgreSQL) or from the same selected events; each
+file records the selection it covers; files hold no timestamp, so the same data give
+the same bytes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.store.jsonl import write_json_atomic
-from autoforge_learn.store.layout import StoreLayout
+
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
 ROLE_METRICS = (
     "gate_pass_rate",
@@ -53,25 +57,17 @@ TREND_METRICS = (
     "quality_score",
     "cost_per_project",
 )
-#: Metrics where a fall is an improvement (the rest: a rise is).
-LOWER_IS_BETTER = frozenset(
-    {
-        "gate_failure_rate",
-        "avg_retries_per_task",
-        "avg_retries",
-        "time_to_first_prototype",
-        "tokens_per_loc",
-        "security_issues_missed_rate",
-        "cost_per_project",
-        "escalation_rate",
-        "human_override_rate",
-        "downstream_rejection_rate",
-        "avg_tokens",
-        "time_to_completion",
-        "p50_stage_duration",
-        "p95_stage_duration",
-    }
-)
+#: Per-version usage measures that are not catalogue metrics (lower is better for both).
+USAGE_LOWER_IS_BETTER = frozenset({"avg_tokens"})
+
+
+def lower_is_better(name: str) -> bool:
+    """Whether a fall of an aggregated measure is an improvement (from the catalogue)."""
+    from autoforge_learn.analyze.metrics import METRICS
+
+    if name in USAGE_LOWER_IS_BETTER:
+        return True
+    return METRICS[VERSION_METRICS.get(name, name)].lower_is_better
 
 
 @dataclass
@@ -83,29 +79,15 @@ class AggregateReport:
 
 
 class _Metrics:
-    """Runs catalogue metrics with one index refresh for all of them."""
+    """Runs catalogue metrics on one workspace under one selection."""
 
-    def __init__(
-        self, root: Path, *, engine: str | None, since: str | None, last_projects: int | None
-    ) -> None:
-        self.root, self.engine = root, engine
-        self.since, self.last_projects = since, last_projects
-        self.refreshed = False
+    def __init__(self, ws: Workspace, selection: Selection) -> None:
+        self.ws, self.selection = ws, selection
 
     def values(self, metric: str, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-        from autoforge_learn.analyze import metric_values
+        from autoforge_learn.analyze.query import metric_values
 
-        rows = metric_values(
-            self.root,
-            metric,
-            by=by,
-            since=self.since,
-            last_projects=self.last_projects,
-            engine=self.engine,
-            refresh=not self.refreshed,
-        )
-        self.refreshed = True
-        return rows
+        return metric_values(self.ws, metric, by=by, selection=self.selection)
 
     def table(self, metrics: tuple[str, ...], by: tuple[str, ...]) -> list[dict[str, Any]]:
         """One row per group with every metric's value (and sample size for ratios)."""
@@ -130,19 +112,14 @@ def _improvement(current: dict[str, Any], prior: dict[str, Any]) -> dict[str, fl
         if now is None or before in (None, 0):
             continue
         change = (now - before) / abs(before)
-        out[name] = round(-change if name in LOWER_IS_BETTER else change, 4)
+        out[name] = round(-change if lower_is_better(name) else change, 4)
     return out
 
 
-def _usage(root: Path, engine: str | None, by: str) -> dict[str, dict[str, Any]]:
-    """Per group: projects, stage runs, mean tokens per stage run, first and last use.
-
-    ``by`` is a column of the events table (``prompt_version``, ``recipe``, ...);
-    recipe-level groups count projects and their outcomes instead.
-    """
-    from autoforge_learn.analyze.engine import connect
-
-    t = connect(root, engine).table("events")
+def _usage(metrics: _Metrics, by: str) -> dict[str, dict[str, Any]]:
+    """Per group of the selected stage executions: projects, stage runs, mean tokens per
+    stage run, first and last use. ``by`` is a column of the events table."""
+    t = metrics.selection.events(metrics.ws.events())
     stages = t.filter((t.kind == "stage_execution") & t[by].notnull())
     tokens = (stages.input_tokens.fill_null(0) + stages.output_tokens.fill_null(0)).cast("float64")
     frame = (
@@ -169,14 +146,17 @@ def _usage(root: Path, engine: str | None, by: str) -> dict[str, dict[str, Any]]
     return out
 
 
-def _recipe_outcomes(root: Path, engine: str | None) -> dict[str, dict[str, Any]]:
-    """Per recipe: projects started, completed, delivered (shipped or alpha-ready), shipped,
-    success rate (delivered / completed) and mean time to completion (seconds)."""
-    from autoforge_learn.analyze.engine import connect
-
-    t = connect(root, engine).table("events")
-    started = t.filter(t.kind == "project_started").select("project_id", "recipe").distinct()
-    done = t.filter(t.kind == "project_completed").select(
+def _recipe_outcomes(metrics: _Metrics) -> dict[str, dict[str, Any]]:
+    """Per recipe of the selected projects: projects, completed, delivered (shipped or
+    alpha-ready), shipped, success rate (delivered / completed) and mean time to
+    completion (seconds); outcomes from the selected events."""
+    t = metrics.ws.events()
+    selection = metrics.selection
+    chosen = selection.projects(t)
+    started = t.filter((t.kind == "project_started") & t.project_id.isin(chosen.project_id))
+    started = started.select("project_id", "recipe").distinct()
+    events = selection.events(t)
+    done = events.filter(events.kind == "project_completed").select(
         "project_id", "project_success", "time_to_completion"
     )
     joined = started.left_join(done, "project_id")
@@ -206,8 +186,8 @@ def _recipe_outcomes(root: Path, engine: str | None) -> dict[str, dict[str, Any]
     return out
 
 
-def _version_metrics(metrics: _Metrics, root: Path, engine: str | None) -> list[dict[str, Any]]:
-    from autoforge_learn.registry import PromptRegistry, RegistryError, parse_version_id
+def _version_metrics(metrics: _Metrics) -> list[dict[str, Any]]:
+    from autoforge_learn.registry import RegistryError, parse_version_id
 
     rows: dict[str, dict[str, Any]] = {}
     for name, metric in VERSION_METRICS.items():
@@ -217,9 +197,9 @@ def _version_metrics(metrics: _Metrics, root: Path, engine: str | None) -> list[
                 continue
             value = row["value"]
             rows.setdefault(version, {"prompt_version": version})[name] = value
-    for version, usage in _usage(root, engine, "prompt_version").items():
+    for version, usage in _usage(metrics, "prompt_version").items():
         rows.setdefault(version, {"prompt_version": version}).update(usage)
-    registry = PromptRegistry(root)
+    registry = metrics.ws.registry()
     ordered = sorted(rows.values(), key=lambda r: _version_key(r["prompt_version"]))
     previous: dict[str, dict[str, Any]] = {}
     for row in ordered:
@@ -239,9 +219,9 @@ def _version_metrics(metrics: _Metrics, root: Path, engine: str | None) -> list[
     return ordered
 
 
-def _recipes(metrics: _Metrics, root: Path, engine: str | None) -> list[dict[str, Any]]:
+def _recipes(metrics: _Metrics) -> list[dict[str, Any]]:
     rows = {r["recipe"]: r for r in metrics.table(RECIPE_METRICS, ("recipe",))}
-    for recipe, outcome in _recipe_outcomes(root, engine).items():
+    for recipe, outcome in _recipe_outcomes(metrics).items():
         rows.setdefault(recipe, {"recipe": recipe}).update(outcome)
     return [rows[k] for k in sorted(rows)]
 
@@ -254,52 +234,46 @@ def _version_key(version: str) -> tuple[Any, ...]:
 
 
 def aggregate(
-    root: Path,
-    *,
-    engine: str | None = None,
-    since: str | None = None,
-    last_projects: int | None = None,
-    write: bool = True,
-    refresh: bool = True,
+    ws: Workspace, selection: Selection | None = None, *, write: bool = True
 ) -> AggregateReport:
-    """Compute and write the four aggregated files.
+    """Compute (and write) the four aggregated files for the selected events.
 
     Args:
-        root: The ``.autoforge`` directory.
-        engine: Analytics engine (default: the embedded DuckDB index).
-        since: Only events at or after this date.
-        last_projects: Only the N most recently started projects.
+        ws: The workspace.
+        selection: Which events (default: all); every number of every file covers
+            exactly this selection, which each file records under ``selection``.
         write: Write the files (False: only return the content).
-        refresh: Refresh the index first (False when the caller just did).
     """
-    layout = StoreLayout(root)
-    metrics = _Metrics(layout.root, engine=engine, since=since, last_projects=last_projects)
-    metrics.refreshed = not refresh
-    filters = {"since": since, "from_last_n_projects": last_projects}
+    from autoforge_learn.analyze.metrics import METRICS
+    from autoforge_learn.selection import Selection
+
+    selection = selection or Selection()
+    metrics = _Metrics(ws, selection)
+    chosen = selection.to_dict()
     content = {
         "agent_performance_by_role": {
-            "filters": filters,
+            "selection": chosen,
             "roles": metrics.table(ROLE_METRICS, ("role",)),
         },
         "recipe_success_rates": {
-            "filters": filters,
-            "recipes": _recipes(metrics, layout.root, engine),
+            "selection": chosen,
+            "recipes": _recipes(metrics),
             "recipes_by_domain": metrics.table(RECIPE_METRICS, ("recipe", "domain")),
         },
         "prompt_version_metrics": {
-            "filters": filters,
-            "versions": _version_metrics(metrics, layout.root, engine),
+            "selection": chosen,
+            "versions": _version_metrics(metrics),
         },
         "trend_analysis": {
-            "filters": filters,
-            "lower_is_better": sorted(LOWER_IS_BETTER & set(TREND_METRICS)),
+            "selection": chosen,
+            "lower_is_better": sorted(m for m in TREND_METRICS if METRICS[m].lower_is_better),
             "months": metrics.table(TREND_METRICS, ("month",)),
         },
     }
     report = AggregateReport(content=content)
     if write:
         for name, body in content.items():
-            path = layout.aggregated / f"{name}.json"
+            path = ws.layout.aggregated / f"{name}.json"
             write_json_atomic(path, body)
             report.files[name] = path
     return report

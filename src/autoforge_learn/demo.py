@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.store.layout import StoreLayout
 from autoforge_learn.store.overview import StoreOverview, store_overview
 
@@ -19,7 +20,7 @@ DEMO_PROJECTS = 50
 DEMO_SEED = 7
 
 
-class DemoError(RuntimeError):
+class DemoError(AutoforgeError):
     """The demo cannot run where it was asked to (its store holds other data)."""
 
 
@@ -100,8 +101,10 @@ def run_demo(
     training = None
     if train:
         from autoforge_learn.train import train as run_train
+        from autoforge_learn.workspace import Workspace
 
-        training = run_train(layout.root, progress=train_progress)
+        with Workspace(layout.root) as ws:
+            training = run_train(ws, progress=train_progress)
     return DemoResult(
         root=layout.root,
         simulated=not reused,

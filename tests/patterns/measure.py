@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from autoforge_learn.patterns.config import pattern_config
-from autoforge_learn.patterns.data import load_dataset
+from autoforge_learn.dataset import load_dataset
 from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.patterns.gates import gate_clusters
 from autoforge_learn.sim import simulate

@@ -10,7 +10,7 @@ import pytest
 
 from autoforge_learn.collect import Collector
 from autoforge_learn.patterns.detect import detect_patterns
-from autoforge_learn.patterns.findings import Finding
+from autoforge_learn.findings import Finding
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from autoforge_learn.cli.app import app
-from autoforge_learn.patterns.findings import Finding
+from autoforge_learn.findings import Finding
 from tests.patterns.test_aggregations import build_store
 
 runner = CliRunner()

@@ -16,7 +16,7 @@ def clustering_ari(root: Path, data: Any | None = None) -> float:
     from sklearn.metrics import adjusted_rand_score
 
     from autoforge_learn.patterns.config import pattern_config
-    from autoforge_learn.patterns.data import load_dataset
+    from autoforge_learn.dataset import load_dataset
     from autoforge_learn.patterns.gates import gate_clusters
 
     base = Path(root) / "ai" / "training_data"

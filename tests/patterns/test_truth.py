@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from autoforge_learn.patterns.config import pattern_config
-from autoforge_learn.patterns.data import load_dataset
+from autoforge_learn.dataset import load_dataset
 from autoforge_learn.patterns.detect import detect_patterns
-from autoforge_learn.patterns.findings import Finding
+from autoforge_learn.findings import Finding
 from autoforge_learn.patterns.gates import gate_clusters
 from tests.patterns.conftest import (
     AUTOFIX_PROJECTS,

@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from autoforge_learn.patterns.findings import Finding, Pattern
+from autoforge_learn.findings import Finding, Pattern
 
 TYPES = ("gate_root_cause", "retry_hotspot", "override_hotspot", "token_inefficient",
          "miscalibration", "auto_fix_best", "auto_fix_worst")

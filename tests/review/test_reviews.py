@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from autoforge_learn.patterns.findings import Finding, Pattern, Severity
+from autoforge_learn.findings import Finding, Pattern, Severity
 from autoforge_learn.review import (
     CHECKLIST,
     ReviewError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from autoforge_learn.patterns.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import Example, Finding, Pattern, Severity
 from autoforge_learn.registry import PromptRegistry
 
 ARCHITECT_V10 = {

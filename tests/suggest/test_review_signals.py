@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from autoforge_learn.patterns.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import Example, Finding, Pattern, Severity
 from autoforge_learn.suggest import suggest
 from tests.suggest import factories as f
 

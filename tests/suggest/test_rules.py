@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from autoforge_learn.patterns.findings import Severity
+from autoforge_learn.findings import Severity
 from autoforge_learn.suggest import SuggestConfig, SuggestionType, suggest
 from autoforge_learn.suggest.base import RuleContext
 from autoforge_learn.suggest.engine import RULES

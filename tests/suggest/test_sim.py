@@ -10,7 +10,7 @@ import orjson
 import pytest
 import yaml
 
-from autoforge_learn.patterns.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import Example, Finding, Pattern, Severity
 from autoforge_learn.sim import simulate
 from autoforge_learn.sim.catalog import GATES
 from autoforge_learn.suggest import apply_suggestion, suggest_from_root

@@ -24,9 +24,12 @@ class Metric:
         definition: Exactly what is computed.
         kind: ``ratio`` (numerator / denominator), ``mean``, ``sum``, ``count``,
             ``percentile`` or ``task_mean`` (mean over gate tasks).
-        unit: Unit of the value.
+        unit: Unit of the value: ``share`` (a fraction, shown as %), ``percent``,
+            ``points``, ``seconds``, ``USD/project``, or a count's noun.
         kinds: Event kinds the metric reads.
         reductions: Builds the named ibis reductions from the filtered events table.
+        label: What a reader sees, e.g. "Gate failure rate".
+        lower_is_better: Whether a fall is an improvement.
     """
 
     name: str
@@ -35,6 +38,8 @@ class Metric:
     unit: str
     kinds: tuple[str, ...]
     reductions: Reductions
+    label: str = ""
+    lower_is_better: bool = True
 
     @property
     def is_ratio(self) -> bool:
@@ -123,6 +128,8 @@ _METRICS: list[Metric] = [
         "share",
         GATE,
         _share(lambda t: t.validation_result == "fail"),
+        label="Gate failure rate",
+        lower_is_better=True,
     ),
     Metric(
         "gate_pass_rate",
@@ -132,6 +139,8 @@ _METRICS: list[Metric] = [
         "share",
         GATE,
         _share(lambda t: t.validation_result == "pass"),
+        label="Gate pass rate",
+        lower_is_better=False,
     ),
     Metric(
         "gate_failures",
@@ -141,6 +150,8 @@ _METRICS: list[Metric] = [
         "events",
         GATE,
         _sum(lambda t: _n(t.validation_result == "fail")),
+        label="Gate failures",
+        lower_is_better=True,
     ),
     Metric(
         "avg_retries_per_task",
@@ -150,6 +161,8 @@ _METRICS: list[Metric] = [
         "retries",
         GATE,
         lambda t: {},
+        label="Avg retries per task",
+        lower_is_better=True,
     ),
     Metric(
         "time_to_first_prototype",
@@ -159,6 +172,8 @@ _METRICS: list[Metric] = [
         "seconds",
         ("project_completed",),
         _mean("time_to_first_prototype"),
+        label="Time to first prototype",
+        lower_is_better=True,
     ),
     Metric(
         "tokens_per_loc",
@@ -168,6 +183,8 @@ _METRICS: list[Metric] = [
         "tokens/line",
         STAGE,
         _tokens_per_loc,
+        label="Tokens per line of code",
+        lower_is_better=True,
     ),
     Metric(
         "security_issues_missed_rate",
@@ -178,6 +195,8 @@ _METRICS: list[Metric] = [
         "share",
         ("project_completed", "security_scan"),
         _security_missed,
+        label="Security issues missed",
+        lower_is_better=True,
     ),
     Metric(
         "autonomous_decision_confidence",
@@ -188,6 +207,8 @@ _METRICS: list[Metric] = [
         "share",
         ("human_approval",),
         _share(lambda t: t.decision_aligned, lambda t: t.decision_aligned.notnull()),
+        label="Autonomous decision confidence",
+        lower_is_better=False,
     ),
     Metric(
         "agent_success_rate",
@@ -197,6 +218,8 @@ _METRICS: list[Metric] = [
         "share",
         STAGE,
         _share(lambda t: t.succeeded, lambda t: t.succeeded.notnull()),
+        label="Agent success rate",
+        lower_is_better=False,
     ),
     Metric(
         "human_override_rate",
@@ -207,6 +230,8 @@ _METRICS: list[Metric] = [
         "share",
         ("human_approval",),
         _share(lambda t: ~t.decision_aligned, lambda t: t.decision_aligned.notnull()),
+        label="Human override rate",
+        lower_is_better=True,
     ),
     Metric(
         "gate_override_rate",
@@ -215,6 +240,8 @@ _METRICS: list[Metric] = [
         "share",
         GATE,
         _share(lambda t: t.human_override),
+        label="Gate override rate",
+        lower_is_better=True,
     ),
     Metric(
         "escalation_rate",
@@ -223,6 +250,8 @@ _METRICS: list[Metric] = [
         "share",
         GATE,
         _share(lambda t: t.escalated),
+        label="Escalation rate",
+        lower_is_better=True,
     ),
     Metric(
         "auto_fix_success_rate",
@@ -232,6 +261,8 @@ _METRICS: list[Metric] = [
         "share",
         GATE,
         _share(lambda t: t.auto_fix_success, lambda t: t.auto_fix_applied),
+        label="Auto-fix success rate",
+        lower_is_better=False,
     ),
     Metric(
         "cost_per_project",
@@ -240,6 +271,8 @@ _METRICS: list[Metric] = [
         "USD/project",
         STAGE,
         _cost_per_project,
+        label="Cost per project",
+        lower_is_better=True,
     ),
     Metric(
         "quality_score",
@@ -248,6 +281,8 @@ _METRICS: list[Metric] = [
         "points",
         ("project_completed",),
         _mean("quality_score"),
+        label="Quality score",
+        lower_is_better=False,
     ),
     Metric(
         "test_coverage",
@@ -256,6 +291,8 @@ _METRICS: list[Metric] = [
         "percent",
         ("test_results",),
         _mean("test_coverage_percent"),
+        label="Test coverage",
+        lower_is_better=False,
     ),
     Metric(
         "flaky_tests",
@@ -264,6 +301,8 @@ _METRICS: list[Metric] = [
         "tests",
         ("test_results",),
         _sum(lambda t: t.flaky_tests.fill_null(0)),
+        label="Flaky tests",
+        lower_is_better=True,
     ),
     Metric(
         "p50_stage_duration",
@@ -272,6 +311,8 @@ _METRICS: list[Metric] = [
         "seconds",
         STAGE,
         _pct("duration_seconds", 0.5),
+        label="Median stage duration",
+        lower_is_better=True,
     ),
     Metric(
         "p95_stage_duration",
@@ -280,6 +321,8 @@ _METRICS: list[Metric] = [
         "seconds",
         STAGE,
         _pct("duration_seconds", 0.95),
+        label="95th percentile stage duration",
+        lower_is_better=True,
     ),
     Metric(
         "downstream_rejection_rate",
@@ -289,6 +332,8 @@ _METRICS: list[Metric] = [
         "rejections/stage",
         ("downstream_feedback", "stage_execution"),
         _rejections,
+        label="Downstream rejection rate",
+        lower_is_better=True,
     ),
 ]
 
@@ -299,17 +344,30 @@ def get_metric(name: str) -> Metric:
     """The metric called ``name``.
 
     Raises:
-        KeyError: With the list of known names.
+        UsageError: Naming the closest metric, or listing the known ones.
     """
     try:
         return METRICS[name]
     except KeyError:
-        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None
+        import difflib
+
+        from autoforge_learn.errors import UsageError
+
+        close = difflib.get_close_matches(name, METRICS, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(METRICS)}"
+        raise UsageError(f"unknown metric {name!r}; {hint}") from None
 
 
-def list_metrics() -> list[dict[str, str]]:
-    """Every metric as ``name, kind, unit, definition``."""
+def list_metrics() -> list[dict[str, Any]]:
+    """Every metric as ``name, label, kind, unit, lower_is_better, definition``."""
     return [
-        {"name": m.name, "kind": m.kind, "unit": m.unit, "definition": m.definition}
+        {
+            "name": m.name,
+            "label": m.label,
+            "kind": m.kind,
+            "unit": m.unit,
+            "lower_is_better": m.lower_is_better,
+            "definition": m.definition,
+        }
         for m in _METRICS
     ]

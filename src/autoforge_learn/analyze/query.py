@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.analyze.metrics import Metric, get_metric
+from autoforge_learn.errors import UsageError
+
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
 #: ``--by`` dimensions -> column of the events table (recipe and domain come from the
 #: project's project_started event).
@@ -29,17 +32,15 @@ DIMENSIONS: dict[str, str] = {
 _PROJECT_DIMS = ("recipe", "domain")
 
 
-def _parse_since(since: str | date | datetime | None) -> datetime | None:
-    if isinstance(since, datetime):
-        return _parse_since(since.isoformat())
-    if since is None:
-        return None
-    if isinstance(since, date):
-        return datetime(since.year, since.month, since.day)
-    moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
-    if moment.tzinfo is not None:  # the index holds naive UTC
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+def check_dimensions(by: tuple[str, ...]) -> None:
+    """Raise :class:`UsageError` for a ``--by`` dimension that does not exist."""
+    import difflib
+
+    for dim in by:
+        if dim not in DIMENSIONS:
+            close = difflib.get_close_matches(dim, DIMENSIONS, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(DIMENSIONS)}"
+            raise UsageError(f"--by {dim!r} is no dimension; {hint}")
 
 
 def metric_expr(
@@ -47,31 +48,19 @@ def metric_expr(
     metric: Metric,
     *,
     by: tuple[str, ...] = (),
-    since: str | date | datetime | None = None,
-    last_projects: int | None = None,
+    selection: Selection | None = None,
 ) -> Any:
-    """The ibis expression of a metric over the events table ``t``."""
-    for dim in by:
-        if dim not in DIMENSIONS:
-            raise ValueError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
-    events = t
-    if last_projects is not None:
-        firsts = t.group_by("project_id").aggregate(first=t.ts.min())
-        keep = firsts.order_by([firsts.first.desc(), firsts.project_id.desc()]).limit(last_projects)
-        events = events.filter(events.project_id.isin(keep.project_id))
-    start = _parse_since(since)
-    if start is not None:
-        events = events.filter(events.ts >= start)
+    """The ibis expression of a metric over the events table ``t`` under a selection."""
+    check_dimensions(by)
+    events = selection.events(t) if selection is not None else t
+    events = events.filter(events.kind.isin(metric.kinds))
     if any(d in _PROJECT_DIMS for d in by):
         started = t.filter(t.kind == "project_started")
         meta = started.group_by("project_id").aggregate(
             p_recipe=started.recipe.max(), p_domain=started.client_domain.max()
         )
-        events = events.filter(events.kind.isin(metric.kinds))
         events = events.left_join(meta, events.project_id == meta.project_id)
         events = events.mutate(recipe=events.p_recipe, client_domain=events.p_domain)
-    else:
-        events = events.filter(events.kind.isin(metric.kinds))
     keys = [DIMENSIONS[d] for d in by]
     if metric.kind == "task_mean":
         task_keys = list(dict.fromkeys(["project_id", "stage", "gate_id", *keys]))
@@ -121,8 +110,7 @@ def compiled_sql(
     metric: Metric,
     *,
     by: tuple[str, ...],
-    since: datetime | None,
-    last_projects: int | None,
+    selection: Selection,
     ahead: Future[str] | None = None,
 ) -> str:
     """The SQL ibis compiles for a metric question, cached in the index (``af_sqlcache``).
@@ -131,34 +119,24 @@ def compiled_sql(
     text is kept, keyed by the question and by the source of the metric definitions.
     ``ahead``, if given, is the same compile already under way (used on a cache miss).
     """
-    key = _cache_key(
-        dialect, (metric.name, by, since.isoformat() if since else None, last_projects)
-    )
+    key = _cache_key(dialect, (metric.name, by, sorted(selection.to_dict().items())))
     mark = "%s" if dialect == "postgres" else "?"
     row = raw.execute(f"SELECT sql FROM af_sqlcache WHERE key = {mark}", [key]).fetchone()
     if row is not None:
         return str(row[0])
-    if ahead is not None:
-        sql = ahead.result()
-    else:
-        sql = compile_sql(dialect, metric, by=by, since=since, last_projects=last_projects)
+    sql = ahead.result() if ahead is not None else compile_sql(
+        dialect, metric, by=by, selection=selection
+    )
     raw.execute(f"DELETE FROM af_sqlcache WHERE key = {mark}", [key])
     raw.execute(f"INSERT INTO af_sqlcache VALUES ({mark}, {mark})", [key, sql])
     return sql
 
 
-def compile_sql(
-    dialect: str,
-    metric: Metric,
-    *,
-    by: tuple[str, ...],
-    since: datetime | None,
-    last_projects: int | None,
-) -> str:
+def compile_sql(dialect: str, metric: Metric, *, by: tuple[str, ...], selection: Selection) -> str:
     """Compile a metric question with ibis (no connection needed)."""
     import ibis
 
-    expr = metric_expr(events_table(), metric, by=by, since=since, last_projects=last_projects)
+    expr = metric_expr(events_table(), metric, by=by, selection=selection)
     return str(ibis.to_sql(expr, dialect=dialect))
 
 
@@ -177,8 +155,7 @@ def run_metric(
     name: str,
     *,
     by: tuple[str, ...] | list[str] = (),
-    since: str | date | datetime | None = None,
-    last_projects: int | None = None,
+    selection: Selection | None = None,
     ahead: Future[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Compute a metric on a DB-API connection to the index; rows sorted by group keys.
@@ -186,123 +163,83 @@ def run_metric(
     The ibis expression is compiled for ``dialect`` (``duckdb`` or ``postgres``) and run
     on ``raw``, so no schema round trip is paid. ``ahead``: see :func:`compiled_sql`.
     """
+    from autoforge_learn.selection import Selection
+
     metric = get_metric(name)
     by = tuple(by)
-    for dim in by:
-        if dim not in DIMENSIONS:
-            raise ValueError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
-    start = _parse_since(since)
-    sql = compiled_sql(
-        raw, dialect, metric, by=by, since=start, last_projects=last_projects, ahead=ahead
-    )
+    check_dimensions(by)
+    sql = compiled_sql(raw, dialect, metric, by=by, selection=selection or Selection(), ahead=ahead)
     cursor = raw.execute(sql)
     names = [d[0] for d in cursor.description]
     records = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    rows = []
-    for record in records:
-        row: dict[str, Any] = {dim: record[DIMENSIONS[dim]] for dim in by}
-        if metric.is_ratio:
-            num, den = _clean(record["numerator"]), _clean(record["denominator"])
-            num = 0 if num is None else num
-            den = 0 if den is None else den
-            row["value"] = (num / den) if den else None
-            if metric.kind == "ratio":
-                row["numerator"], row["denominator"] = num, den
-        else:
-            value = _clean(record["value"])
-            if metric.kind == "percentile" and value is not None:
-                value = float(value)
-            if metric.kind in ("count", "sum") and value is None:
-                value = 0
-            row["value"] = value
-        rows.append(row)
+    rows = [_row(metric, record, by) for record in records]
     rows.sort(key=lambda r: tuple((r[d] is None, str(r[d])) for d in by))
     return rows
 
 
+def _row(metric: Metric, record: dict[str, Any], by: tuple[str, ...]) -> dict[str, Any]:
+    row: dict[str, Any] = {dim: record[DIMENSIONS[dim]] for dim in by}
+    if metric.is_ratio:
+        num, den = _clean(record["numerator"]), _clean(record["denominator"])
+        num = 0 if num is None else num
+        den = 0 if den is None else den
+        row["value"] = (num / den) if den else None
+        if metric.kind == "ratio":
+            row["numerator"], row["denominator"] = num, den
+    else:
+        value = _clean(record["value"])
+        if metric.kind == "percentile" and value is not None:
+            value = float(value)
+        if metric.kind in ("count", "sum") and value is None:
+            value = 0
+        row["value"] = value
+    return row
+
+
 def metric_values(
-    root: Path | str | None,
+    ws: Workspace,
     metric: str,
     *,
     by: tuple[str, ...] | list[str] = (),
-    since: str | date | datetime | None = None,
-    last_projects: int | None = None,
-    engine: str | None = None,
-    strict: bool = False,
-    refresh: bool = True,
+    selection: Selection | None = None,
 ) -> list[dict[str, Any]]:
-    """Bring the index up to date, then compute one metric.
+    """Compute one metric on the workspace's index (refreshed first, once).
+
+    Args:
+        ws: The workspace.
+        metric: A metric of the catalogue (``autoforge metrics list``).
+        by: Group-by dimensions (see :data:`DIMENSIONS`).
+        selection: Which events (default: all).
 
     Returns:
         One dict per group: the group keys (by dimension name), ``value`` and, for
         ratio metrics, ``numerator`` and ``denominator``.
+
+    Raises:
+        UsageError: For an unknown metric or dimension.
     """
-    return metric_report(
-        root,
-        metric,
-        by=by,
-        since=since,
-        last_projects=last_projects,
-        engine=engine,
-        strict=strict,
-        refresh=refresh,
-    )[0]
-
-
-def metric_report(
-    root: Path | str | None,
-    metric: str,
-    *,
-    by: tuple[str, ...] | list[str] = (),
-    since: str | date | datetime | None = None,
-    last_projects: int | None = None,
-    engine: str | None = None,
-    strict: bool = False,
-    refresh: bool = True,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[list[dict[str, Any]], Any]:
-    """Like :func:`metric_values`, also returning the index refresh report.
-
-    ``progress`` is called as the refresh reads raw data (see
-    :func:`autoforge_learn.analyze.ingest.build_index`)."""
-    from autoforge_learn.analyze.engine import connect_raw, raw_dir, resolve_engine
-    from autoforge_learn.analyze.ingest import IndexReport, InvalidLinesError, refresh_index
-    from autoforge_learn.store.layout import find_root
+    from autoforge_learn.selection import Selection
 
     definition = get_metric(metric)
-    root_path = find_root(root)
-    spec = resolve_engine(root_path, engine)
-    dialect = "duckdb" if spec.kind == "duckdb" else "postgres"
+    by = tuple(by)
+    check_dimensions(by)
+    selection = selection or Selection()
     ahead: Future[str] | None = None
     pool = None
-    if refresh and spec.kind == "duckdb" and not Path(spec.target).exists():
+    if ws.index_report is None and ws.engine.kind == "duckdb" and not Path(
+        ws.engine.target
+    ).exists():
         # A first build: nothing is cached yet, and the build leaves a core partly idle,
         # so ibis compiles the question meanwhile (its import alone is ~0.3 s).
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(max_workers=1)
-        ahead = pool.submit(
-            compile_sql,
-            dialect,
-            definition,
-            by=tuple(by),
-            since=_parse_since(since),
-            last_projects=last_projects,
-        )
-    raw = connect_raw(spec)
+        ahead = pool.submit(compile_sql, ws.dialect, definition, by=by, selection=selection)
     try:
-        report = (
-            refresh_index(raw, spec, raw_dir(root_path), progress=progress)
-            if refresh
-            else IndexReport(engine=spec.label)
-        )
-        if strict and report.issues:
-            raise InvalidLinesError(report)
-        rows = run_metric(
-            raw, dialect, metric, by=by, since=since, last_projects=last_projects, ahead=ahead
+        ws.ensure_fresh()
+        return run_metric(
+            ws.connection(), ws.dialect, metric, by=by, selection=selection, ahead=ahead
         )
     finally:
-        raw.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return rows, report

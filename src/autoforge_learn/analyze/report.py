@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoforge_learn.errors import AutoforgeError
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -41,7 +43,7 @@ class IndexReport:
         return out
 
 
-class InvalidLinesError(RuntimeError):
+class InvalidLinesError(AutoforgeError):
     """Raised in strict mode when the index left out invalid lines."""
 
     def __init__(self, report: IndexReport):

@@ -10,12 +10,32 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from autoforge_learn import __version__
+from autoforge_learn.errors import AutoforgeError
+
+
+class _Commands(TyperGroup):
+    """The command group: an :class:`AutoforgeError` from any command is printed as an
+    error and exits with its code; any other exception keeps its traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AutoforgeError as exc:
+            from autoforge_learn.cli.common import err_console
+
+            err_console.print("[bold red]error:[/] ", end="", highlight=False)
+            err_console.print(exc.message, markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="autoforge",
     help=(
         "AutoForge Learn: collect, store, label and analyse the runs of multi-agent LLM "

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from autoforge_learn.cli.common import (
     PANEL_START,
-    OutputFormat,
-    RootOption,
     console,
-    fail,
     print_json,
     print_rows,
     resolve_root,
 )
+from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 
 
 def demo(
-    root: Path | None = RootOption,
+    root: RootOption = None,
     projects: int = typer.Option(50, "--projects", min=1, help="Projects to simulate."),
     seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same data)."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: FormatOption = OutputFormat.table,
     skip_train: bool = typer.Option(
         False, "--skip-train", help="Only simulate and summarise; do not run the learning loop."
     ),
@@ -38,7 +34,7 @@ def demo(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from autoforge_learn.demo import DemoError, run_demo
+    from autoforge_learn.demo import run_demo
 
     target = resolve_root(root)
     quiet = fmt != OutputFormat.table
@@ -59,17 +55,14 @@ def demo(
         def training(step: str, done: int, total: int) -> None:
             bar.update(task, description=f"Training: {step}", completed=done, total=total)
 
-        try:
-            result = run_demo(
-                target,
-                projects=projects,
-                seed=seed,
-                progress=advance,
-                train=not skip_train,
-                train_progress=training,
-            )
-        except DemoError as exc:
-            fail(str(exc))
+        result = run_demo(
+            target,
+            projects=projects,
+            seed=seed,
+            progress=advance,
+            train=not skip_train,
+            train_progress=training,
+        )
     if fmt == OutputFormat.json:
         print_json(result.to_dict())
         return
@@ -108,7 +101,7 @@ def demo(
     console.print(f"Report:       {result.training.report}")
     console.print(f"HTML report:  {result.training.report_html}")
     if result.training.suggestions:
-        first = result.training.suggestions[0]["suggestion_id"]
+        first = result.training.suggestions[0].suggestion_id
         console.print(f"Next:         autoforge prompts apply {first}")
 
 

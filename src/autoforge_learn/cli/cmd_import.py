@@ -9,8 +9,6 @@ import typer
 
 from autoforge_learn.cli.common import (
     PANEL_STORE,
-    OutputFormat,
-    RootOption,
     console,
     err_console,
     fail,
@@ -18,6 +16,7 @@ from autoforge_learn.cli.common import (
     print_rows,
     resolve_root,
 )
+from autoforge_learn.cli.options import OutputFormat, RootOption
 
 import_app = typer.Typer(
     help="Import run logs of other multi-agent systems as training events.\n\n"
@@ -39,7 +38,7 @@ def chatdev(
     paths: list[Path] = typer.Argument(
         ..., help="ChatDev .log files, run folders, or folders of run folders (WareHouse/)."
     ),
-    root: Path | None = RootOption,
+    root: RootOption = None,
     prices: list[Path] = typer.Option(
         [],
         "--prices",

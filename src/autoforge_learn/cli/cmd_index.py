@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.common import (
-    PANEL_ANALYSE,
-    OutputFormat,
-    RootOption,
-    err_console,
-    fail,
-    index_progress,
-    print_json,
-)
+from autoforge_learn.cli.common import PANEL_ANALYSE, err_console, print_json
+from autoforge_learn.cli.options import FormatOption, OutputFormat, uses_workspace
 
-EngineOption = typer.Option(
-    None,
-    "--engine",
-    help="duckdb (default: <root>/index.duckdb), duckdb:PATH or postgresql://... "
-    "(append ?schema=NAME for a schema); default $AUTOFORGE_ENGINE.",
-    show_default=False,
-)
+if TYPE_CHECKING:
+    from autoforge_learn.analyze.report import Issue
+    from autoforge_learn.workspace import Workspace
+
 StrictOption = typer.Option(
     False, "--strict", help="Fail (exit 1) if any raw line is torn or invalid."
 )
 
 
-def print_issues(issues: list, *, limit: int = 20) -> None:
+def print_issues(issues: list[Issue], *, limit: int = 20) -> None:
     """Print left-out lines as ``file:line: reason`` on stderr."""
     for issue in issues[:limit]:
-        err_console.print(f"[yellow]warning:[/] {issue}", highlight=False, soft_wrap=True)
+        err_console.print("[yellow]warning:[/] ", end="", highlight=False)
+        err_console.print(str(issue), markup=False, highlight=False, soft_wrap=True)
     if len(issues) > limit:
         err_console.print(
             f"[yellow]warning:[/] ... and {len(issues) - limit} more invalid line(s); "
@@ -40,41 +31,23 @@ def print_issues(issues: list, *, limit: int = 20) -> None:
         )
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("index", rich_help_panel=PANEL_ANALYSE)
-    def index(
-        root: Path | None = RootOption,
-        engine: str | None = EngineOption,
-        strict: bool = StrictOption,
-        rebuild: bool = typer.Option(False, "--rebuild", help="Drop the index and read all."),
-        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
-    ) -> None:
-        """Build or refresh the analytics index from the raw JSONL (reads only what changed).
+@uses_workspace
+def index(
+    ws: Workspace,
+    strict: bool = StrictOption,
+    rebuild: bool = typer.Option(False, "--rebuild", help="Drop the index and read all."),
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Build or refresh the analytics index from the raw JSONL (reads only what changed).
 
-        Invalid or torn lines are reported as file:line: reason and left out.
+    Invalid or torn lines are reported as file:line: reason and left out.
 
-        Example:  autoforge index --engine postgresql://localhost/autoforge --strict
-        """
-        from autoforge_learn.analyze.ingest import InvalidLinesError, build_index
-        from autoforge_learn.store.layout import find_root
-
-        try:
-            with index_progress() as progress:
-                report = build_index(
-                    find_root(root),
-                    engine=engine,
-                    strict=strict,
-                    rebuild=rebuild,
-                    progress=progress,
-                )
-        except InvalidLinesError as exc:
-            print_issues(exc.report.issues, limit=50)
-            fail(f"{len(exc.report.issues)} invalid line(s) (--strict)")
-        except ValueError as exc:
-            fail(str(exc))
-        if fmt == OutputFormat.json:
-            print_json(report.as_dict())
-            return
+    Example:  autoforge index --engine postgresql://localhost/autoforge --strict
+    """
+    report = ws.refresh(rebuild=rebuild)
+    if fmt in (OutputFormat.json, OutputFormat.jsonl):
+        print_json(report.as_dict())
+    else:
         print_issues(report.issues)
         typer.echo(
             f"{report.engine}: {report.events} events from {report.files} files "
@@ -83,3 +56,9 @@ def register(app: typer.Typer) -> None:
             f"{report.files_removed} removed, {report.bytes_read} bytes) in {report.seconds}s; "
             f"{len(report.issues)} invalid line(s)"
         )
+    if strict and report.issues:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("index", rich_help_panel=PANEL_ANALYSE)(index)

@@ -2,46 +2,38 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.common import (
-    PANEL_ANALYSE,
+from autoforge_learn.cli.common import PANEL_ANALYSE, console, print_json, print_rows
+from autoforge_learn.cli.options import (
+    FormatOption,
     OutputFormat,
-    RootOption,
-    console,
-    index_progress,
-    print_json,
-    print_rows,
-    resolve_root,
+    uses_selection,
+    uses_workspace,
 )
 
-EngineOption = typer.Option(
-    None,
-    "--engine",
-    help="duckdb (default: <root>/index.duckdb), duckdb:PATH or postgresql://... "
-    "Default: $AUTOFORGE_ENGINE.",
-)
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
 
-def label(
-    root: Path | None = RootOption,
-    engine: str | None = EngineOption,
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
-) -> None:
-    """Label every event by the spec 3.1 rules and write labeled/*.jsonl.
+@uses_workspace
+@uses_selection
+def label(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.table) -> None:
+    """Label the selected events by the spec's rules and write labeled/*.jsonl.
 
     Gate checks get a quality (excellent/good/acceptable/poor), decisions an alignment
     (correct/reasonable/incorrect), projects an output label (production_ready/
     needs_minor_fixes/needs_rework) and prompt versions an effectiveness (high/medium/low).
+    labeled/selection.json records what the files cover.
 
     Example:  autoforge label --format json
     """
     from autoforge_learn.label.run import label_store
 
-    with index_progress():
-        report = label_store(resolve_root(root), engine=engine)
+    report = label_store(ws, selection)
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
         return
@@ -53,28 +45,28 @@ def label(
     print_rows(rows, fmt=fmt, title="Labels written", columns=["file", "label", "n"])
 
 
+@uses_workspace
+@uses_selection
 def aggregate(
-    root: Path | None = RootOption,
-    engine: str | None = EngineOption,
-    since: str | None = typer.Option(None, "--since", help="Only events at or after DATE."),
-    last: int | None = typer.Option(
-        None, "--from-last-N-projects", min=1, help="Only the N most recent projects."
-    ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
+    ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.table
 ) -> None:
-    """Write aggregated/*.json: per role, per recipe, per prompt version, and monthly trends.
+    """Write aggregated/*.json for the selected events: per role, per recipe, per prompt
+    version, and monthly trends. Each file records the selection it covers.
 
     Example:  autoforge aggregate --since 2025-09-01
     """
     from autoforge_learn.aggregate import aggregate as run
 
-    with index_progress():
-        report = run(resolve_root(root), engine=engine, since=since, last_projects=last)
+    report = run(ws, selection)
     if fmt == OutputFormat.json:
         print_json(report.content)
         return
-    for name, path in report.files.items():
-        console.print(f"wrote {path}  ({name})")
+    rows = [{"file": str(path), "content": name} for name, path in report.files.items()]
+    if fmt == OutputFormat.table:
+        for row in rows:
+            console.print(f"wrote {row['file']}  ({row['content']})", markup=False)
+    else:
+        print_rows(rows, fmt=fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.cmd_index import EngineOption, StrictOption, print_issues
-from autoforge_learn.cli.common import (
-    PANEL_ANALYSE,
+from autoforge_learn.cli.cmd_index import StrictOption, print_issues
+from autoforge_learn.cli.common import PANEL_ANALYSE, fail, print_rows
+from autoforge_learn.cli.options import (
+    FormatOption,
     OutputFormat,
-    RootOption,
-    fail,
-    index_progress,
-    print_rows,
+    uses_selection,
+    uses_workspace,
 )
+
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
 metrics_app = typer.Typer(
     help="Metrics computed from the collected runs.\n\n"
@@ -24,9 +27,7 @@ metrics_app = typer.Typer(
 
 
 @metrics_app.command("list")
-def list_cmd(
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
-) -> None:
+def list_cmd(fmt: FormatOption = OutputFormat.table) -> None:
     """List every metric with its definition.
 
     Example:  autoforge metrics list --format json
@@ -37,7 +38,11 @@ def list_cmd(
 
 
 @metrics_app.command("show")
+@uses_workspace
+@uses_selection
 def show_cmd(
+    ws: Workspace,
+    selection: Selection,
     metric: str = typer.Option(..., "--metric", "-m", help="Metric name (see `metrics list`)."),
     by: list[str] = typer.Option(
         [],
@@ -45,41 +50,20 @@ def show_cmd(
         help="Group by: role, prompt_version, model, recipe, domain, gate, stage, "
         "month, project (repeatable).",
     ),
-    since: str | None = typer.Option(None, "--since", help="Only events at or after DATE."),
-    last_projects: int | None = typer.Option(
-        None, "--from-last-N-projects", help="Only the N most recently started projects.", min=1
-    ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
-    root: Path | None = RootOption,
-    engine: str | None = EngineOption,
+    fmt: FormatOption = OutputFormat.table,
     strict: bool = StrictOption,
 ) -> None:
     """Compute one metric, optionally grouped and filtered (refreshes the index first).
 
     Example:  autoforge metrics show --metric gate_pass_rate --by prompt_version --format json
     """
-    from autoforge_learn.analyze.ingest import InvalidLinesError
-    from autoforge_learn.analyze.query import metric_report
-    from autoforge_learn.store.layout import find_root
+    from autoforge_learn.analyze.query import metric_values
 
-    try:
-        with index_progress() as progress:
-            rows, report = metric_report(
-                find_root(root),
-                metric,
-                by=by,
-                since=since,
-                last_projects=last_projects,
-                engine=engine,
-                strict=strict,
-                progress=progress,
-            )
-    except InvalidLinesError as exc:
-        print_issues(exc.report.issues, limit=50)
-        fail(f"{len(exc.report.issues)} invalid line(s) (--strict)")
-    except (KeyError, ValueError) as exc:
-        fail(str(exc.args[0]) if exc.args else str(exc))
-    print_issues(report.issues)
+    rows = metric_values(ws, metric, by=by, selection=selection)
+    issues = ws.index_report.issues if ws.index_report is not None else []
+    print_issues(issues, limit=50 if strict else 20)
+    if strict and issues:
+        fail(f"{len(issues)} invalid line(s) (--strict)")
     print_rows(rows, fmt=fmt, title=metric)
 
 

@@ -10,8 +10,6 @@ import typer
 
 from autoforge_learn.cli.common import (
     PANEL_LEARN,
-    OutputFormat,
-    RootOption,
     console,
     err_console,
     fail,
@@ -19,6 +17,7 @@ from autoforge_learn.cli.common import (
     print_rows,
     resolve_root,
 )
+from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 
 if TYPE_CHECKING:
     from autoforge_learn.registry import PromptRegistry, PromptVersion
@@ -37,31 +36,21 @@ def _registry(root: Path | None) -> PromptRegistry:
 
 
 def _get(root: Path | None, version_id: str) -> PromptVersion:
-    from autoforge_learn.registry import RegistryError
-
-    try:
-        return _registry(root).get(version_id)
-    except RegistryError as exc:
-        fail(str(exc))
+    return _registry(root).get(version_id)
 
 
 @prompts_app.command("list")
 def list_versions(
     role: str | None = typer.Option(None, "--role", help="Only this role."),
     archived: bool = typer.Option(True, "--archived/--no-archived", help="Include deprecated."),
-    root: Path | None = RootOption,
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List prompt versions with their status, dates, sections and changes.
 
     Example:  autoforge prompts list --role architect --format json
     """
-    from autoforge_learn.registry import RegistryError
-
-    try:
-        versions = _registry(root).versions(role, include_archived=archived)
-    except RegistryError as exc:
-        fail(str(exc))
+    versions = _registry(root).versions(role, include_archived=archived)
     rows = [
         {
             "version": v.id,
@@ -87,8 +76,8 @@ def list_versions(
 def show(
     version: str = typer.Argument(..., help="A version id, e.g. architect.v2.3."),
     section: str | None = typer.Option(None, "--section", help="Print only this section."),
-    root: Path | None = RootOption,
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
+    root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Print a prompt version's text, section by section.
 
@@ -117,7 +106,7 @@ def diff(
     new: str = typer.Argument(..., help="The newer version."),
     html: Path | None = typer.Option(None, "--html", help="Also write a side-by-side HTML page."),
     unified: bool = typer.Option(False, "--unified", help="Print a unified diff (for pipes)."),
-    root: Path | None = RootOption,
+    root: RootOption = None,
 ) -> None:
     """Show what changed between two prompt versions, side by side per section.
 
@@ -168,7 +157,7 @@ def new(
     base: str | None = typer.Option(None, "--from", help="Version to start from (default newest)."),
     major: bool = typer.Option(False, "--major", help="Bump the major number."),
     draft: bool = typer.Option(False, "--draft", help="Create as a draft (not the default yet)."),
-    root: Path | None = RootOption,
+    root: RootOption = None,
 ) -> None:
     """Create the next prompt version of a role and log it in CHANGELOG.md.
 
@@ -176,8 +165,6 @@ def new(
 
     Example:  autoforge prompts new architect --section rules=rules.txt -m "Add error taxonomy"
     """
-    from autoforge_learn.registry import RegistryError
-
     sections: dict[str, str | None] = {}
     for item in section:
         name, sep, path = item.partition("=")
@@ -189,42 +176,34 @@ def new(
             fail(f"--section {name}: cannot read {path}: {exc.strerror}")
     for name in remove_section:
         sections[name] = None
-    try:
-        created = _registry(root).new_version(
-            role,
-            sections=sections,
-            changes=change,
-            base=base,
-            major=major,
-            status="draft" if draft else "active",
-        )
-    except RegistryError as exc:
-        fail(str(exc))
+    created = _registry(root).new_version(
+        role,
+        sections=sections,
+        changes=change,
+        base=base,
+        major=major,
+        status="draft" if draft else "active",
+    )
     console.print(f"Created [bold]{created.id}[/] from {created.parent or 'nothing'}")
 
 
 @prompts_app.command()
 def deprecate(
     version: str = typer.Argument(..., help="The version to retire."),
-    root: Path | None = RootOption,
+    root: RootOption = None,
 ) -> None:
     """Retire a prompt version: move it to ai/prompts/deprecated/ (kept for the retention period).
 
     Example:  autoforge prompts deprecate architect.v1.0
     """
-    from autoforge_learn.registry import RegistryError
-
-    try:
-        retired = _registry(root).deprecate(version)
-    except RegistryError as exc:
-        fail(str(exc))
+    retired = _registry(root).deprecate(version)
     console.print(f"Deprecated [bold]{retired.id}[/]; archived in ai/prompts/deprecated/")
 
 
 @prompts_app.command()
 def prune(
     retention_days: int = typer.Option(90, "--retention-days", min=0, help="Keep this long."),
-    root: Path | None = RootOption,
+    root: RootOption = None,
 ) -> None:
     """Delete archived versions whose last use is older than the retention period.
 

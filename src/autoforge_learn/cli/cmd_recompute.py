@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from autoforge_learn.cli.common import (
     PANEL_ANALYSE,
-    OutputFormat,
-    RootOption,
     console,
     err_console,
     fail,
@@ -17,13 +13,14 @@ from autoforge_learn.cli.common import (
     print_rows,
     resolve_root,
 )
+from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 
 
 def recompute(
     project_ids: list[str] = typer.Argument(None, help="Projects to check."),
     all_projects: bool = typer.Option(False, "--all", help="Check every completed project."),
-    root: Path | None = RootOption,
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Recompute a project's outcome metrics from its raw events and compare with its summary.
 

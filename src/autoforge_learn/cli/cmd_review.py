@@ -10,8 +10,6 @@ import typer
 
 from autoforge_learn.cli.common import (
     PANEL_LEARN,
-    OutputFormat,
-    RootOption,
     console,
     err_console,
     fail,
@@ -19,6 +17,7 @@ from autoforge_learn.cli.common import (
     print_rows,
     resolve_root,
 )
+from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 
 if TYPE_CHECKING:
     from autoforge_learn.review import ReviewError
@@ -55,7 +54,7 @@ def queue_command(
     first_uses: int = typer.Option(
         10, "--first-uses", min=0, help="Queue the first N uses of each prompt version."
     ),
-    root: Path | None = RootOption,
+    root: RootOption = None,
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", help="Output format."),
 ) -> None:
     """Build the review sample in labeled/review_queue.jsonl and print counts per trigger.
@@ -162,7 +161,7 @@ def next_command(
         None, "--from-json", exists=True, dir_okay=False,
         help="Answers as a JSON object (nested, dotted or flat keys); --answer overrides.",
     ),
-    root: Path | None = RootOption,
+    root: RootOption = None,
 ) -> None:
     """Review the next pending output: show it with its context and ask the checklist.
 
@@ -235,8 +234,8 @@ def list_command(
         False, "--all", help="Include reviews superseded by a later review of the same output."
     ),
     role: str | None = typer.Option(None, "--role", help="Only this agent role."),
-    root: Path | None = RootOption,
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List manual reviews (the latest review of each output, unless --all).
 
@@ -278,7 +277,7 @@ def list_command(
 
 @review_app.command("stats")
 def stats_command(
-    root: Path | None = RootOption,
+    root: RootOption = None,
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", help="Output format."),
 ) -> None:
     """Summarise reviews per agent role and prompt version.
@@ -317,7 +316,7 @@ def signals_command(
     out: Path | None = typer.Option(
         None, "--out", help="Also write the findings as JSON (for autoforge suggest --findings)."
     ),
-    root: Path | None = RootOption,
+    root: RootOption = None,
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", help="Output format."),
 ) -> None:
     """Show the reviews as manual_review findings, the suggestion engine's evidence.

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from autoforge_learn.cli.common import (
     PANEL_STORE,
-    OutputFormat,
-    RootOption,
     console,
     err_console,
     fail,
@@ -18,6 +15,7 @@ from autoforge_learn.cli.common import (
     print_rows,
     resolve_root,
 )
+from autoforge_learn.cli.options import OutputFormat, RootOption
 
 HELP = (
     "Simulate multi-agent projects with known truth, through the collector SDK.\n\n"
@@ -35,7 +33,7 @@ def simulate_command(
     seed: int = typer.Option(
         ..., "--seed", "-s", help="Seed: the same seed writes the same files."
     ),
-    root: Path | None = RootOption,
+    root: RootOption = None,
     healthy: bool = typer.Option(
         False, "--healthy", help="Inject no problems: low failure rates, no hotspots."
     ),

@@ -8,8 +8,6 @@ import typer
 
 from autoforge_learn.cli.common import (
     PANEL_STORE,
-    OutputFormat,
-    RootOption,
     console,
     err_console,
     fail,
@@ -17,11 +15,12 @@ from autoforge_learn.cli.common import (
     print_rows,
     resolve_root,
 )
+from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 
 _MAX_PROBLEMS_SHOWN = 50
 
 
-def init(root: Path | None = RootOption) -> None:
+def init(root: RootOption = None) -> None:
     """Create the .autoforge layout and a config file.
 
     Makes ai/training_data/{raw,labeled,aggregated,reports}/ and ai/prompts/, and writes
@@ -44,8 +43,8 @@ def validate(
     paths: list[Path] = typer.Argument(
         None, help="JSONL files or directories (searched for *.jsonl). Default: the raw store."
     ),
-    root: Path | None = RootOption,
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Check every line of event files; print each error as file:line: field: message.
 
@@ -88,11 +87,11 @@ def validate(
 
 def organize(
     sources: list[Path] = typer.Argument(..., help="JSONL files or directories to file."),
-    root: Path | None = RootOption,
+    root: RootOption = None,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Report what would be filed; write nothing."
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """File JSONL events written elsewhere into the store by project and month.
 

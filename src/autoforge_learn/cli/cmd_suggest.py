@@ -9,19 +9,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.common import (
-    PANEL_LEARN,
-    RootOption,
-    console,
-    err_console,
-    fail,
-    index_progress,
-    print_json,
-    resolve_root,
-)
+from autoforge_learn.cli.common import PANEL_LEARN, console, err_console, print_json
+from autoforge_learn.cli.options import uses_selection, uses_workspace
 
 if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
     from autoforge_learn.suggest import Suggestion
+    from autoforge_learn.workspace import Workspace
 
 
 class SuggestFormat(StrEnum):
@@ -30,15 +24,19 @@ class SuggestFormat(StrEnum):
     json = "json"
 
 
+@uses_workspace
+@uses_selection
 def suggest_command(
+    ws: Workspace,
+    selection: Selection,
     findings: Path | None = typer.Option(
         None,
         "--findings",
-        help="JSON file with a list of findings (Finding.to_dict()).",
+        help="JSON file with a list of findings (`autoforge patterns --format json`). "
+        "Default: run the pattern detectors on the selected events.",
         exists=True,
         dir_okay=False,
     ),
-    root: Path | None = RootOption,
     fmt: SuggestFormat = typer.Option(SuggestFormat.table, "--format", help="Printed output."),
     rewriter: str | None = typer.Option(
         None,
@@ -50,45 +48,41 @@ def suggest_command(
         None, "--out", help="Also write the suggestions to this file (YAML, or JSON for .json)."
     ),
 ) -> None:
-    """Turn pattern findings into prompt change suggestions (spec 6.1).
+    """Turn pattern findings into prompt change suggestions.
 
     Each run writes a new ai/training_data/reports/suggestions_<date>[_N].yaml.
 
     Ids SUG-YYYY-MM-NNN continue after earlier files. Apply one with: autoforge prompts apply.
 
+    Example:  autoforge suggest --last 50
     Example:  autoforge suggest --findings findings.json --format yaml
     """
-    from autoforge_learn.suggest import SuggestionError, load_findings, suggest_from_root
+    from autoforge_learn.store.atomic import replace_bytes, replace_text
+    from autoforge_learn.suggest import load_findings, suggest_from_root
     from autoforge_learn.suggest.store import dump_yaml
 
-    base = resolve_root(root)
-    try:
-        found = load_findings(findings) if findings is not None else None
-        with index_progress():
-            made, path = suggest_from_root(base, found, rewriter=rewriter)
-    except SuggestionError as exc:
-        fail(str(exc))
+    found = load_findings(findings) if findings is not None else None
+    made, path = suggest_from_root(ws, found, selection=selection, rewriter=rewriter)
     data = [s.to_dict() for s in made]
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".json":
             import orjson
 
-            out.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+            replace_bytes(out, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
         else:
-            out.write_text(dump_yaml(data))
+            replace_text(out, dump_yaml(data))
     if fmt == SuggestFormat.json:
         print_json(data)
     elif fmt == SuggestFormat.yaml:
         sys.stdout.write(dump_yaml(data))
     elif not made:
-        console.print("No suggestions: no finding matched a rule of spec 6.1.")
+        console.print("No suggestions: no finding matched a suggestion rule.")
     else:
         _table(made)
     if path is not None:
-        err_console.print(f"wrote {path}")
+        err_console.print(f"wrote {path}", markup=False, highlight=False)
     if out is not None:
-        err_console.print(f"wrote {out}")
+        err_console.print(f"wrote {out}", markup=False, highlight=False)
 
 
 def _table(made: list[Suggestion]) -> None:
@@ -114,10 +108,11 @@ def _table(made: list[Suggestion]) -> None:
     console.print(table)
 
 
+@uses_workspace
 def apply_command(
+    ws: Workspace,
     suggestion_id: str = typer.Argument(..., help="The suggestion id, e.g. SUG-2025-10-001."),
     draft: bool = typer.Option(False, "--draft", help="Create the version as a draft."),
-    root: Path | None = RootOption,
 ) -> None:
     """Create the next prompt version from a suggestion (its id is recorded as the source).
 
@@ -125,12 +120,9 @@ def apply_command(
 
     Example:  autoforge prompts apply SUG-2025-10-001 --draft
     """
-    from autoforge_learn.suggest import SuggestionError, apply_suggestion
+    from autoforge_learn.suggest import apply_suggestion
 
-    try:
-        created = apply_suggestion(resolve_root(root), suggestion_id, draft=draft)
-    except SuggestionError as exc:
-        fail(str(exc))
+    created = apply_suggestion(ws.root, suggestion_id, draft=draft)
     console.print(
         f"Created [bold]{created.id}[/] ({created.status}) from {created.parent or 'nothing'}; "
         f"source {suggestion_id}"

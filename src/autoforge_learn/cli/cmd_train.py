@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.common import (
-    PANEL_START,
+from autoforge_learn.cli.common import PANEL_START, console, print_json, print_rows
+from autoforge_learn.cli.options import (
+    FormatOption,
     OutputFormat,
-    RootOption,
-    console,
-    fail,
-    print_json,
-    resolve_root,
+    uses_selection,
+    uses_workspace,
 )
 
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
-def train(
-    last: int | None = typer.Option(
-        None, "--from-last-N-projects", min=1, help="Learn from the N most recent projects."
-    ),
-    since: str | None = typer.Option(None, "--since", help="Only events at or after DATE."),
-    recipe: str | None = typer.Option(None, "--recipe", help="Only this recipe (or family)."),
-    root: Path | None = RootOption,
-    engine: str | None = typer.Option(
-        None, "--engine", help="duckdb (default) or postgresql://...; default $AUTOFORGE_ENGINE."
-    ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
-) -> None:
-    """Run the learning loop: label, aggregate, detect patterns, fire loops, suggest, report.
+
+@uses_workspace
+@uses_selection
+def train(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.table) -> None:
+    """Run the learning loop on the selected events: label, aggregate, detect patterns,
+    fire loops, suggest, report.
 
     Writes ai/reports/training_<date>.md and .html, reports/YYYY-MM-learning_report.md,
-    reports/metrics_trends.json and the suggestions YAML.
+    reports/metrics_trends.json and the suggestions YAML; with a selection, the report
+    files' names carry it (training_<date>_recipe-web_app.md), so the whole store's
+    report is never overwritten.
 
-    Example:  autoforge train --from-last-N-projects 10
+    Example:  autoforge train --last 10
     """
     from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
@@ -54,34 +50,28 @@ def train(
         def advance(step: str, done: int, total: int) -> None:
             bar.update(task, completed=done, description=f"Training: {step}")
 
-        try:
-            result = run(
-                resolve_root(root),
-                engine=engine,
-                last_projects=last,
-                since=since,
-                recipe=recipe,
-                progress=advance,
-            )
-        except ValueError as exc:
-            fail(str(exc))
-    if fmt == OutputFormat.json:
-        print_json(result.to_dict())
-        return
+        result = run(ws, selection, progress=advance)
     data = result.to_dict()
+    if fmt == OutputFormat.json:
+        print_json(data)
+        return
+    if fmt != OutputFormat.table:
+        print_rows([data], fmt=fmt)
+        return
     severities = ", ".join(f"{n} {k}" for k, n in data["findings_by_severity"].items())
     console.print(
         f"Learned from {data['projects']} projects ({data['events']:,} events): "
         f"{data['findings']} findings ({severities or 'none'}), "
         f"{len(data['loops_fired'])} feedback loops fired, "
-        f"{len(data['suggestions'])} suggestions."
+        f"{len(data['suggestions'])} suggestions.",
+        markup=False,
     )
-    console.print(f"Report:       {result.report}")
-    console.print(f"HTML report:  {result.report_html}")
+    console.print(f"Report:       {result.report}", markup=False)
+    console.print(f"HTML report:  {result.report_html}", markup=False)
     if result.suggestions_file:
-        console.print(f"Suggestions:  {result.suggestions_file}")
+        console.print(f"Suggestions:  {result.suggestions_file}", markup=False)
     if result.suggestions:
-        first = result.suggestions[0]["suggestion_id"]
+        first = result.suggestions[0].suggestion_id
         console.print(f"Next:         autoforge prompts apply {first}")
 
 

@@ -1,4 +1,8 @@
-"""Pieces every command shares: the ``--root`` option, output formats, error exits."""
+"""Pieces every command shares: consoles, printing data, error exits, the index bar.
+
+The shared options themselves (``--root``, ``--engine``, the selection, ``--format``)
+are declared in :mod:`autoforge_learn.cli.options`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import io
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,6 +18,8 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from autoforge_learn.cli.options import OutputFormat
 
 # Help panels that group the commands in `autoforge --help`.
 PANEL_START = "Start here"
@@ -24,21 +29,6 @@ PANEL_LEARN = "Learn"
 
 console = Console()
 err_console = Console(stderr=True)
-
-RootOption = typer.Option(
-    None,
-    "--root",
-    help="The .autoforge directory. Default: $AUTOFORGE_HOME, else the nearest .autoforge/ "
-    "upwards, else ./.autoforge.",
-    show_default=False,
-)
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
 
 def resolve_root(root: Path | None) -> Path:
     """The ``.autoforge`` directory a command works on (same rules as the SDK)."""
@@ -67,9 +57,13 @@ def print_rows(
     title: str | None = None,
     columns: Sequence[str] | None = None,
 ) -> None:
-    """Print a list of records as a Rich table, JSON or CSV."""
+    """Print a list of records as a Rich table, JSON, JSON lines or CSV."""
     if fmt == OutputFormat.json:
         print_json(list(rows))
+        return
+    if fmt == OutputFormat.jsonl:
+        for row in rows:
+            sys.stdout.write(orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
         return
     cols = list(columns) if columns else list(dict.fromkeys(k for row in rows for k in row))
     if fmt == OutputFormat.csv:
@@ -103,8 +97,7 @@ INDEX_PROGRESS_MIN_BYTES = 16 << 20
 
 @contextmanager
 def index_progress() -> Iterator[Callable[[int, int], None] | None]:
-    """Show reading raw data into the index as a bar on stderr, for every refresh inside
-    the block (see :func:`autoforge_learn.analyze.ingest.reporting_progress`).
+    """A progress callback for an index refresh that shows a bar on stderr.
 
     The bar shows only on a terminal and only for reads of at least
     :data:`INDEX_PROGRESS_MIN_BYTES`; stdout stays clean for ``--format json``. It is
@@ -144,11 +137,8 @@ def index_progress() -> Iterator[Callable[[int, int], None] | None]:
             bar.stop()
             bar.remove_task(task.pop())
 
-    from autoforge_learn.analyze.ingest import reporting_progress
-
     try:
-        with reporting_progress(update):
-            yield update
+        yield update
     finally:
         if task:
             bar.stop()

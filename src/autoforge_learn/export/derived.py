@@ -1,23 +1,25 @@
 """Export labels, manual reviews and aggregates (the derived data) as Parquet, CSV or JSONL.
 
-Each derived table is a list of flat records: the label files of ``labeled/`` (one row
-per labeled item), ``labeled/manual_reviews.jsonl`` and the row lists of the
-``aggregated/`` files. A table that has not been computed yet is computed first
-(``autoforge label`` / ``autoforge aggregate``), so an export always reflects the data.
-Nested values (lists, objects) become JSON text in Parquet and CSV.
+Each derived table is a list of flat records: the labels (one row per labeled item),
+``labeled/manual_reviews.jsonl`` (reviews are recorded, not derived) and the row lists
+of the aggregates. Labels and aggregates are computed afresh from the index for the
+export's selection, exactly as ``autoforge label`` / ``autoforge aggregate`` would
+write them, so an export never shows a stale file. Nested values (lists, objects)
+become JSON text in Parquet and CSV.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from autoforge_learn.store.layout import StoreLayout
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
 
 def _jsonl_rows(path: Path) -> list[dict[str, Any]]:
@@ -30,38 +32,37 @@ def _jsonl_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _labels(name: str) -> Callable[[Path, str | None], list[dict[str, Any]]]:
-    def read(root: Path, engine: str | None) -> list[dict[str, Any]]:
-        from autoforge_learn.label.run import FILES, label_store
-
-        path = StoreLayout(root).labeled / FILES[name]
-        if not path.exists():
-            label_store(root, engine=engine)
-        return _jsonl_rows(path)
-
-    return read
+Table = Callable[["Workspace", "Selection"], list[dict[str, Any]]]
 
 
-def _reviews(root: Path, engine: str | None) -> list[dict[str, Any]]:
-    path = StoreLayout(root).labeled / "manual_reviews.jsonl"
+def _labels(name: str) -> Table:
+    def compute(ws: Workspace, selection: Selection) -> list[dict[str, Any]]:
+        from autoforge_learn.label.run import label_events
+
+        return label_events(ws, selection).records(name)
+
+    return compute
+
+
+def _reviews(ws: Workspace, selection: Selection) -> list[dict[str, Any]]:
+    path = ws.layout.labeled / "manual_reviews.jsonl"
     return _jsonl_rows(path) if path.exists() else []
 
 
-def _aggregate(name: str, key: str) -> Callable[[Path, str | None], list[dict[str, Any]]]:
-    def read(root: Path, engine: str | None) -> list[dict[str, Any]]:
+def _aggregate(name: str, key: str) -> Table:
+    def compute(ws: Workspace, selection: Selection) -> list[dict[str, Any]]:
         from autoforge_learn.aggregate import aggregate
 
-        path = StoreLayout(root).aggregated / f"{name}.json"
-        if not path.exists():
-            aggregate(root, engine=engine)
-        rows = orjson.loads(path.read_bytes()).get(key, [])
+        rows = aggregate(ws, selection, write=False).content[name][key]
         return [r for r in rows if isinstance(r, dict)]
 
-    return read
+    return compute
 
 
-#: What ``--what`` can name besides ``raw``, and how each table is read.
-DERIVED: dict[str, Callable[[Path, str | None], list[dict[str, Any]]]] = {
+#: What ``--what`` can name besides ``raw``, and how each table is computed: always
+#: from the current index under the export's selection, never from a file that may be
+#: older than the data.
+DERIVED: dict[str, Table] = {
     "gate_labels": _labels("gates"),
     "decision_labels": _labels("decisions"),
     "output_labels": _labels("outputs"),
@@ -82,10 +83,10 @@ def _flat(value: Any) -> Any:
 
 def write_records(rows: list[dict[str, Any]], out: Path, fmt: str) -> list[str]:
     """Write records to ``out`` atomically; returns the column names."""
+    from autoforge_learn.store.atomic import replacing
+
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
+    with replacing(out) as tmp:
         if fmt == "jsonl":
             with open(tmp, "wb") as handle:
                 for row in rows:
@@ -102,7 +103,4 @@ def write_records(rows: list[dict[str, Any]], out: Path, fmt: str) -> list[str]:
             flat = [{c: _flat(row.get(c)) for c in columns} for row in rows]
             table = pa.Table.from_pylist(flat) if flat else pa.table({})
             pq.write_table(table, tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return columns

@@ -15,7 +15,6 @@ What is exported is chosen by ``what``: only ``raw`` (the events) exists today;
 from __future__ import annotations
 
 import csv
-import os
 import types
 import typing
 from collections import Counter
@@ -24,16 +23,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import AwareDatetime, BaseModel
 
+from autoforge_learn.errors import UsageError
 from autoforge_learn.export.formats import ExportFormat, ExportWhat
 from autoforge_learn.schema.events import EVENT_MODELS, EventBase, EventKind, format_timestamp
 from autoforge_learn.schema.parse import EventError, parse_event
+from autoforge_learn.store.atomic import replacing
 from autoforge_learn.store.jsonl import iter_lines
-from autoforge_learn.store.layout import StoreLayout, find_root
+from autoforge_learn.store.layout import StoreLayout
+
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 from autoforge_learn.store.validate import TORN_LINE, LineProblem
 
 ENVELOPE = ("event_id", "schema_version", "kind", "project_id", "timestamp")
@@ -90,7 +95,7 @@ def format_for(out: Path) -> ExportFormat:
     try:
         return ExportFormat(aliases.get(suffix, suffix))
     except ValueError:
-        raise ValueError(
+        raise UsageError(
             f"{out}: cannot tell the format from the extension; use --format parquet|csv|jsonl"
         ) from None
 
@@ -115,7 +120,7 @@ def _kinds(kinds: Iterable[str] | None) -> set[str] | None:
     unknown = sorted(wanted - set(EVENT_MODELS))
     if unknown:
         expected = ", ".join(sorted(EVENT_MODELS))
-        raise ValueError(f"unknown kind(s) {', '.join(unknown)}; expected one of {expected}")
+        raise UsageError(f"unknown kind(s) {', '.join(unknown)}; expected one of {expected}")
     return wanted or None
 
 
@@ -307,49 +312,51 @@ def _write_parquet(rows: list[dict[str, Any]], columns: dict[str, str], tmp: Pat
 
 
 def export_events(
-    root: Path | str | None,
+    ws: Workspace,
     out: Path | str,
     *,
     fmt: ExportFormat | str | None = None,
     kinds: Iterable[str] | None = None,
-    since: date | datetime | str | None = None,
+    selection: Selection | None = None,
     what: ExportWhat | str = ExportWhat.raw,
-    engine: str | None = None,
 ) -> ExportReport:
-    """Export the store's events (or one derived table) to one file.
+    """Export the selected events (or one derived table) to one file.
 
     Args:
-        root: The ``.autoforge`` directory (found as usual when None).
+        ws: The workspace.
         out: The file to write (replaced atomically; parent folders are created).
         fmt: ``parquet``, ``csv`` or ``jsonl``; default: from the file's extension.
-        kinds: Only these kinds of event (default: all).
-        since: Only events at or after this date or time (UTC when naive).
+        kinds: Only these kinds of event (default: all; raw events only).
+        selection: Which events (default: all); raw events are read from the raw files
+            and filtered by the same rules as the index.
         what: ``raw`` (the events), or a derived table: ``gate_labels``,
             ``decision_labels``, ``output_labels``, ``prompt_labels``,
             ``manual_reviews``, ``role_performance``, ``recipe_success``,
-            ``prompt_versions``, ``monthly_trends`` (computed first when missing).
-        engine: Analytics engine for derived tables that must be computed.
+            ``prompt_versions``, ``monthly_trends`` (computed afresh for the selection).
 
     Returns:
         What was written; invalid store lines are skipped and listed in ``problems``.
 
     Raises:
-        ValueError: For an unknown format, kind, ``what`` or a bad ``since``.
+        UsageError: For an unknown format, kind or ``what``.
     """
+    from autoforge_learn.selection import Selection
+
     out = Path(out)
     fmt = ExportFormat(fmt) if fmt is not None else format_for(out)
     what = ExportWhat(what)
+    selection = selection or Selection()
     if what != ExportWhat.raw:
-        return _export_derived(
-            find_root(root), out, fmt=fmt, what=what, kinds=kinds, since=since, engine=engine
-        )
-    events, report = read_events(find_root(root), kinds=_kinds(kinds), since=_since(since))
+        return _export_derived(ws, out, fmt=fmt, what=what, kinds=kinds, selection=selection)
+    wanted = _kinds(kinds)
+    chosen = None if selection.is_everything else ws.resolve(selection)
+    events, report = read_events(ws.root, kinds=wanted, since=None)
+    if chosen is not None:
+        events = [e for e in events if chosen.matches(e)]
     report.out, report.fmt, report.what = out, fmt, what
     report.events = len(events)
     report.kinds = Counter(str(e.kind) for e in events)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
+    with replacing(out) as tmp:
         if fmt == ExportFormat.jsonl:
             _write_jsonl(events, tmp)
         else:
@@ -360,27 +367,23 @@ def export_events(
                 _write_csv(rows, columns, tmp)
             else:
                 _write_parquet(rows, columns, tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return report
 
 
 def _export_derived(
-    root: Path,
+    ws: Workspace,
     out: Path,
     *,
     fmt: ExportFormat,
     what: ExportWhat,
     kinds: Iterable[str] | None,
-    since: date | datetime | str | None,
-    engine: str | None,
+    selection: Selection,
 ) -> ExportReport:
     from autoforge_learn.export.derived import DERIVED, write_records
 
-    if kinds or since:
-        raise ValueError(f"--kind and --since select raw events; they do not apply to {what}")
-    rows = DERIVED[what.value](root, engine)
+    if kinds:
+        raise UsageError(f"--kind selects raw events; it does not apply to {what}")
+    rows = DERIVED[what.value](ws, selection)
     report = ExportReport(out=out, fmt=fmt, what=what, events=len(rows))
     report.kinds = Counter({what.value: len(rows)})
     report.columns = write_records(rows, out, fmt.value)

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from autoforge_learn.errors import AutoforgeError
+
 PRICES_FILENAME = "prices.yaml"
 
 
@@ -54,7 +56,7 @@ DEFAULT_PRICES: dict[str, Price] = {
 }
 
 
-class PriceFileError(ValueError):
+class PriceFileError(AutoforgeError, ValueError):
     """A price file is not a mapping of model names to prompt/completion prices."""
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from autoforge_learn.schema.decisions import nearby_option
+
 #: Labels in order from best to worst, per rule.
 GATE_LABELS = ("excellent", "good", "acceptable", "poor")
 DECISION_LABELS = ("correct", "reasonable", "incorrect")
@@ -60,9 +62,7 @@ def agent_decision_label(
         ELSE alignment = "incorrect"
         confidence = human_confidence_rating or 50 (default)
 
-    "Nearby options" are the options listed right before and right after the agent's
-    recommendation in ``options_offered`` (the order the agent laid them out in).
-    Texts are compared with surrounding white space ignored.
+    "Nearby options" are those of :func:`~autoforge_learn.schema.decisions.nearby_option`.
 
     Returns:
         ``(alignment, confidence)``.
@@ -73,10 +73,8 @@ def agent_decision_label(
     recommended, chosen = agent_recommendation.strip(), human_decision.strip()
     if chosen == recommended:
         return "correct", confidence
-    options = [o.strip() for o in options_offered]
-    if recommended in options and chosen in options:
-        if abs(options.index(recommended) - options.index(chosen)) == 1:
-            return "reasonable", confidence
+    if nearby_option(list(options_offered), recommended, chosen):
+        return "reasonable", confidence
     return "incorrect", confidence
 
 

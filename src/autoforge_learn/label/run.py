@@ -16,12 +16,11 @@ applied to the rows that come back.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -30,9 +29,14 @@ from autoforge_learn.label.rules import (
     output_quality_label,
     prompt_effectiveness_label,
 )
-from autoforge_learn.schema.quality import quality_score
-from autoforge_learn.store.config import load_config
-from autoforge_learn.store.layout import StoreLayout
+from autoforge_learn.schema.quality import QualityInputs, quality_inputs
+from autoforge_learn.store.atomic import replacing
+from autoforge_learn.store.jsonl import write_json_atomic
+
+if TYPE_CHECKING:
+    from autoforge_learn.dataset import Dataset
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
 RULES_VERSION = "spec-3.1/1"
 FILES = {
@@ -43,17 +47,24 @@ FILES = {
 }
 
 
+#: The label column of each file.
+LABEL_KEYS = {"gates": "quality", "decisions": "alignment", "outputs": "output",
+              "prompts": "effectiveness"}
+
+
 @dataclass
 class LabelReport:
-    """What was labeled: counts per label, per file."""
+    """What was labeled: counts per label, per file, and the selection covered."""
 
     files: dict[str, Path] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    selection: Selection | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "files": {k: str(v) for k, v in self.files.items()},
             "counts": self.counts,
+            "selection": self.selection.to_dict() if self.selection else None,
         }
 
 
@@ -79,12 +90,9 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
+    with replacing(path) as tmp, open(tmp, "wb") as handle:
         for row in rows:
             handle.write(orjson.dumps(row, option=orjson.OPT_NAIVE_UTC) + b"\n")
-    os.replace(tmp, path)
 
 
 def _options(value: Any) -> list[str]:
@@ -230,30 +238,19 @@ def label_prompts(gates: Any) -> list[dict[str, Any]]:
     return out
 
 
-def label_outputs(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Quality label per completed project from its latest signals (spec 3.1 formula)."""
+def label_outputs(inputs: dict[str, QualityInputs]) -> list[dict[str, Any]]:
+    """Quality label per completed project from its score's inputs (spec 3.1)."""
     out = []
-    for p in signals:
-        coverage = p.get("test_coverage_percent")
-        security_clean = bool(p.get("security_clean"))
-        perf_within_slo = bool(p.get("perf_within_slo"))
-        no_major_rework = not p.get("major_rework")
-        score = quality_score(
-            test_coverage_percent=coverage,
-            security_clean=security_clean,
-            perf_within_slo=perf_within_slo,
-            no_major_rework=no_major_rework,
-        )
-        inputs = {
-            "test_coverage_percent": coverage,
-            "security_clean": security_clean,
-            "perf_within_slo": perf_within_slo,
-            "no_major_rework": no_major_rework,
-        }
+    for project_id in sorted(inputs):
+        given = inputs[project_id]
+        score = given.score()
         out.append(
             {
-                "project_id": p["project_id"],
-                **inputs,
+                "project_id": project_id,
+                "test_coverage_percent": given.test_coverage_percent,
+                "security_clean": given.security_clean,
+                "perf_within_slo": given.perf_within_slo,
+                "no_major_rework": given.no_major_rework,
                 "quality_score": score,
                 "output": output_quality_label(score),
                 "labeled_by": "auto",
@@ -263,111 +260,128 @@ def label_outputs(signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _latest(frame: Any, columns: list[str]) -> Any:
-    ordered = frame.sort_values(["project_id", "ts", "event_id"], kind="stable")
-    return ordered.groupby("project_id", as_index=False).last()[["project_id", *columns]]
+@dataclass(frozen=True)
+class _SignalRow:
+    """A row of the index, read by :func:`~autoforge_learn.schema.quality.quality_inputs`."""
+
+    kind: str
+    timestamp: Any
+    test_coverage_percent: float | None
+    critical: int | None
+    major: int | None
+    within_slo: bool | None
+    severity: str | None
 
 
-def _project_signals(t: Any) -> list[dict[str, Any]]:
-    """Per completed project: the inputs of the quality score, selected on the engine."""
-    from autoforge_learn.patterns.source import field as extra_field
+def _quality_inputs(events: Any) -> dict[str, QualityInputs]:
+    """Per completed project among ``events`` (an ibis table of the selected events):
+    the quality score's inputs, by the one rule of :mod:`autoforge_learn.schema.quality`."""
+    from autoforge_learn.dataset import field as event_field
 
-    done = t.filter(t.kind == "project_completed").select("project_id").distinct().execute()
-    tests = (
-        t.filter(t.kind == "test_results")
-        .select("project_id", "ts", "event_id", "test_coverage_percent")
-        .execute()
+    done = events.filter(events.kind == "project_completed").select("project_id").distinct()
+    signals = events.filter(
+        events.kind.isin(["test_results", "security_scan", "performance_metrics"])
+        | ((events.kind == "downstream_feedback") & events.severity.isin(["critical", "major"]))
     )
-    scans = t.filter(t.kind == "security_scan")
-    scans = scans.select(
-        "project_id",
-        "ts",
-        "event_id",
-        critical=extra_field(scans, "critical", "int"),
-        major=extra_field(scans, "major", "int"),
+    signals = signals.filter(signals.project_id.isin(done.project_id))
+    rows = signals.select(
+        "project_id", "kind", "ts", "event_id", "test_coverage_percent", "within_slo", "severity",
+        critical=event_field(signals, "critical", "int"),
+        major=event_field(signals, "major", "int"),
     ).execute()
-    perf = (
-        t.filter(t.kind == "performance_metrics")
-        .select("project_id", "ts", "event_id", "within_slo")
-        .execute()
+    rows = rows.sort_values(["project_id", "ts", "event_id"], kind="stable")
+    per: dict[str, list[_SignalRow]] = {str(p): [] for p in done.execute()["project_id"]}
+    for r in _records(rows):
+        per[str(r["project_id"])].append(
+            _SignalRow(r["kind"], r["ts"], r["test_coverage_percent"], r["critical"],
+                       r["major"], r["within_slo"], r["severity"])
+        )
+    return {project: quality_inputs(items) for project, items in per.items()}
+
+
+@dataclass
+class Labels:
+    """The four label sets of one selection (see the module docstring for each)."""
+
+    gates: Any
+    decisions: Any
+    outputs: list[dict[str, Any]]
+    prompts: list[dict[str, Any]]
+
+    def table(self, name: str) -> Any:
+        """The label set ``name`` (``gates``, ``decisions``, ``outputs``, ``prompts``)."""
+        return getattr(self, name)
+
+    def records(self, name: str) -> list[dict[str, Any]]:
+        """The label set ``name`` as JSON-ready rows."""
+        rows = self.table(name)
+        return list(rows) if isinstance(rows, list) else _records(rows)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per label set, how many items got each label."""
+        out = {}
+        for name in FILES:
+            rows, key = self.table(name), LABEL_KEYS[name]
+            found = Counter(r[key] for r in rows) if isinstance(rows, list) else Counter(
+                rows[key].tolist()
+            )
+            out[name] = dict(sorted(found.items()))
+        return out
+
+
+def label_events(
+    ws: Workspace, selection: Selection | None = None, *, data: Dataset | None = None
+) -> Labels:
+    """Apply the four rules to the selected events (nothing is written).
+
+    Args:
+        ws: The workspace (``gates.max_retries`` of its settings is the default limit).
+        selection: Which events (default: all).
+        data: The already loaded dataset of ``selection`` (saves a fetch).
+    """
+    from autoforge_learn.dataset import load_dataset
+    from autoforge_learn.selection import Selection
+
+    selection = selection or Selection()
+    if data is None:
+        data = load_dataset(ws, selection)
+    default_max = ws.settings.gates.max_retries
+    return Labels(
+        gates=label_gates(data.gates, data.escalations, default_max_retries=default_max),
+        decisions=label_decisions(data.approvals),
+        outputs=label_outputs(_quality_inputs(selection.events(ws.events()))),
+        prompts=label_prompts(data.gates),
     )
-    feedback = (
-        t.filter((t.kind == "downstream_feedback") & t.severity.isin(["critical", "major"]))
-        .select("project_id")
-        .distinct()
-        .execute()
-    )
-    rows = {p: {"project_id": p} for p in done["project_id"]}
-    for r in _records(_latest(tests, ["test_coverage_percent"])):
-        if r["project_id"] in rows:
-            rows[r["project_id"]]["test_coverage_percent"] = r["test_coverage_percent"]
-    for r in _records(_latest(scans, ["critical", "major"])):
-        if r["project_id"] in rows:
-            clean = (r["critical"] or 0) == 0 and (r["major"] or 0) == 0
-            rows[r["project_id"]]["security_clean"] = clean
-    for r in _records(_latest(perf, ["within_slo"])):
-        if r["project_id"] in rows:
-            rows[r["project_id"]]["perf_within_slo"] = bool(r["within_slo"])
-    for p in feedback["project_id"]:
-        if p in rows:
-            rows[p]["major_rework"] = True
-    return [rows[p] for p in sorted(rows)]
 
 
 def label_store(
-    root: Path,
-    *,
-    engine: str | None = None,
-    write: bool = True,
-    data: Any | None = None,
-    table: Any | None = None,
+    ws: Workspace, selection: Selection | None = None, *, data: Dataset | None = None
 ) -> LabelReport:
-    """Apply the four rules to every event of the store and write ``labeled/``.
+    """Label the selected events and write ``labeled/`` (each file replaced whole), with
+    ``labeled/selection.json`` recording what the files cover.
 
     Args:
-        root: The ``.autoforge`` directory.
-        engine: Analytics engine (default: the embedded DuckDB index).
-        write: Write the files (False: only count).
-        data: An already loaded, unfiltered
-            :class:`~autoforge_learn.patterns.data.Dataset` to label (saves a fetch).
-        table: The ibis events table of an index already refreshed (saves a refresh).
+        ws: The workspace.
+        selection: Which events (default: all).
+        data: The already loaded dataset of ``selection`` (saves a fetch).
     """
-    from autoforge_learn.patterns.data import load_dataset
-    from autoforge_learn.patterns.source import events_table
+    from autoforge_learn.selection import Selection
 
-    layout = StoreLayout(root)
-    default_max = int(load_config(layout.config_file).get("gates", {}).get("max_retries", 3))
-    t = table if table is not None else events_table(layout.root, engine)
-    if data is None:
-        data = load_dataset(layout.root, engine=engine, table=t)
-    gates = label_gates(data.gates, data.escalations, default_max_retries=default_max)
-    labeled: dict[str, Any] = {
-        "gates": gates,
-        "decisions": label_decisions(data.approvals),
-        "outputs": label_outputs(_project_signals(t)),
-        "prompts": label_prompts(data.gates),
-    }
-    label_key = {
-        "gates": "quality",
-        "decisions": "alignment",
-        "outputs": "output",
-        "prompts": "effectiveness",
-    }
-    report = LabelReport()
-    for name, rows in labeled.items():
-        key = label_key[name]
+    selection = selection or Selection()
+    labels = label_events(ws, selection, data=data)
+    report = LabelReport(counts=labels.counts(), selection=selection)
+    for name, filename in FILES.items():
+        path = ws.layout.labeled / filename
+        rows = labels.table(name)
         if isinstance(rows, list):
-            counts = Counter(r[key] for r in rows)
+            _write_jsonl(path, rows)
         else:
-            counts = Counter(rows[key].tolist())
-        report.counts[name] = dict(sorted(counts.items()))
-        if write:
-            path = layout.labeled / FILES[name]
-            if isinstance(rows, list):
-                _write_jsonl(path, rows)
-            else:
-                _write_frame(path, rows)
-            report.files[name] = path
+            _write_frame(path, rows)
+        report.files[name] = path
+    write_json_atomic(
+        ws.layout.labeled / "selection.json",
+        {"selection": selection.to_dict(), "rules": RULES_VERSION, "counts": report.counts},
+    )
     return report
 
 
@@ -377,14 +391,12 @@ def _write_frame(path: Path, frame: Any) -> None:
     import duckdb
     import pyarrow as pa
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    con = duckdb.connect()
-    try:
-        con.register("labeled_rows", table)
-        target = str(tmp).replace("'", "''")
-        con.execute(f"COPY (SELECT * FROM labeled_rows) TO '{target}' (FORMAT json)")
-    finally:
-        con.close()
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        con = duckdb.connect()
+        try:
+            con.register("labeled_rows", table)
+            target = str(tmp).replace("'", "''")
+            con.execute(f"COPY (SELECT * FROM labeled_rows) TO '{target}' (FORMAT json)")
+        finally:
+            con.close()

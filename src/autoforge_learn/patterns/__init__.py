@@ -2,17 +2,20 @@
 
 Library API::
 
+    from autoforge_learn import Selection, Workspace
     from autoforge_learn.patterns import detect_patterns, evaluate_loops
 
-    findings = detect_patterns(".autoforge", last_projects=50)
-    actions = evaluate_loops(".autoforge", findings)
+    with Workspace.open(".autoforge") as ws:
+        findings = detect_patterns(ws, Selection.build(last_projects=50))
+        actions = evaluate_loops(ws, findings, Selection.build(last_projects=50))
 
-Per-detector functions with the same options: :func:`gate_failure_root_causes`,
+Per-detector functions with the same arguments: :func:`gate_failure_root_causes`,
 :func:`retry_hotspots`, :func:`handoffs`, :func:`human_overrides`,
 :func:`token_efficiency`, :func:`recipe_effectiveness`, :func:`confidence_calibration`,
 :func:`auto_fix_strategies`. Heavy libraries (ibis, pandas, scipy) load on first use.
 """
 
+from autoforge_learn.findings import Example, Finding, Pattern, Severity
 from autoforge_learn.patterns.detect import (
     auto_fix_strategies,
     confidence_calibration,
@@ -24,7 +27,6 @@ from autoforge_learn.patterns.detect import (
     retry_hotspots,
     token_efficiency,
 )
-from autoforge_learn.patterns.findings import Example, Finding, Pattern, Severity
 from autoforge_learn.patterns.loops import LoopAction, evaluate_loops
 
 __all__ = [

@@ -14,18 +14,21 @@ attempts.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from autoforge_learn.dataset import Dataset
+from autoforge_learn.findings import AutoFixEvidence, Finding, Pattern, Severity
 from autoforge_learn.patterns.common import examples, r, thin
-from autoforge_learn.patterns.data import Dataset
-from autoforge_learn.patterns.findings import Finding, Pattern, Severity
+
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 
-def detect_autofix(data: Dataset, config: dict[str, Any]) -> list[Finding]:
+def detect_autofix(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 8, one per strategy, ranked best first."""
     from autoforge_learn.stats import wilson_interval
 
-    min_attempts = int(config["auto_fix_strategy"]["min_attempts"])
+    min_attempts = settings.auto_fix_strategy.min_attempts
     g = data.gates
     applied = g[g["auto_fix_applied"].fillna(False).astype(bool) & g["auto_fix_strategy"].notna()]
     if applied.empty:
@@ -37,7 +40,7 @@ def detect_autofix(data: Dataset, config: dict[str, Any]) -> list[Finding]:
     stats = stats.reset_index().sort_values(["rate", "attempts", "auto_fix_strategy"],
                                             ascending=[False, False, True], kind="stable")
     total_k, total_n = int(stats["successes"].sum()), int(stats["attempts"].sum())
-    strength = float(config["auto_fix_strategy"]["prior_strength"])
+    strength = settings.auto_fix_strategy.prior_strength
     pooled = total_k / total_n
     shrunk = {str(row.auto_fix_strategy):
               (int(row.successes) + strength * pooled) / (int(row.attempts) + strength)
@@ -69,12 +72,13 @@ def detect_autofix(data: Dataset, config: dict[str, Any]) -> list[Finding]:
             sample_size=n,
             baseline=r(total_k / total_n) if total_n else None,
             impact=float(n - k),
-            thin_evidence=thin(n, config) or n < min_attempts,
+            thin_evidence=thin(n, settings) or n < min_attempts,
             agent_role=str(role.iloc[0]) if len(role) else None,
-            evidence={"attempts": n, "successes": k, "success_rate": r(k / n), "rank": rank,
-                      "shrunk_rate": r(shrunk[name]),
-                      "best": name == best, "worst": name == worst,
-                      "gates": sorted(rows["gate_id"].dropna().unique().tolist())},
+            evidence=AutoFixEvidence(
+                attempts=n, successes=k, success_rate=r(k / n), rank=rank,
+                shrunk_rate=r(shrunk[name]), best=name == best, worst=name == worst,
+                gates=sorted(str(g) for g in rows["gate_id"].dropna().unique().tolist()),
+            ),
             examples=examples(rows[~rows["ok"]], "validation_reason"),
         ))
     return findings

@@ -17,22 +17,30 @@ Impact = ``|gap| * n`` (expected surprises).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from autoforge_learn.dataset import Dataset
+from autoforge_learn.findings import (
+    CalibrationBucket,
+    CalibrationEvidence,
+    Example,
+    Finding,
+    Pattern,
+    Severity,
+)
 from autoforge_learn.patterns.common import r, thin
-from autoforge_learn.patterns.data import Dataset, stage_runs
-from autoforge_learn.patterns.findings import Example, Finding, Pattern, Severity
+
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 
-def detect_calibration(
-    data: Dataset, config: dict[str, Any], *, runs: Any | None = None
-) -> list[Finding]:
+def detect_calibration(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 7, one per role."""
     from autoforge_learn.stats import calibration, wilson_interval
 
-    opts = config["confidence_calibration"]
-    limit = float(opts["gap_points"]) / 100
-    runs = stage_runs(data) if runs is None else runs
+    opts = settings.confidence_calibration
+    limit = opts.gap_points / 100
+    runs = data.runs
     if runs.empty:
         return []
     runs = runs[runs["confidence"].notna() & (runs["checks"] > 0)]
@@ -40,7 +48,7 @@ def detect_calibration(
     for role, group in runs.groupby("agent_role", sort=True):
         y = group["all_first_pass"].astype(int).to_numpy()
         p = (group["confidence"].astype(float).clip(0, 100) / 100).to_numpy()
-        result = calibration(y, p, n_bins=int(opts["n_bins"]))
+        result = calibration(y, p, n_bins=opts.n_bins)
         gap = result.gap
         k, n = int(y.sum()), len(y)
         low, high = wilson_interval(k, n) or (0.0, 1.0)
@@ -50,7 +58,7 @@ def detect_calibration(
             sure = (result.mean_predicted - high > limit) if gap > 0 else (
                 low - result.mean_predicted > limit)
             severity = Severity.HIGH if sure else Severity.MEDIUM
-        elif significant and result.ece > float(opts["ece"]):
+        elif significant and result.ece > opts.ece:
             severity = Severity.MEDIUM
         direction = "overconfident" if gap > 0 else "underconfident"
         misses = group[(group["all_first_pass"] == (gap < 0))]
@@ -67,27 +75,29 @@ def detect_calibration(
             interval=(r((result.mean_predicted - high) * 100, 2) or 0.0,
                       r((result.mean_predicted - low) * 100, 2) or 0.0),
             sample_size=n,
-            threshold=float(opts["gap_points"]),
+            threshold=opts.gap_points,
             baseline=0.0,
             impact=r(abs(gap) * n, 2) or 0.0,
-            thin_evidence=thin(n, config),
+            thin_evidence=thin(n, settings),
             agent_role=str(role),
             prompt_version=(str(group["prompt_version"].mode().iloc[0])
                             if group["prompt_version"].notna().any() else None),
-            evidence={
-                "ece": r(result.ece),
-                "brier": r(result.brier),
-                "mean_confidence": r(result.mean_predicted * 100, 2),
-                "success_rate": r(result.observed_rate),
-                "gap": r(gap * 100, 2),
-                "direction": direction,
-                "buckets": [
-                    {"lower": r(b.lower), "upper": r(b.upper), "count": b.count,
-                     "mean_predicted": r(b.mean_predicted), "observed_rate": r(b.observed_rate),
-                     "interval": [r(x) for x in b.interval] if b.interval else None}
+            evidence=CalibrationEvidence(
+                ece=r(result.ece),
+                brier=r(result.brier),
+                mean_confidence=r(result.mean_predicted * 100, 2),
+                success_rate=r(result.observed_rate),
+                gap=r(gap * 100, 2),
+                direction=direction,
+                buckets=[
+                    CalibrationBucket(
+                        lower=r(b.lower), upper=r(b.upper), count=b.count,
+                        mean_predicted=r(b.mean_predicted), observed_rate=r(b.observed_rate),
+                        interval=[r(x) for x in b.interval] if b.interval else None,
+                    )
                     for b in result.bins
                 ],
-            },
+            ),
             examples=[Example(event_id=str(row.event_id), project_id=str(row.project_id),
                               text=f"confidence {row.confidence:g}, "
                                    f"{'passed first time' if row.all_first_pass else 'failed'}")

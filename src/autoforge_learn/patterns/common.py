@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autoforge_learn.patterns.findings import Example, Severity
+from autoforge_learn.findings import Example, Severity, TextCount
+
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 MAX_EXAMPLES = 5
 MAX_TEXTS = 5
@@ -36,13 +39,13 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def top_texts(values: Iterable[Any], *, limit: int = MAX_TEXTS) -> list[dict[str, Any]]:
-    """The most frequent texts: ``[{"text", "count"}]`` (ties broken by text)."""
+def top_texts(values: Iterable[Any], *, limit: int = MAX_TEXTS) -> list[TextCount]:
+    """The most frequent texts with their counts (ties broken by text)."""
     if hasattr(values, "tolist"):  # a pandas/numpy column: iterate Python values, not cells
         values = values.tolist()
     counts = Counter(str(v) for v in values if v is not None and not _is_nan(v) and v != "")
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return [{"text": text, "count": count} for text, count in ranked]
+    return [TextCount(text=text, count=count) for text, count in ranked]
 
 
 def rate_severity(
@@ -80,6 +83,6 @@ def r(value: Any, digits: int = 4) -> Any:
     return round(value, digits)
 
 
-def thin(n: int, config: dict[str, Any]) -> bool:
-    """Whether ``n`` observations are too few to trust (``min_sample`` of the config)."""
-    return n < int(config.get("min_sample", 20))
+def thin(n: int, settings: PatternSettings) -> bool:
+    """Whether ``n`` observations are too few to trust (``patterns.min_sample``)."""
+    return n < settings.min_sample

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autoforge_learn.patterns.findings import Finding, Pattern
+from autoforge_learn.errors import UsageError
+from autoforge_learn.findings import Finding, Pattern
+
+if TYPE_CHECKING:
+    from autoforge_learn.dataset import Dataset
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
 _ORDER = list(Pattern)
 
@@ -34,62 +38,50 @@ def _detectors() -> dict[Pattern, Callable[..., list[Finding]]]:
     }
 
 
-_USES_RUNS = {Pattern.RETRY_HOTSPOT, Pattern.HANDOFF, Pattern.TOKEN_EFFICIENCY,
-              Pattern.CONFIDENCE_CALIBRATION}
-
-
 def detect_patterns(
-    root: Path | str,
+    ws: Workspace,
+    selection: Selection | None = None,
     *,
-    engine: str | None = None,
-    since: str | date | datetime | None = None,
-    last_projects: int | None = None,
-    recipe: str | None = None,
-    config: dict[str, Any] | None = None,
     patterns: Iterable[Pattern | str] | None = None,
-    data: Any | None = None,
+    data: Dataset | None = None,
 ) -> list[Finding]:
-    """Run the pattern detectors of spec 4.1 on the recorded runs under ``root``.
+    """Run the pattern detectors on the workspace's selected events.
 
     Args:
-        root: The ``.autoforge`` directory.
-        engine: None/``duckdb`` for the embedded index, or a PostgreSQL URL.
-        since: Only events at or after this date.
-        last_projects: Only the N most recently started projects.
-        recipe: Only projects of this recipe or recipe family.
-        config: Overrides of the thresholds (merged over ``patterns:`` of the config
-            file, itself over :data:`autoforge_learn.patterns.config.DEFAULTS`).
+        ws: The workspace (its settings' ``patterns`` section sets the thresholds).
+        selection: Which events (default: all); ignored when ``data`` is given.
         patterns: Only these patterns (default: all eight).
-        data: An already loaded :class:`~autoforge_learn.patterns.data.Dataset`.
+        data: An already loaded :class:`~autoforge_learn.dataset.Dataset`.
 
     Returns:
-        Findings sorted by pattern (spec order), then by impact within the pattern.
-    """
-    from autoforge_learn.patterns.config import pattern_config
-    from autoforge_learn.patterns.data import load_dataset, stage_runs
+        Findings sorted by pattern (in the order of :class:`Pattern`), then by impact
+        within the pattern.
 
-    cfg = pattern_config(root, config)
+    Raises:
+        UsageError: If a pattern has no detector.
+    """
+    from autoforge_learn.dataset import load_dataset
+
     detectors = _detectors()
-    wanted = [Pattern(p) for p in patterns] if patterns else list(detectors)
+    try:
+        wanted = [Pattern(p) for p in patterns] if patterns else list(detectors)
+    except ValueError as exc:
+        raise UsageError(f"--pattern: {exc}") from None
     unknown = [p for p in wanted if p not in detectors]
     if unknown:
-        raise ValueError(f"no detector for pattern(s) {', '.join(map(str, unknown))}")
+        raise UsageError(f"no detector for pattern(s) {', '.join(map(str, unknown))}")
     if data is None:
-        data = load_dataset(root, engine=engine, since=since, last_projects=last_projects,
-                            recipe=recipe)
-    runs = stage_runs(data) if _USES_RUNS & set(wanted) else None
+        data = load_dataset(ws, selection)
+    settings = ws.settings.patterns
     findings: list[Finding] = []
     for pattern in sorted(wanted, key=_ORDER.index):
-        if pattern in _USES_RUNS:
-            findings.extend(detectors[pattern](data, cfg, runs=runs))
-        else:
-            findings.extend(detectors[pattern](data, cfg))
+        findings.extend(detectors[pattern](data, settings))
     return findings
 
 
 def _one(pattern: Pattern) -> Callable[..., list[Finding]]:
-    def run(root: Path | str, **options: Any) -> list[Finding]:
-        return detect_patterns(root, patterns=[pattern], **options)
+    def run(ws: Workspace, selection: Selection | None = None, **options: Any) -> list[Finding]:
+        return detect_patterns(ws, selection, patterns=[pattern], **options)
 
     run.__name__ = f"detect_{pattern.value}"
     run.__doc__ = f"Findings of pattern ``{pattern.value}`` only (options of detect_patterns)."

@@ -28,20 +28,23 @@ Per cluster (cause):
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autoforge_learn.dataset import Dataset
+from autoforge_learn.findings import Finding, GateCauseEvidence, Pattern, Segment, Severity
 from autoforge_learn.patterns.clustering import cluster_reasons
 from autoforge_learn.patterns.common import examples, r, thin, top_texts
-from autoforge_learn.patterns.data import Dataset
-from autoforge_learn.patterns.findings import Finding, Pattern, Severity
 from autoforge_learn.patterns.tokens import proportions_z
+
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 NO_REASON = "(no reason given)"
 
 
-def gate_clusters(gates: Any, config: dict[str, Any]) -> Any:
+def gate_clusters(gates: Any, settings: PatternSettings) -> Any:
     """The failing checks of ``gates`` with a ``cause`` label and ``cluster`` id per gate."""
-    opts = config["gate_failure_root_cause"]
+    opts = settings.gate_failure_root_cause
     failed = gates[gates["validation_result"] != "pass"].copy()
     failed["reason"] = failed["validation_reason"].fillna("").astype(str)
     failed["cause"] = NO_REASON
@@ -49,10 +52,10 @@ def gate_clusters(gates: Any, config: dict[str, Any]) -> Any:
     for _gate_id, group in failed.groupby("gate_id", sort=True):
         labels, clusters = cluster_reasons(
             [t or NO_REASON for t in group["reason"]],
-            template_similarity=float(opts["template_similarity"]),
-            merge_distance=float(opts["merge_distance"]),
-            links=_retry_links(group) if opts.get("use_retry_links", True) else (),
-            min_links=int(opts.get("min_links", 2)),
+            template_similarity=opts.template_similarity,
+            merge_distance=opts.merge_distance,
+            links=_retry_links(group) if opts.use_retry_links else (),
+            min_links=opts.min_links,
         )
         failed.loc[group.index, "cluster"] = labels
         failed.loc[group.index, "cause"] = [clusters[k].label for k in labels]
@@ -97,25 +100,25 @@ def _worst_segment(
     return (*best, max(1, compared))
 
 
-def detect_gate_root_causes(data: Dataset, config: dict[str, Any]) -> list[Finding]:
+def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 1, the top causes of each frequently failing gate."""
     from autoforge_learn.stats import wilson_interval
 
-    opts = config["gate_failure_root_cause"]
+    opts = settings.gate_failure_root_cause
     gates = data.gates
     if gates.empty:
         return []
-    failed = gate_clusters(gates, config)
+    failed = gate_clusters(gates, settings)
     findings: list[Finding] = []
-    min_sample = int(config.get("min_sample", 20))
+    min_sample = settings.min_sample
     for gate_id, gate_rows in gates.groupby("gate_id", sort=True):
         checks = len(gate_rows)
         gate_failed = failed[failed["gate_id"] == gate_id]
         gate_rate = len(gate_failed) / checks
-        if gate_rate <= float(opts["gate_failure_rate"]):
+        if gate_rate <= opts.gate_failure_rate:
             continue
         sizes = gate_failed.groupby("cluster").size().sort_values(ascending=False, kind="stable")
-        for cluster_id in list(sizes.index)[: int(opts["top_n"])]:
+        for cluster_id in list(sizes.index)[: opts.top_n]:
             rows = gate_failed[gate_failed["cluster"] == cluster_id]
             cause = str(rows["cause"].iloc[0])
             n_fail = len(rows)
@@ -128,15 +131,15 @@ def detect_gate_root_causes(data: Dataset, config: dict[str, Any]) -> list[Findi
             p_concentrated = min(1.0, p_two / 2 * compared) if z > 0 else 1.0
             rest_k, rest_n = len(first_rows) - k, len(first_gate) - n
             ratio = (k / n) / (rest_k / rest_n) if rest_k and n else math.inf
-            if n_fail >= int(opts["min_failures"]):
+            if n_fail >= opts.min_failures:
                 low = (wilson_interval(k, n) or (0.0, 1.0))[0]
-                cause_rate = float(opts["cause_rate"])
-                focused = ratio >= float(opts["concentration_ratio"])
+                cause_rate = opts.cause_rate
+                focused = ratio >= opts.concentration_ratio
                 if low > cause_rate:
                     severity = Severity.HIGH
                 elif focused and (
-                        (k / n > cause_rate and p_concentrated < float(opts["segment_alpha"]))
-                        or (p_concentrated < float(opts["concentration_alpha"])
+                        (k / n > cause_rate and p_concentrated < opts.segment_alpha)
+                        or (p_concentrated < opts.concentration_alpha
                             and k / n > cause_rate / 2)):
                     severity = Severity.MEDIUM
             versions = rows.groupby("prompt_version").size().sort_values(ascending=False)
@@ -159,28 +162,30 @@ def detect_gate_root_causes(data: Dataset, config: dict[str, Any]) -> list[Findi
                 value=r(rate) or 0.0,
                 interval=wilson_interval(n_fail, checks),
                 sample_size=checks,
-                threshold=float(opts["cause_rate"]),
+                threshold=opts.cause_rate,
                 baseline=r(gate_rate),
                 impact=float(n_fail),
-                thin_evidence=thin(checks, config) or n_fail < int(opts["min_failures"]),
+                thin_evidence=thin(checks, settings) or n_fail < opts.min_failures,
                 agent_role=str(role.iloc[0]) if len(role) else None,
                 prompt_version=top_version,
-                evidence={
-                    "gate_id": str(gate_id),
-                    "stage": str(stage.iloc[0]) if len(stage) else None,
-                    "cause": cause,
-                    "failures": n_fail,
-                    "gate_failures": len(gate_failed),
-                    "gate_checks": checks,
-                    "gate_failure_rate": r(gate_rate),
-                    "share_of_failures": r(n_fail / max(1, len(gate_failed))),
-                    "retries": int((rows["retry_attempt"].fillna(1) > 1).sum()),
-                    "phrasings": top_texts(rows["reason"]),
-                    "versions": {str(v): int(c) for v, c in versions.items()},
-                    "segment": {"by": kind, "value": value, "failures": k, "checks": n,
-                                "rate": r(k / n), "p_concentrated": r(p_concentrated),
-                                "rate_ratio": None if math.isinf(ratio) else r(ratio)},
-                },
+                evidence=GateCauseEvidence(
+                    gate_id=str(gate_id),
+                    stage=str(stage.iloc[0]) if len(stage) else None,
+                    cause=cause,
+                    failures=n_fail,
+                    gate_failures=len(gate_failed),
+                    gate_checks=checks,
+                    gate_failure_rate=r(gate_rate),
+                    share_of_failures=r(n_fail / max(1, len(gate_failed))),
+                    retries=int((rows["retry_attempt"].fillna(1) > 1).sum()),
+                    phrasings=top_texts(rows["reason"]),
+                    versions={str(v): int(c) for v, c in versions.items()},
+                    segment=Segment(
+                        by=kind, value=value, failures=k, checks=n, rate=r(k / n),
+                        p_concentrated=r(p_concentrated),
+                        rate_ratio=None if math.isinf(ratio) else r(ratio),
+                    ),
+                ),
                 examples=examples(rows, "validation_reason"),
             ))
     return sorted(findings, key=lambda f: -f.impact)

@@ -21,11 +21,14 @@ does, else ``low``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autoforge_learn.dataset import Dataset
+from autoforge_learn.findings import FeedbackCount, Finding, HandoffEvidence, Pattern
 from autoforge_learn.patterns.common import examples, r, rate_severity, thin
-from autoforge_learn.patterns.data import Dataset, stage_runs
-from autoforge_learn.patterns.findings import Finding, Pattern
+
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 
 def handoff_runs(runs: Any) -> Any:
@@ -38,14 +41,12 @@ def handoff_runs(runs: Any) -> Any:
     return runs[keep]
 
 
-def detect_handoffs(
-    data: Dataset, config: dict[str, Any], *, runs: Any | None = None
-) -> list[Finding]:
+def detect_handoffs(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 3, one per agent pair."""
     from autoforge_learn.stats import wilson_interval
 
-    threshold = float(config["handoff"]["rejection_rate"])
-    runs = stage_runs(data) if runs is None else runs
+    threshold = settings.handoff.rejection_rate
+    runs = data.runs
     if runs.empty:
         return []
     pairs = handoff_runs(runs)
@@ -74,21 +75,22 @@ def detect_handoffs(
             sample_size=n,
             threshold=threshold,
             impact=r(1 - score) or 0.0,
-            thin_evidence=thin(n, config),
+            thin_evidence=thin(n, settings),
             agent_role=str(a),
-            evidence={
-                "handoffs": n,
-                "rejections": k,
-                "rejection_rate": r(rate),
-                "downstream_pass_rate": r(passed),
-                "downstream_avg_retries": r(retries),
-                "info_quality_score": r(score),
-                "feedback": [{"text": str(t), "count": int(c), "severity": str(s)}
-                             for (t, s), c in counts.items()],
-            },
+            evidence=HandoffEvidence(
+                handoffs=n,
+                rejections=k,
+                rejection_rate=r(rate),
+                downstream_pass_rate=r(passed),
+                downstream_avg_retries=r(retries),
+                info_quality_score=r(score),
+                feedback=[FeedbackCount(text=str(t), count=int(c), severity=str(s))
+                          for (t, s), c in counts.items()],
+            ),
             examples=examples(rejected, "feedback"),
         ))
     findings.sort(key=lambda f: (-f.impact, f.id))
     for rank, finding in enumerate(reversed(findings), start=1):
-        finding.evidence["smoothness_rank"] = rank
+        assert isinstance(finding.evidence, HandoffEvidence)
+        finding.evidence.smoothness_rank = rank
     return findings

@@ -1,7 +1,7 @@
 """Feedback loops (spec 5.1): the six triggers, evaluated on findings and data.
 
 Each fired trigger yields a :class:`LoopAction`. The triggers (thresholds from the
-``patterns.loops`` config):
+``loops`` settings):
 
 1. ``loop_1_gate_failures``: a gate failed ``same_cause_min`` (3)+ times with the same
    root cause (a pattern-1 finding's ``failures``).
@@ -27,12 +27,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autoforge_learn.findings import (
+    Finding,
+    GateCauseEvidence,
+    HandoffEvidence,
+    OverrideEvidence,
+    Pattern,
+)
 from autoforge_learn.patterns.common import r
-from autoforge_learn.patterns.findings import Finding, Pattern
+
+if TYPE_CHECKING:
+    from autoforge_learn.dataset import Dataset
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.settings import LoopSettings
+    from autoforge_learn.workspace import Workspace
 
 #: The actions of spec 5.1, per loop.
 LOOP_ACTIONS: dict[str, list[str]] = {
@@ -118,41 +128,41 @@ def quality_lower_bound(prior: list[float], *, confidence: float = 0.95) -> floa
     return m - float(stats.t.ppf((1 + confidence) / 2, n - 1)) * s * math.sqrt(1 + 1 / n)
 
 
-def _from_findings(findings: list[Finding], cfg: dict[str, Any]) -> list[LoopAction]:
+def _from_findings(findings: list[Finding], cfg: LoopSettings) -> list[LoopAction]:
     out = []
     for f in findings:
         ev = f.evidence
-        if f.pattern == Pattern.GATE_FAILURE_ROOT_CAUSE and ev.get("failures", 0) >= int(
-                cfg["same_cause_min"]):
+        if isinstance(ev, GateCauseEvidence) and ev.failures >= cfg.same_cause_min:
             out.append(_action(
                 "loop_1_gate_failures",
-                f"{ev['gate_id']} failed {ev['failures']} times for '{ev['cause']}' "
-                f"({ev.get('share_of_failures', 0):.0%} of its failures)",
-                {k: ev.get(k) for k in ("gate_id", "cause", "failures", "gate_failure_rate",
-                                        "share_of_failures", "phrasings", "versions")},
+                f"{ev.gate_id} failed {ev.failures} times for '{ev.cause}' "
+                f"({ev.share_of_failures or 0:.0%} of its failures)",
+                ev.model_dump(mode="json", include={
+                    "gate_id", "cause", "failures", "gate_failure_rate", "share_of_failures",
+                    "phrasings", "versions"}),
                 [f.id], f.agent_role))
-        elif f.pattern == Pattern.HUMAN_OVERRIDE and f.value >= float(cfg["override_rate"]):
+        elif isinstance(ev, OverrideEvidence) and f.value >= cfg.override_rate:
             out.append(_action(
                 "loop_2_human_overrides",
                 f"{f.key['agent_role']} {f.key['decision_type']} overridden {f.value:.0%} "
-                f"({ev['overrides']} of {ev['decisions']})",
-                dict(ev), [f.id], f.agent_role))
-        elif f.pattern == Pattern.HANDOFF and ev.get("rejections", 0) >= int(
-                cfg["min_rejections"]):
+                f"({ev.overrides} of {ev.decisions})",
+                ev.model_dump(mode="json", exclude={"type"}), [f.id], f.agent_role))
+        elif isinstance(ev, HandoffEvidence) and ev.rejections >= cfg.min_rejections:
             out.append(_action(
                 "loop_3_downstream_feedback",
                 f"{f.key['to_role']} rejected {f.key['from_role']}'s output "
-                f"{ev['rejections']} times ({ev['rejection_rate']:.0%} of handoffs)",
-                {"from": f.key["to_role"], "to": f.key["from_role"], **ev}, [f.id],
+                f"{ev.rejections} times ({ev.rejection_rate or 0:.0%} of handoffs)",
+                {"from": f.key["to_role"], "to": f.key["from_role"],
+                 **ev.model_dump(mode="json", exclude={"type"})}, [f.id],
                 f.key["from_role"]))
     return out
 
 
-def _quality(data: Any, cfg: dict[str, Any]) -> list[LoopAction]:
-    history, drop = int(cfg["quality_history"]), float(cfg["quality_drop"])
+def _quality(data: Dataset, cfg: LoopSettings) -> list[LoopAction]:
+    history, drop = cfg.quality_history, cfg.quality_drop
     p = data.projects[data.projects["quality_score"].notna()].reset_index(drop=True)
     out = []
-    start = max(history, len(p) - int(cfg["recent_projects"]))
+    start = max(history, len(p) - cfg.recent_projects)
     for i in range(start, len(p)):
         prior = [float(x) for x in p["quality_score"].iloc[i - history:i]]
         low = quality_lower_bound(prior)
@@ -173,8 +183,7 @@ def _quality(data: Any, cfg: dict[str, Any]) -> list[LoopAction]:
     return out
 
 
-def _tokens(data: Any, runs: Any, findings: list[Finding], cfg: dict[str, Any]
-            ) -> list[LoopAction]:
+def _tokens(runs: Any, findings: list[Finding], cfg: LoopSettings) -> list[LoopAction]:
     from autoforge_learn.patterns.tokens import version_table
 
     table = version_table(runs)
@@ -186,7 +195,7 @@ def _tokens(data: Any, runs: Any, findings: list[Finding], cfg: dict[str, Any]
         rows = list(ordered.itertuples(index=False))
         for prev, cur in zip(rows, rows[1:], strict=False):
             ratio = cur.avg / prev.avg - 1
-            if ratio > float(cfg["token_increase"]):
+            if ratio > cfg.token_increase:
                 out.append(_action(
                     "loop_5_token_efficiency",
                     f"{cur.prompt_version} uses {ratio:+.0%} tokens per successful output "
@@ -201,12 +210,12 @@ def _tokens(data: Any, runs: Any, findings: list[Finding], cfg: dict[str, Any]
     return out
 
 
-def _shift(data: Any, cfg: dict[str, Any]) -> list[LoopAction]:
+def _shift(data: Dataset, cfg: LoopSettings) -> list[LoopAction]:
     from autoforge_learn.patterns.overrides import overridden
     from autoforge_learn.patterns.tokens import proportions_z
 
     order = list(data.projects["project_id"])
-    recent_n = int(cfg["recent_projects"])
+    recent_n = cfg.recent_projects
     if len(order) <= recent_n:
         return []
     recent = set(order[-recent_n:])
@@ -224,7 +233,7 @@ def _shift(data: Any, cfg: dict[str, Any]) -> list[LoopAction]:
         k1, n1 = int(hit[in_recent].sum()), int(in_recent.sum())
         k0, n0 = int(hit[~in_recent].sum()), int((~in_recent).sum())
         z, p = proportions_z(k1, n1, k0, n0)
-        if n1 and n0 and p < float(cfg["alpha"]):
+        if n1 and n0 and p < cfg.alpha:
             out.append(_action(
                 "loop_6_autonomy_calibration",
                 f"{name} moved from {k0 / n0:.1%} to {k1 / n1:.1%} in the last {recent_n} "
@@ -237,39 +246,31 @@ def _shift(data: Any, cfg: dict[str, Any]) -> list[LoopAction]:
 
 
 def evaluate_loops(
-    root: Path | str,
+    ws: Workspace,
     findings: list[Finding],
+    selection: Selection | None = None,
     *,
-    engine: str | None = None,
-    since: str | date | datetime | None = None,
-    last_projects: int | None = None,
-    recipe: str | None = None,
-    config: dict[str, Any] | None = None,
-    data: Any | None = None,
+    data: Dataset | None = None,
 ) -> list[LoopAction]:
-    """Evaluate the six triggers of spec 5.1 on ``findings`` and the data under ``root``.
+    """Evaluate the six triggers of spec 5.1 on ``findings`` and the selected events.
 
     Args:
-        root: The ``.autoforge`` directory.
+        ws: The workspace (its settings' ``loops`` section sets the triggers).
         findings: Findings of :func:`~autoforge_learn.patterns.detect.detect_patterns`.
-        engine, since, last_projects, recipe: Data selection, as for ``detect_patterns``.
-        config: Overrides of the thresholds (``loops`` section).
-        data: An already loaded dataset.
+        selection: Which events (default: all); ignored when ``data`` is given.
+        data: An already loaded dataset (the one the findings came from).
 
     Returns:
         One action per fired trigger, in loop order.
     """
-    from autoforge_learn.patterns.config import pattern_config
-    from autoforge_learn.patterns.data import load_dataset, stage_runs
+    from autoforge_learn.dataset import load_dataset
 
-    cfg = pattern_config(root, config)["loops"]
+    cfg = ws.settings.loops
     if data is None:
-        data = load_dataset(root, engine=engine, since=since, last_projects=last_projects,
-                            recipe=recipe)
-    runs = stage_runs(data)
+        data = load_dataset(ws, selection)
     actions = _from_findings(findings, cfg)
     actions += _quality(data, cfg)
-    if not runs.empty:
-        actions += _tokens(data, runs, findings, cfg)
+    if not data.runs.empty:
+        actions += _tokens(data.runs, findings, cfg)
     actions += _shift(data, cfg)
     return sorted(actions, key=lambda a: a.loop_id)

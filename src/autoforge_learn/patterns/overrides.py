@@ -11,22 +11,15 @@ where the human chose an option next to the recommended one in ``options_offered
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autoforge_learn.dataset import Dataset
+from autoforge_learn.findings import Finding, OverrideEvidence, Pattern
 from autoforge_learn.patterns.common import examples, r, rate_severity, thin, top_texts
-from autoforge_learn.patterns.data import Dataset
-from autoforge_learn.patterns.findings import Finding, Pattern
+from autoforge_learn.schema.decisions import nearby_option
 
-
-def _adjacent(options: Any, recommendation: Any, decision: Any) -> bool | None:
-    if not isinstance(options, list | tuple) or not options:
-        return None
-    try:
-        a = list(options).index(recommendation)
-        b = list(options).index(decision)
-    except ValueError:
-        return None
-    return abs(a - b) == 1
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 
 def overridden(approvals: Any) -> Any:
@@ -36,11 +29,11 @@ def overridden(approvals: Any) -> Any:
     return ~aligned.where(aligned.notna(), fallback).astype(bool)
 
 
-def detect_overrides(data: Dataset, config: dict[str, Any]) -> list[Finding]:
+def detect_overrides(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 4, one per decision type and role."""
     from autoforge_learn.stats import wilson_interval
 
-    threshold = float(config["human_override"]["threshold"])
+    threshold = settings.human_override.threshold
     a = data.approvals
     if a.empty:
         return []
@@ -52,7 +45,7 @@ def detect_overrides(data: Dataset, config: dict[str, Any]) -> list[Finding]:
         k = len(over)
         columns = (over[c].tolist() for c in ("options_offered", "agent_recommendation",
                                                "human_decision"))
-        adj = [x for x in map(_adjacent, *columns) if x is not None]
+        adj = [x for x in map(nearby_option, *columns) if x is not None]
         findings.append(Finding(
             pattern=Pattern.HUMAN_OVERRIDE,
             key={"decision_type": str(decision_type), "agent_role": str(role)},
@@ -65,18 +58,18 @@ def detect_overrides(data: Dataset, config: dict[str, Any]) -> list[Finding]:
             threshold=threshold,
             baseline=r(a["overridden"].mean()),
             impact=float(k),
-            thin_evidence=thin(n, config),
+            thin_evidence=thin(n, settings),
             agent_role=str(role),
             prompt_version=(str(over["prompt_version"].mode().iloc[0])
                             if k and over["prompt_version"].notna().any() else None),
-            evidence={
-                "decisions": n,
-                "overrides": k,
-                "override_rate": r(k / n),
-                "reasons": top_texts(over["human_reasoning"]),
-                "chosen_instead": top_texts(over["human_decision"]),
-                "adjacent_share": r(sum(adj) / len(adj)) if adj else None,
-            },
+            evidence=OverrideEvidence(
+                decisions=n,
+                overrides=k,
+                override_rate=r(k / n),
+                reasons=top_texts(over["human_reasoning"]),
+                chosen_instead=top_texts(over["human_decision"]),
+                adjacent_share=r(sum(adj) / len(adj)) if adj else None,
+            ),
             examples=examples(over, "human_reasoning"),
         ))
     return sorted(findings, key=lambda f: (-f.value, -f.impact))

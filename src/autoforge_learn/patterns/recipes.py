@@ -13,11 +13,21 @@ either differs significantly (p < 0.05), else ``low``. Group findings are ``info
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autoforge_learn.dataset import Dataset
+from autoforge_learn.findings import (
+    Finding,
+    NamedRecipeSummary,
+    Pattern,
+    RecipeComparisonEvidence,
+    RecipeGroupEvidence,
+    Severity,
+)
 from autoforge_learn.patterns.common import r
-from autoforge_learn.patterns.data import Dataset
-from autoforge_learn.patterns.findings import Finding, Pattern, Severity
+
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 
 def _summary(group: Any) -> dict[str, Any]:
@@ -42,11 +52,11 @@ def _welch(a: Any, b: Any) -> float | None:
     return None if p != p else float(p)
 
 
-def detect_recipes(data: Dataset, config: dict[str, Any]) -> list[Finding]:
+def detect_recipes(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 6: groups (info) and version comparisons."""
     from autoforge_learn.stats import wilson_interval
 
-    min_projects = int(config["recipe_effectiveness"]["min_projects"])
+    min_projects = settings.recipe_effectiveness.min_projects
     p = data.projects[data.projects["recipe"].notna()].copy()
     if p.empty:
         return []
@@ -65,7 +75,8 @@ def detect_recipes(data: Dataset, config: dict[str, Any]) -> list[Finding]:
                        f"{ev['avg_quality']}, cost {ev['avg_cost']}"),
                 severity=Severity.INFO, metric="success_rate", value=r(k / n) or 0.0,
                 interval=wilson_interval(k, n), sample_size=n,
-                impact=float(n), thin_evidence=n < min_projects, evidence=ev,
+                impact=float(n), thin_evidence=n < min_projects,
+                evidence=RecipeGroupEvidence(**ev),
             ))
     for family, group in p.groupby("family", sort=True):
         recipes = sorted(group["recipe"].unique())
@@ -87,11 +98,11 @@ def detect_recipes(data: Dataset, config: dict[str, Any]) -> list[Finding]:
                 metric="quality_difference", value=r(dq, 2) or 0.0, sample_size=n,
                 baseline=sa["avg_quality"], impact=r(abs(dq), 2) or 0.0,
                 thin_evidence=min(len(a), len(b)) < min_projects,
-                evidence={"projects": n, "baseline": {"recipe": old, **sa},
-                          "candidate": {"recipe": new, **sb},
-                          "success_rate": sb["success_rate"], "avg_time": sb["avg_time"],
-                          "avg_quality": sb["avg_quality"], "avg_cost": sb["avg_cost"],
-                          "p_quality": r(p_quality), "p_time": r(p_time),
-                          "time_change": r(dt)},
+                evidence=RecipeComparisonEvidence(
+                    projects=n,
+                    baseline=NamedRecipeSummary(recipe=str(old), **sa),
+                    candidate=NamedRecipeSummary(recipe=str(new), **sb),
+                    p_quality=r(p_quality), p_time=r(p_time), time_change=r(dt),
+                ),
             ))
     return sorted(findings, key=lambda f: (f.severity != Severity.MEDIUM, -f.impact))

@@ -13,21 +13,22 @@ Severity: ``high`` when the interval's lower bound exceeds ``threshold`` (spec: 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autoforge_learn.dataset import Dataset
+from autoforge_learn.findings import Finding, GateRetries, Pattern, RetryEvidence, Severity
 from autoforge_learn.patterns.common import examples, r, thin, top_texts
-from autoforge_learn.patterns.data import Dataset, stage_runs
-from autoforge_learn.patterns.findings import Finding, Pattern, Severity
+
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 
-def detect_retry_hotspots(
-    data: Dataset, config: dict[str, Any], *, runs: Any | None = None
-) -> list[Finding]:
+def detect_retry_hotspots(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 2: one per role, per role and platform, per role and domain."""
     from autoforge_learn.stats import mean_interval
 
-    threshold = float(config["retry_hotspot"]["threshold"])
-    runs = stage_runs(data) if runs is None else runs
+    threshold = settings.retry_hotspot.threshold
+    runs = data.runs
     if runs.empty:
         return []
     gates = data.gates
@@ -75,16 +76,16 @@ def detect_retry_hotspots(
                 threshold=threshold,
                 baseline=r(runs["retries"].mean()),
                 impact=r(max(0.0, mean - threshold) * n) or 0.0,
-                thin_evidence=thin(n, config),
+                thin_evidence=thin(n, settings),
                 agent_role=key["agent_role"],
-                evidence={
-                    "avg_retries": r(mean),
-                    "stages": n,
-                    "retries_total": int(group["retries"].sum()),
-                    "top_gates": [{"gate_id": str(g), "retries": int(c)}
-                                  for g, c in top_gates.items()],
-                    "top_reasons": top_texts(seg_failing["validation_reason"]),
-                },
+                evidence=RetryEvidence(
+                    avg_retries=r(mean),
+                    stages=n,
+                    retries_total=int(group["retries"].sum()),
+                    top_gates=[GateRetries(gate_id=str(g), retries=int(c))
+                               for g, c in top_gates.items()],
+                    top_reasons=top_texts(seg_failing["validation_reason"]),
+                ),
                 examples=examples(seg_failing, "validation_reason"),
             ))
     return sorted(findings, key=lambda f: (-f.impact, -f.value))

@@ -15,11 +15,14 @@ share (approximate: the share is taken as known).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autoforge_learn.dataset import Dataset
+from autoforge_learn.findings import Finding, Pattern, Severity, TokenEvidence
 from autoforge_learn.patterns.common import r, thin
-from autoforge_learn.patterns.data import Dataset, stage_runs
-from autoforge_learn.patterns.findings import Finding, Pattern, Severity
+
+if TYPE_CHECKING:
+    from autoforge_learn.settings import PatternSettings
 
 
 def proportions_z(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
@@ -67,15 +70,13 @@ def version_table(runs: Any) -> Any:
     return table.reset_index()
 
 
-def detect_token_efficiency(
-    data: Dataset, config: dict[str, Any], *, runs: Any | None = None
-) -> list[Finding]:
+def detect_token_efficiency(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 5, one per prompt version."""
     from autoforge_learn.stats import wilson_interval
 
-    opts = config["token_efficiency"]
-    excess, alpha = float(opts["excess"]), float(opts["alpha"])
-    runs = stage_runs(data) if runs is None else runs
+    opts = settings.token_efficiency
+    excess, alpha = opts.excess, opts.alpha
+    runs = data.runs
     if runs.empty:
         return []
     table = version_table(runs)
@@ -93,7 +94,7 @@ def detect_token_efficiency(
             flagged = ratio > excess and p_better >= alpha
             severity = Severity.LOW
             if flagged:
-                severity = Severity.HIGH if n >= int(config.get("min_sample", 20)) else (
+                severity = Severity.HIGH if n >= settings.min_sample else (
                     Severity.MEDIUM)
             findings.append(Finding(
                 pattern=Pattern.TOKEN_EFFICIENCY,
@@ -108,20 +109,20 @@ def detect_token_efficiency(
                 threshold=r(best.avg * (1 + excess), 1),
                 baseline=r(best.avg, 1),
                 impact=r(max(0.0, row.avg - best.avg) * row.successes, 1) or 0.0,
-                thin_evidence=thin(n, config),
+                thin_evidence=thin(n, settings),
                 agent_role=str(role),
                 prompt_version=str(row.prompt_version),
-                evidence={
-                    "avg_tokens_per_success": r(row.avg, 1),
-                    "best_version": str(best.prompt_version),
-                    "best_avg_tokens": r(best.avg, 1),
-                    "excess_ratio": r(ratio),
-                    "pass_rate": r(row.first_pass / n),
-                    "pass_rate_interval": list(wilson_interval(int(row.first_pass), n) or []),
-                    "best_pass_rate": r(best.first_pass / bn),
-                    "p_better_quality": r(p_better),
-                    "executions": n,
-                    "successes": int(row.successes),
-                },
+                evidence=TokenEvidence(
+                    avg_tokens_per_success=r(row.avg, 1),
+                    best_version=str(best.prompt_version),
+                    best_avg_tokens=r(best.avg, 1),
+                    excess_ratio=r(ratio),
+                    pass_rate=r(row.first_pass / n),
+                    pass_rate_interval=list(wilson_interval(int(row.first_pass), n) or []),
+                    best_pass_rate=r(best.first_pass / bn),
+                    p_better_quality=r(p_better),
+                    executions=n,
+                    successes=int(row.successes),
+                ),
             ))
     return sorted(findings, key=lambda f: -f.impact)

@@ -20,7 +20,6 @@ period after their last use (spec: 3 months) before ``prune`` may remove them.
 from __future__ import annotations
 
 import fcntl
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,7 +28,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.schema.events import check_safe_id
+from autoforge_learn.store.atomic import replace_text
 
 VERSION_RE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v(?P<major>[0-9]+)\.(?P<minor>[0-9]+)$")
 ROLE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -37,7 +38,7 @@ STATUSES = ("draft", "active", "deprecated")
 DEFAULT_RETENTION = timedelta(days=90)
 
 
-class RegistryError(ValueError):
+class RegistryError(AutoforgeError, ValueError):
     """A prompt file or a registry request is invalid; the message names the file or version."""
 
 
@@ -219,9 +220,7 @@ class RoleFile:
         data = {"role": self.role, **self.extra}
         data["versions"] = {v.id: v.to_yaml_dict() for v in _sorted(self.versions).values()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(dump_yaml(data))
-        os.replace(tmp, self.path)
+        replace_text(self.path, dump_yaml(data))
 
 
 def _sorted(versions: Mapping[str, PromptVersion]) -> dict[str, PromptVersion]:
@@ -437,6 +436,4 @@ class PromptRegistry:
             text = head.rstrip("\n") + "\n\n" + entry + (("## " + rest) if sep else "")
         else:
             text = "# Prompt changelog\n\nNewest first. Written by `autoforge prompts`.\n\n" + entry
-        tmp = self.changelog.with_name(f".{self.changelog.name}.{os.getpid()}.tmp")
-        tmp.write_text(text.rstrip("\n") + "\n")
-        os.replace(tmp, self.changelog)
+        replace_text(self.changelog, text.rstrip("\n") + "\n")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from autoforge_learn.patterns.findings import Finding, Pattern
+from autoforge_learn.findings import CalibrationBucket, Finding, Pattern
 from autoforge_learn.report.data import ReportData, TrendSeries
 
-_PERCENT_UNITS = ("ratio",)
+_PERCENT_UNITS = ("share",)
 
 
 def _scale(series: TrendSeries) -> tuple[list[str], list[float | None], str]:
@@ -19,6 +19,11 @@ def _scale(series: TrendSeries) -> tuple[list[str], list[float | None], str]:
     if series.unit == "seconds":
         return periods, [None if v is None else v / 3600 for v in values], "hours"
     return periods, values, series.unit
+
+
+def _known(buckets: list[CalibrationBucket]) -> list[CalibrationBucket]:
+    """Buckets with both a mean confidence and an observed rate."""
+    return [b for b in buckets if b.mean_predicted is not None and b.observed_rate is not None]
 
 
 def _strategies(findings: list[Finding]) -> list[Finding]:
@@ -79,8 +84,9 @@ def calibration_png(data: ReportData, path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 100], [0, 100], linestyle="--", color="#9ca3af", label="perfect calibration")
     for role, buckets in sorted(data.calibration.items()):
-        xs = [100 * b["mean_predicted"] for b in buckets]
-        ys = [100 * b["observed_rate"] for b in buckets]
+        known = _known(buckets)
+        xs = [100 * (b.mean_predicted or 0.0) for b in known]
+        ys = [100 * (b.observed_rate or 0.0) for b in known]
         ax.plot(xs, ys, marker="o", label=role)
     ax.set_xlabel("stated confidence (%)")
     ax.set_ylabel("actual success (%)")
@@ -163,9 +169,9 @@ def plotly_divs(data: ReportData) -> dict[str, str]:
         for role, buckets in sorted(data.calibration.items()):
             fig.add_trace(
                 go.Scatter(
-                    x=[100 * b["mean_predicted"] for b in buckets],
-                    y=[100 * b["observed_rate"] for b in buckets],
-                    text=[f"n={b['count']}" for b in buckets],
+                    x=[100 * (b.mean_predicted or 0.0) for b in _known(buckets)],
+                    y=[100 * (b.observed_rate or 0.0) for b in _known(buckets)],
+                    text=[f"n={b.count}" for b in _known(buckets)],
                     mode="lines+markers",
                     name=role,
                 )

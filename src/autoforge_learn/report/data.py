@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from autoforge_learn.patterns.findings import Finding
+from autoforge_learn.findings import CalibrationBucket, Finding
+from autoforge_learn.patterns.loops import LoopAction
+from autoforge_learn.suggest.model import Suggestion
 
 
 @dataclass
@@ -16,7 +18,8 @@ class TrendSeries:
     Attributes:
         metric: Metric name from the catalogue (e.g. ``gate_failure_rate``).
         label: What a reader sees (e.g. "Gate failure rate").
-        unit: ``ratio`` (shown as %), ``seconds``, ``tokens``, ``usd``, ``score`` or ``count``.
+        unit: The catalogue's unit (:class:`~autoforge_learn.analyze.metrics.Metric`):
+            ``share`` is shown as %, ``seconds`` as hours, ``USD...`` with ``$``.
         points: ``(period, value)`` pairs, oldest first; period is ``YYYY-MM``.
         lower_is_better: Whether a fall is an improvement.
     """
@@ -42,12 +45,10 @@ class ReportData:
         generated_at: The day it was made.
         scope: What data it covers, in words ("200 projects, 2025-05 to 2025-10").
         findings: Pattern findings, any order (the report ranks them).
-        loop_actions: Fired feedback loops, as dicts with at least ``loop``, ``trigger``
-            and ``actions``.
-        suggestions: Suggestions as dicts in the spec 6.1 structure.
+        loop_actions: Fired feedback loops.
+        suggestions: Prompt change suggestions, the first one recommended first.
         trends: Metric series to chart.
-        calibration: Per role, the calibration buckets (dicts with ``mean_predicted``,
-            ``observed_rate``, ``count``) for a reliability chart.
+        calibration: Per role, the calibration buckets for a reliability chart.
         totals: Headline counts (projects, events, ...).
     """
 
@@ -55,8 +56,8 @@ class ReportData:
     generated_at: date
     scope: str
     findings: list[Finding] = field(default_factory=list)
-    loop_actions: list[dict[str, Any]] = field(default_factory=list)
-    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    loop_actions: list[LoopAction] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
     trends: list[TrendSeries] = field(default_factory=list)
-    calibration: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calibration: dict[str, list[CalibrationBucket]] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)

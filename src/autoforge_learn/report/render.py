@@ -9,7 +9,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from autoforge_learn.patterns.findings import Finding, Severity
+from autoforge_learn.findings import Finding, Severity
 from autoforge_learn.report.charts import plotly_divs, render_pngs
 from autoforge_learn.report.data import ReportData, TrendSeries
 
@@ -32,11 +32,11 @@ def ranked(findings: list[Finding]) -> list[Finding]:
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
-    if unit == "ratio":
+    if unit == "share":
         return f"{100 * value:.1f}%"
     if unit == "seconds":
         return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.0f} min"
-    if unit == "usd":
+    if unit.startswith("USD"):
         return f"${value:,.2f}"
     return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
 
@@ -80,11 +80,10 @@ def executive_summary(data: ReportData) -> list[str]:
     trend = _biggest_trend(data) or "Not enough months of data to show a trend yet."
     if data.suggestions:
         s = data.suggestions[0]
-        change = s.get("proposed_change", {})
         action = (
-            f"Apply {s['suggestion_id']} ({s['suggestion_type']}, {s['agent_role']}, "
-            f"confidence {float(s.get('confidence', 0)):.2f}) to section "
-            f"`{change.get('section', '?')}`: `autoforge prompts apply {s['suggestion_id']}`"
+            f"Apply {s.suggestion_id} ({s.suggestion_type}, {s.agent_role}, "
+            f"confidence {s.confidence:.2f}) to section "
+            f"`{s.proposed_change.section}`: `autoforge prompts apply {s.suggestion_id}`"
         )
     elif serious:
         action = "Review the findings below; no prompt change could be generated for them."
@@ -117,17 +116,16 @@ def _improvements_md(data: ReportData) -> str:
 def _actions_md(data: ReportData) -> str:
     lines = []
     for s in data.suggestions[:_MAX_ACTIONS]:
-        change = s.get("proposed_change", {})
-        impact = s.get("expected_impact", {})
+        change, impact = s.proposed_change, s.expected_impact
         lines.append(
-            f"1. **{s['suggestion_id']}** {s['agent_role']}: {s['suggestion_type']} in "
-            f"`{change.get('prompt_file', '')}#{change.get('section', '')}` "
-            f"(confidence {float(s.get('confidence', 0)):.2f}, effort "
-            f"{s.get('implementation_effort', '?')}, risk {s.get('risk', '?')}).  \n"
-            f"   {change.get('rationale', '').strip()}  \n"
-            f"   Expected: gate success +{float(impact.get('gate_success_improvement', 0)):.0%}, "
-            f"retries -{float(impact.get('retry_reduction', 0)):.0%}.  \n"
-            f"   Apply: `autoforge prompts apply {s['suggestion_id']}`"
+            f"1. **{s.suggestion_id}** {s.agent_role}: {s.suggestion_type} in "
+            f"`{change.prompt_file}#{change.section}` "
+            f"(confidence {s.confidence:.2f}, effort "
+            f"{s.implementation_effort}, risk {s.risk}).  \n"
+            f"   {change.rationale.strip()}  \n"
+            f"   Expected: gate success +{impact.gate_success_improvement:.0%}, "
+            f"retries -{impact.retry_reduction:.0%}.  \n"
+            f"   Apply: `autoforge prompts apply {s.suggestion_id}`"
         )
     if len(data.suggestions) > _MAX_ACTIONS:
         lines.append(f"\n... and {len(data.suggestions) - _MAX_ACTIONS} more in the YAML file.")
@@ -139,9 +137,7 @@ def _loops_md(data: ReportData) -> str:
         return "No feedback loop fired."
     lines = []
     for a in data.loop_actions:
-        actions = ", ".join(str(x) for x in a.get("actions", []))
-        loop = a.get("loop_id") or a.get("loop", "?")
-        lines.append(f"- **{loop}**: {a.get('trigger', '')} → {actions}")
+        lines.append(f"- **{a.loop_id}**: {a.trigger} → {', '.join(a.actions)}")
     return "\n".join(lines)
 
 
@@ -227,10 +223,9 @@ def render_html(data: ReportData, path: Path) -> Path:
         for f in findings
     )
     actions = "".join(
-        f"<li><b>{html.escape(s['suggestion_id'])}</b> {html.escape(s['agent_role'])}: "
-        f"{html.escape(s['suggestion_type'])} — "
-        f"{html.escape(str(s.get('proposed_change', {}).get('rationale', '')))}"
-        f"<br><code>autoforge prompts apply {html.escape(s['suggestion_id'])}</code></li>"
+        f"<li><b>{html.escape(s.suggestion_id)}</b> {html.escape(s.agent_role)}: "
+        f"{html.escape(s.suggestion_type)} — {html.escape(s.proposed_change.rationale)}"
+        f"<br><code>autoforge prompts apply {html.escape(s.suggestion_id)}</code></li>"
         for s in data.suggestions
     )
     body: list[Any] = [

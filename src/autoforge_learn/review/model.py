@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.schema.events import UtcDatetime
 
 YesNo = Literal["yes", "no"]
@@ -78,7 +79,7 @@ _QUESTION_BY_NAME = {q.name: q for q in CHECKLIST}
 _MAX_TEXT = 20_000
 
 
-class ReviewError(ValueError):
+class ReviewError(AutoforgeError, ValueError):
     """Invalid review answers; ``errors`` holds ``(field, message)`` pairs."""
 
     def __init__(self, errors: Iterable[tuple[str, str]]) -> None:

@@ -1,7 +1,7 @@
 """Manual reviews as evidence for the suggestion engine (spec 3.2 ``learning_signal``).
 
 :func:`learning_signals` turns the reviews of each agent role and prompt version into
-one :class:`~autoforge_learn.patterns.findings.Finding` of pattern ``manual_review``,
+one :class:`~autoforge_learn.findings.Finding` of pattern ``manual_review``,
 so that what reviewers wrote reaches prompt suggestions the same way as what the
 pattern detectors measured.
 """
@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from autoforge_learn.patterns.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import Example, Finding, Pattern, ReviewEvidence, Severity, TextCount
 from autoforge_learn.review.model import ManualReview
 from autoforge_learn.review.stats import count_texts, group_reviews
 from autoforge_learn.review.store import read_reviews
@@ -86,13 +86,13 @@ def _finding(role: str, version: str | None, group: list[ManualReview], baseline
         thin_evidence=n < MIN_REVIEWS,
         agent_role=role,
         prompt_version=version,
-        evidence={
-            "reviews": n,
-            "mean_rating": mean,
-            "learning_signals": [{"text": t, "count": c} for t, c in signals],
-            "suggested_improvements": [{"text": t, "count": c} for t, c in improvements],
-            "checklist_failures": dict(sorted(failures.items())),
-        },
+        evidence=ReviewEvidence(
+            reviews=n,
+            mean_rating=mean,
+            learning_signals=[TextCount(text=t, count=c) for t, c in signals],
+            suggested_improvements=[TextCount(text=t, count=c) for t, c in improvements],
+            checklist_failures=dict(sorted(failures.items())),
+        ),
         examples=_examples(group),
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.schema.events import EVENT_MODELS, SCHEMA_VERSION, EventBase, EventKind
 
 #: Spellings of the spec's flat example mapped to the schema's field names.
@@ -36,7 +37,7 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
-class EventError(ValueError):
+class EventError(AutoforgeError, ValueError):
     """An object is not a valid event; ``errors`` says which fields are wrong and why."""
 
     def __init__(self, errors: list[FieldError]):

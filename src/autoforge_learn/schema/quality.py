@@ -11,15 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from autoforge_learn.schema.events import (
-    DownstreamFeedback,
-    EventBase,
-    PerformanceMetrics,
-    SecurityScan,
-    Severity,
-    TestResults,
-)
+from autoforge_learn.schema.events import Severity
 
 #: Weights of spec 3.1's ``output_quality_label`` formula.
 COVERAGE_WEIGHT = 0.25
@@ -104,36 +98,52 @@ class QualityInputs:
         )
 
 
-def quality_inputs(events: Iterable[EventBase]) -> QualityInputs:
+class QualitySignal(Protocol):
+    """What :func:`quality_inputs` reads of an event: a parsed event, or a row of the
+    index with the same attribute names (the fields a kind lacks are not read)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def timestamp(self) -> Any: ...
+
+
+def quality_inputs(events: Iterable[QualitySignal]) -> QualityInputs:
     """Derive the quality score's inputs from the events of ONE project.
 
-    Args:
-        events: The project's events in the order they were read; other kinds are
-            ignored.
+    The one implementation of the rules documented in :func:`quality_score`, used by
+    the SDK and ``recompute`` (parsed events), manual review and the labels (rows of
+    the index).
 
-    Returns:
-        The inputs, by the rules documented in :func:`quality_score`.
+    Args:
+        events: The project's events in the order they were read (a tie on the
+            timestamp goes to the later one); other kinds are ignored.
     """
-    tests: TestResults | None = None
-    scan: SecurityScan | None = None
-    perf: PerformanceMetrics | None = None
+    latest: dict[str, QualitySignal] = {}
     major_rework = False
     for event in events:
-        if isinstance(event, TestResults):
-            if tests is None or event.timestamp >= tests.timestamp:
-                tests = event
-        elif isinstance(event, SecurityScan):
-            if scan is None or event.timestamp >= scan.timestamp:
-                scan = event
-        elif isinstance(event, PerformanceMetrics):
-            if perf is None or event.timestamp >= perf.timestamp:
-                perf = event
-        elif isinstance(event, DownstreamFeedback):
-            if str(event.severity) in MAJOR_REWORK_SEVERITIES:
+        kind = str(event.kind)
+        if kind in _LATEST_OF:
+            held = latest.get(kind)
+            if held is None or event.timestamp >= held.timestamp:
+                latest[kind] = event
+        elif kind == "downstream_feedback":
+            if str(getattr(event, "severity", None)) in MAJOR_REWORK_SEVERITIES:
                 major_rework = True
+    tests = latest.get("test_results")
+    scan = latest.get("security_scan")
+    perf = latest.get("performance_metrics")
+    coverage = getattr(tests, "test_coverage_percent", None) if tests is not None else None
     return QualityInputs(
-        test_coverage_percent=tests.test_coverage_percent if tests is not None else None,
-        security_clean=scan is not None and scan.critical == 0 and scan.major == 0,
-        perf_within_slo=perf is not None and perf.within_slo,
+        test_coverage_percent=None if coverage is None else float(coverage),
+        security_clean=scan is not None
+        and not getattr(scan, "critical", 0)
+        and not getattr(scan, "major", 0),
+        perf_within_slo=perf is not None and bool(getattr(perf, "within_slo", False)),
         no_major_rework=not major_rework,
     )
+
+
+#: Kinds whose latest event (per project) feeds the score.
+_LATEST_OF = frozenset({"test_results", "security_scan", "performance_metrics"})

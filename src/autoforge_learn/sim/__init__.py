@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.sim.engine import CountingCollector, Engine, SimClock
 from autoforge_learn.sim.model import build_model
 from autoforge_learn.sim.truth import (
@@ -37,7 +38,7 @@ __all__ = ["DEFAULT_START", "SimulationError", "SimulationResult", "simulate"]
 DEFAULT_START = datetime(2025, 11, 1, tzinfo=UTC)
 
 
-class SimulationError(RuntimeError):
+class SimulationError(AutoforgeError):
     """The simulation cannot run here (for example: the store already holds raw data)."""
 
 

@@ -172,10 +172,6 @@ def iter_lines(path: Path, *, start_offset: int = 0, start_lineno: int = 1) -> I
 
 def write_json_atomic(path: Path, obj: object) -> None:
     """Write a JSON document so that readers see the old or the new file, never a half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    from autoforge_learn.store.atomic import replace_bytes
+
+    replace_bytes(path, orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n")

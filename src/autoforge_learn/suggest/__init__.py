@@ -8,7 +8,7 @@ Example:
 """
 
 from autoforge_learn.suggest.apply import AlreadyApplied, SuggestionConflict, apply_suggestion
-from autoforge_learn.suggest.base import SuggestConfig
+from autoforge_learn.suggest.base import SuggestSettings
 from autoforge_learn.suggest.engine import RULES, suggest
 from autoforge_learn.suggest.model import (
     ExpectedImpact,
@@ -40,7 +40,7 @@ __all__ = [
     "ProposedChange",
     "RewriteContext",
     "Rewriter",
-    "SuggestConfig",
+    "SuggestSettings",
     "Suggestion",
     "SuggestionConflict",
     "SuggestionError",

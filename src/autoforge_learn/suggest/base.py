@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from autoforge_learn.patterns.findings import Finding, Severity
+from autoforge_learn.findings import Finding, Severity
 from autoforge_learn.registry import PromptRegistry, PromptVersion, RegistryError
+from autoforge_learn.settings import SuggestSettings
 from autoforge_learn.suggest.model import (
     ExpectedImpact,
     ProposedChange,
@@ -18,80 +19,7 @@ from autoforge_learn.suggest.text import best_section
 
 T = SuggestionType
 
-#: How directly each rule's evidence points at its change (the confidence before the data).
-DEFAULT_PRIORS: dict[str, float] = {
-    T.CONSTRAINT_CLARITY: 0.9,
-    T.EXAMPLE_ADDITION: 0.75,
-    T.CONTEXT_ENRICHMENT: 0.8,
-    T.DECISION_FRAMEWORK: 0.7,
-    T.CONSTRAINT_REMOVAL: 0.8,
-    T.ROLE_HANDOFF_IMPROVEMENT: 0.8,
-}
-#: Share of the addressed problem a change of each type is assumed to remove.
-DEFAULT_EFFICACY: dict[str, float] = {
-    T.CONSTRAINT_CLARITY: 0.7,
-    T.EXAMPLE_ADDITION: 0.5,
-    T.CONTEXT_ENRICHMENT: 0.5,
-    T.DECISION_FRAMEWORK: 0.4,
-    T.CONSTRAINT_REMOVAL: 0.0,
-    T.ROLE_HANDOFF_IMPROVEMENT: 0.6,
-}
 SEVERITY_WEIGHT = {Severity.HIGH: 1.0, Severity.MEDIUM: 0.9, Severity.LOW: 0.75, Severity.INFO: 0.6}
-
-
-@dataclass
-class SuggestConfig:
-    """Settings of the rules (``suggest:`` in ``config.yaml``; every key optional).
-
-    Attributes:
-        min_failures: Failures of one root cause before rule 1 fires (spec 5.1: 3+).
-        min_retries: Retries of one root cause that make rule 2 add an example.
-        min_overrides: Overrides of one decision type before rules 3 and 4 fire.
-        context_share: Share of override reasons that must name missing context (rule 3).
-        min_decision_types: Overridden decision types of one role that make rule 4 fire.
-        max_adjacent_share: Rule 4 also fires when fewer overrides than this were near misses.
-        quality_tolerance: Rule 5 treats pass rates within this of the best as "no better".
-        quality_alpha: Rule 5 treats a version as better only if ``p_better_quality`` (the
-            detector's p-value that its quality is higher) is below this.
-        min_severity: Findings below this severity (``low``: worth watching, ``info``:
-            context) do not make suggestions.
-        min_rejections: Downstream rejections before rule 6 fires.
-        thin_factor: Confidence multiplier for thin evidence.
-        max_quotes: Real phrasings quoted per suggestion.
-        rewriter: Name of the rewriter plug-in (``deterministic`` = none).
-        priors: Confidence prior per suggestion type.
-        efficacy: Assumed share of the problem removed, per suggestion type.
-    """
-
-    min_failures: int = 3
-    min_retries: int = 10
-    min_overrides: int = 3
-    context_share: float = 0.3
-    min_decision_types: int = 2
-    max_adjacent_share: float = 0.34
-    quality_tolerance: float = 0.02
-    quality_alpha: float = 0.05
-    min_severity: str = "medium"
-    min_rejections: int = 2
-    thin_factor: float = 0.5
-    max_quotes: int = 3
-    rewriter: str = "deterministic"
-    priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
-    efficacy: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_EFFICACY))
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> SuggestConfig:
-        """Settings from a mapping (unknown keys are ignored; dicts merge over defaults)."""
-        config = cls()
-        for item in fields(cls):
-            if not data or item.name not in data:
-                continue
-            value = data[item.name]
-            if item.name in ("priors", "efficacy"):
-                getattr(config, item.name).update({str(k): float(v) for k, v in value.items()})
-            else:
-                setattr(config, item.name, type(getattr(config, item.name))(value))
-        return config
 
 
 @dataclass
@@ -117,7 +45,7 @@ class RuleContext:
         config: The settings.
     """
 
-    def __init__(self, registry: PromptRegistry | None, config: SuggestConfig) -> None:
+    def __init__(self, registry: PromptRegistry | None, config: SuggestSettings) -> None:
         self.registry = registry
         self.config = config
         self._latest: dict[str, PromptVersion | None] = {}
@@ -274,24 +202,3 @@ def _clamp(value: float) -> float:
 
 def _impact(gate_gain: float, retry_cut: float, tokens: str) -> ExpectedImpact:
     return ExpectedImpact(_clamp(gate_gain), _clamp(retry_cut), tokens)
-
-
-def num(evidence: Mapping[str, Any], key: str, default: float | None = None) -> float | None:
-    """A number from a finding's evidence, or ``default`` when missing or not a number."""
-    value = evidence.get(key)
-    try:
-        return float(value) if value is not None else default
-    except (TypeError, ValueError):
-        return default
-
-
-def items(evidence: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    """A ``[{text, count, ...}]`` list from a finding's evidence (tolerates plain strings)."""
-    raw = evidence.get(key) or []
-    out = []
-    for item in raw if isinstance(raw, list) else []:
-        if isinstance(item, Mapping):
-            out.append(dict(item))
-        elif isinstance(item, str):
-            out.append({"text": item, "count": 1})
-    return out

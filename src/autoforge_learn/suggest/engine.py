@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from autoforge_learn.patterns.findings import Finding
+from autoforge_learn.findings import Finding
 from autoforge_learn.registry import PromptRegistry
-from autoforge_learn.suggest.base import RuleContext, SuggestConfig
+from autoforge_learn.suggest.base import RuleContext, SuggestSettings
 from autoforge_learn.suggest.model import Suggestion, SuggestionError, next_ids
 from autoforge_learn.suggest.rewriters import RewriteContext, Rewriter, get_rewriter
 from autoforge_learn.suggest.rules_gates import constraint_clarity, example_addition
@@ -42,7 +42,7 @@ def suggest(
     now: datetime,
     existing_ids: Iterable[str] = (),
     rewriter: Rewriter | str | None = None,
-    config: SuggestConfig | None = None,
+    config: SuggestSettings | None = None,
 ) -> list[Suggestion]:
     """Run every rule over the findings and number the suggestions.
 
@@ -52,7 +52,7 @@ def suggest(
         now: The moment of the run; ids are ``SUG-<year>-<month>-NNN``.
         existing_ids: Ids already used (earlier suggestion files); numbering continues.
         rewriter: An optional rewriter (object or registered name) of ``new_text``.
-        config: Rule settings (default :class:`SuggestConfig`).
+        config: Rule settings (default :class:`SuggestSettings`).
 
     Findings below ``config.min_severity`` (default: ``medium``, i.e. crossing the
     detector's threshold) are skipped; thin evidence lowers confidence and is flagged.
@@ -61,7 +61,7 @@ def suggest(
         Suggestions, most confident and impactful first; never one whose ``new_text``
         equals its ``old_text``.
     """
-    config = config or SuggestConfig()
+    config = config or SuggestSettings()
     items = as_findings(findings)
     ctx = RuleContext(registry, config)
     # Below-threshold findings (severity low/info) are for watching, not for acting on.

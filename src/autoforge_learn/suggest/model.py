@@ -38,6 +38,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from autoforge_learn.errors import AutoforgeError
+
 ID_RE = re.compile(r"^SUG-(?P<year>\d{4})-(?P<month>\d{2})-(?P<number>\d{3,})$")
 
 
@@ -52,7 +54,7 @@ class SuggestionType(StrEnum):
     ROLE_HANDOFF_IMPROVEMENT = "role_handoff_improvement"
 
 
-class SuggestionError(ValueError):
+class SuggestionError(AutoforgeError, ValueError):
     """A suggestion cannot be found, read or applied; the message says why."""
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from autoforge_learn.suggest.model import Suggestion, SuggestionError
 
 if TYPE_CHECKING:
-    from autoforge_learn.patterns.findings import Finding
+    from autoforge_learn.findings import Finding
     from autoforge_learn.registry import PromptVersion
 
 ENTRY_POINT_GROUP = "autoforge_learn.rewriters"

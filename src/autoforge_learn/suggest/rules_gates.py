@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from autoforge_learn.patterns.findings import Finding, Pattern
-from autoforge_learn.suggest.base import RuleContext, evidence_list, items, make, num
+from autoforge_learn.findings import (
+    Finding,
+    GateCauseEvidence,
+    RetryEvidence,
+    TextCount,
+)
+from autoforge_learn.suggest.base import RuleContext, evidence_list, make
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
 from autoforge_learn.suggest.text import (
     MISSING_WORDS,
@@ -28,26 +33,20 @@ def _query(*texts: str) -> list[str]:
     return [w for t in texts for w in words(t) if not MISSING_WORDS.fullmatch(w)]
 
 
-def _gate_and_cause(finding: Finding) -> tuple[str, str]:
+def _gate_and_cause(ev: GateCauseEvidence) -> tuple[str, str]:
     """The gate and a readable cause (template placeholders like ``<num>`` dropped)."""
-    ev = finding.evidence
-    gate = str(ev.get("gate_id") or finding.key.get("gate_id") or "gate")
-    cause = str(ev.get("cause") or finding.key.get("cause") or finding.title)
-    return gate, readable(cause)
+    return ev.gate_id, readable(ev.cause)
 
 
-def _must(finding: Finding, cause: str) -> str | None:
+def _must(ev: GateCauseEvidence, cause: str) -> str | None:
     """The cause as a requirement, if its label reads as one (None for template labels)."""
-    raw = str(finding.evidence.get("cause") or finding.key.get("cause") or "")
     wanted = requirement(cause)
-    return None if has_placeholders(raw) or wanted.startswith("Avoid:") else wanted
+    return None if has_placeholders(ev.cause) or wanted.startswith("Avoid:") else wanted
 
 
-def _phrasings(finding: Finding, limit: int) -> list[tuple[str, int]]:
+def _phrasings(finding: Finding, ev: GateCauseEvidence, limit: int) -> list[tuple[str, int]]:
     """The most frequent real phrasings; ones differing only in numbers count as one."""
-    raw = items(finding.evidence, "phrasings") or [
-        {"text": e.text, "count": 1} for e in finding.examples if e.text
-    ]
+    raw = ev.phrasings or [TextCount(text=e.text, count=1) for e in finding.examples if e.text]
     groups: dict[str, list] = {}
     for text, count in quote_top(raw, limit=len(raw)):
         group = groups.setdefault(re.sub(r"\d+", "N", text.lower()), [text, 0])
@@ -67,12 +66,12 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
     out: list[Suggestion] = []
     config = ctx.config
     for finding in findings:
-        if finding.pattern != Pattern.GATE_FAILURE_ROOT_CAUSE or not finding.agent_role:
-            continue
         ev = finding.evidence
-        gate, cause = _gate_and_cause(finding)
-        phrasings = _phrasings(finding, config.max_quotes)
-        failures = num(ev, "failures", float(len(finding.examples))) or 0.0
+        if not isinstance(ev, GateCauseEvidence) or not finding.agent_role:
+            continue
+        gate, cause = _gate_and_cause(ev)
+        phrasings = _phrasings(finding, ev, config.max_quotes)
+        failures = float(ev.failures)
         if failures < config.min_failures:
             continue
         if not is_missing_detail([cause, *(text for text, _ in phrasings)]):
@@ -81,9 +80,9 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         target = ctx.target(
             role, _query(gate, cause, *(t for t, _ in phrasings)), new_section=slug(gate)
         )
-        rate = num(ev, "gate_failure_rate")
-        share = num(ev, "share_of_failures")
-        must = _must(finding, cause)
+        rate = ev.gate_failure_rate
+        share = ev.share_of_failures
+        must = _must(ev, cause)
         lines = [
             f"MUST ({cause}: gate {gate} rejected this output {failures:.0f} times): "
             + (
@@ -107,7 +106,7 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             + f"; section '{target.section}' does not require it. Adds the requirement as "
             "an explicit constraint with the gate's real rejection phrasings."
         )
-        checks = num(ev, "gate_checks")
+        checks = ev.gate_checks
         gain = (failures / checks) if checks else (rate or 0.0) * (share or 1.0)
         suggestion = make(
             SuggestionType.CONSTRAINT_CLARITY,
@@ -118,7 +117,7 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             ctx=ctx,
             evidence=evidence_list(
                 ("gate_failure_rate", rate),
-                ("retry_count", _int(ev.get("retries"))),
+                ("retry_count", ev.retries),
                 ("root_cause", cause),
                 ("gate_id", gate),
                 ("failures", int(failures)),
@@ -135,13 +134,6 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         if suggestion:
             out.append(suggestion)
     return out
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
 
 
 def _example_section(ctx: RuleContext, role: str, query: list[str], topic: str) -> str:
@@ -170,11 +162,11 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
         if not role:
             continue
         ev = finding.evidence
-        if finding.pattern == Pattern.GATE_FAILURE_ROOT_CAUSE:
-            gate, cause = _gate_and_cause(finding)
-            phrasings = _phrasings(finding, config.max_quotes)
-            retries = num(ev, "retries", 0.0) or 0.0
-            failures = num(ev, "failures", float(len(finding.examples))) or 0.0
+        if isinstance(ev, GateCauseEvidence):
+            gate, cause = _gate_and_cause(ev)
+            phrasings = _phrasings(finding, ev, config.max_quotes)
+            retries = float(ev.retries)
+            failures = float(ev.failures)
             missing = is_missing_detail([cause, *(t for t, _ in phrasings)])
             if retries < config.min_retries and (missing or failures < config.min_failures):
                 continue
@@ -183,30 +175,28 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
                 f"Example for gate {gate} ({cause}: {failures:.0f} failures, "
                 f"{retries:.0f} extra retries):"
             )
-            expected = [_must(finding, cause) or ""] + [requirement(t) for t, _ in phrasings[:2]]
+            expected = [_must(ev, cause) or ""] + [requirement(t) for t, _ in phrasings[:2]]
             passes = f"passes gate {gate}"
             problem = (
                 f"failed gate {gate} {failures:.0f} times for '{cause}', with {retries:.0f} "
                 "extra retries"
             )
             pairs: list[tuple[str, object]] = [
-                ("gate_failure_rate", num(ev, "gate_failure_rate")),
-                ("retry_count", _int(ev.get("retries"))),
+                ("gate_failure_rate", ev.gate_failure_rate),
+                ("retry_count", ev.retries),
                 ("root_cause", cause),
                 ("gate_id", gate),
             ]
-            retry_cut = efficacy * (num(ev, "share_of_failures", 0.5) or 0.5)
-            gain = efficacy * (failures / (num(ev, "gate_checks") or failures * 5 or 1))
-        elif finding.pattern == Pattern.RETRY_HOTSPOT:
-            reasons = quote_top(items(ev, "top_reasons"), limit=config.max_quotes)
+            retry_cut = efficacy * (ev.share_of_failures or 0.5)
+            gain = efficacy * (failures / (ev.gate_checks or failures * 5 or 1))
+        elif isinstance(ev, RetryEvidence):
+            reasons = quote_top(ev.top_reasons, limit=config.max_quotes)
             if not reasons and not finding.examples:
                 continue
             phrasings = reasons or [(e.text, 1) for e in finding.examples if e.text]
             scope = finding.key.get("platform") or finding.key.get("client_domain") or ""
-            avg = num(ev, "avg_retries", finding.value) or 0.0
-            gates = ", ".join(
-                f"{g.get('gate_id')} ({g.get('retries')})" for g in items(ev, "top_gates")[:3]
-            )
+            avg = ev.avg_retries if ev.avg_retries is not None else finding.value
+            gates = ", ".join(f"{g.gate_id} ({g.retries})" for g in ev.top_gates[:3])
             topic = scope or "retries"
             header = (
                 f"Examples{' for ' + scope + ' projects' if scope else ''} ({role} averaged "
@@ -215,7 +205,7 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
                 + "):"
             )
             expected = [requirement(t) for t, _ in phrasings]
-            top = [str(g.get("gate_id")) for g in items(ev, "top_gates")[:3]]
+            top = [g.gate_id for g in ev.top_gates[:3]]
             passes = "passes " + (", ".join(top) or "its gates")
             problem = (
                 f"averaged {avg:.1f} retries per stage"
@@ -224,7 +214,7 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
             )
             pairs = [
                 ("avg_retries", avg),
-                ("retry_count", _int(ev.get("retries_total"))),
+                ("retry_count", ev.retries_total),
                 ("root_cause", phrasings[0][0] if phrasings else None),
                 ("scope", scope or None),
             ]

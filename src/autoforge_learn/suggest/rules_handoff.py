@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from autoforge_learn.patterns.findings import Finding, Pattern
-from autoforge_learn.suggest.base import RuleContext, evidence_list, items, make, num
+from autoforge_learn.findings import Finding, HandoffEvidence
+from autoforge_learn.suggest.base import RuleContext, evidence_list, make
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
 from autoforge_learn.suggest.text import append_block, missing_item, pct, slug, words
 
@@ -36,22 +36,21 @@ class _Item:
             self.severity = severity
 
 
-def _items(finding: Finding) -> list[_Item]:
+def _items(finding: Finding, ev: HandoffEvidence) -> list[_Item]:
     """Feedback grouped by the item it says is missing (the examples' texts count too)."""
-    feedback = items(finding.evidence, "feedback")
-    known = {str(i.get("text")) for i in feedback}
-    feedback += [
-        {"text": e.text, "count": 1} for e in finding.examples if e.text and e.text not in known
-    ]
+    known = {i.text for i in ev.feedback}
+    feedback: list[tuple[str, int, str | None]] = [
+        (i.text, i.count, i.severity) for i in ev.feedback
+    ] + [(e.text, 1, None) for e in finding.examples if e.text and e.text not in known]
     grouped: dict[str, _Item] = {}
-    for entry in feedback:
-        text = str(entry.get("text") or "").strip()
+    for raw_text, count, severity in feedback:
+        text = raw_text.strip()
         if not text:
             continue
         name = missing_item(text)
         extracted = name != text.rstrip(".")
         item = grouped.setdefault(name.lower(), _Item(name, extracted))
-        item.add(text, int(entry.get("count") or 1), entry.get("severity"))
+        item.add(text, count or 1, severity)
     ranked = sorted(grouped.values(), key=lambda i: -i.count)  # stable: first seen first
     return ranked
 
@@ -79,13 +78,13 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
     """
     out: list[Suggestion] = []
     for finding in findings:
-        if finding.pattern != Pattern.HANDOFF:
-            continue
         ev = finding.evidence
+        if not isinstance(ev, HandoffEvidence):
+            continue
         upstream = finding.agent_role or finding.key.get("from_role")
         downstream = finding.key.get("to_role") or "the next agent"
-        grouped = _items(finding)[: max(ctx.config.max_quotes, 5)]
-        rejections = num(ev, "rejections", 0.0) or 0.0
+        grouped = _items(finding, ev)[: max(ctx.config.max_quotes, 5)]
+        rejections = float(ev.rejections)
         if not upstream or not grouped or rejections < ctx.config.min_rejections:
             continue
         wanted = [i for i in grouped if i.extracted]
@@ -98,8 +97,8 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
         target = ctx.target(
             upstream, query, new_section=f"handoff_to_{slug(downstream)}", prefer=prefer
         )
-        rate = num(ev, "rejection_rate", finding.value)
-        handoffs = num(ev, "handoffs")
+        rate = ev.rejection_rate if ev.rejection_rate is not None else finding.value
+        handoffs = ev.handoffs
         lines = [
             f"Handoff to {downstream} ({downstream} rejected {rejections:.0f}"
             + (f" of {handoffs:.0f}" if handoffs else "")
@@ -114,7 +113,7 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
             )
             lines += [f"- {_quote(i)}" for i in other]
         efficacy = ctx.efficacy(SuggestionType.ROLE_HANDOFF_IMPROVEMENT)
-        passing = num(ev, "downstream_pass_rate")
+        passing = ev.downstream_pass_rate
         names = [i.name for i in wanted] or [i.texts[0] for i in other]
         rationale = (
             f"{downstream} rejects {upstream} output {pct(rate)} of the time; {upstream} is "
@@ -131,7 +130,7 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
                 ("rejection_rate", rate),
                 ("rejections", int(rejections)),
                 ("downstream_pass_rate", passing),
-                ("info_quality_score", num(ev, "info_quality_score")),
+                ("info_quality_score", ev.info_quality_score),
                 ("handoff", f"{upstream} -> {downstream}"),
                 ("missing_items", names),
                 ("root_cause", f"{upstream} output missing {names[0]}"),

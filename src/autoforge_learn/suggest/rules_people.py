@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from autoforge_learn.patterns.findings import Finding, Pattern, Severity
-from autoforge_learn.suggest.base import RuleContext, evidence_list, items, make, num
+from autoforge_learn.findings import Finding, OverrideEvidence, Severity
+from autoforge_learn.suggest.base import RuleContext, evidence_list, make
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
 from autoforge_learn.suggest.text import (
     append_block,
@@ -71,13 +71,19 @@ def context_kinds(text: str) -> list[str]:
 def _override_findings(findings: Sequence[Finding], ctx: RuleContext) -> list[Finding]:
     out = []
     for f in findings:
-        if f.pattern != Pattern.HUMAN_OVERRIDE or f.severity == Severity.INFO:
+        if not isinstance(f.evidence, OverrideEvidence) or f.severity == Severity.INFO:
             continue
-        if (num(f.evidence, "overrides", 0.0) or 0.0) < ctx.config.min_overrides:
+        if f.evidence.overrides < ctx.config.min_overrides:
             continue
         if f.agent_role or f.key.get("agent_role"):
             out.append(f)
     return out
+
+
+def _ev(finding: Finding) -> OverrideEvidence:
+    """The override evidence of a finding :func:`_override_findings` kept."""
+    assert isinstance(finding.evidence, OverrideEvidence)
+    return finding.evidence
 
 
 def _role(finding: Finding) -> str:
@@ -85,7 +91,7 @@ def _role(finding: Finding) -> str:
 
 
 def _decision_type(finding: Finding) -> str:
-    return str(finding.key.get("decision_type") or finding.evidence.get("decision_type") or "")
+    return str(finding.key.get("decision_type") or "")
 
 
 def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
@@ -96,13 +102,13 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
     """
     out: list[Suggestion] = []
     for finding in _override_findings(findings, ctx):
-        ev = finding.evidence
-        reasons = items(ev, "reasons")
-        total = sum(int(r.get("count") or 1) for r in reasons)
+        ev = _ev(finding)
+        reasons = ev.reasons
+        total = sum(r.count or 1 for r in reasons)
         by_kind: dict[str, list[tuple[str, int]]] = defaultdict(list)
         matched = 0
         for reason in reasons:
-            text, count = str(reason.get("text") or ""), int(reason.get("count") or 1)
+            text, count = reason.text, reason.count or 1
             kinds = context_kinds(text)
             matched += count if kinds else 0
             for kind in kinds:
@@ -113,10 +119,10 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         kinds = sorted(by_kind, key=lambda k: (-sum(c for _, c in by_kind[k]), k))
         # The decision and the humans' own words (not the generic word "context", which
         # would pick sections that merely restate context).
-        query = words(decision) * 2 + [w for r in reasons for w in words(str(r.get("text")))]
+        query = words(decision) * 2 + [w for r in reasons for w in words(r.text)]
         target = ctx.target(role, query, new_section=f"{slug(decision)}_context")
-        overrides, decisions = num(ev, "overrides", 0.0), num(ev, "decisions")
-        rate = num(ev, "override_rate", finding.value)
+        overrides, decisions = ev.overrides, ev.decisions
+        rate = ev.override_rate if ev.override_rate is not None else finding.value
         lines = [
             f"Context for {label(decision)} decisions (humans overrode {overrides:.0f}"
             + (f" of {decisions:.0f}" if decisions else "")
@@ -182,22 +188,20 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         far = [
             f
             for f in group
-            if (share := num(f.evidence, "adjacent_share")) is not None
+            if (share := _ev(f).adjacent_share) is not None
             and share < config.max_adjacent_share
         ]
         if len(types) < config.min_decision_types and not far:
             continue
-        overrides = sum(num(f.evidence, "overrides", 0.0) or 0.0 for f in group)
-        decisions = sum(num(f.evidence, "decisions", 0.0) or 0.0 for f in group)
+        overrides = sum(_ev(f).overrides for f in group)
+        decisions = sum(_ev(f).decisions for f in group)
         rate = overrides / decisions if decisions else max(f.value for f in group)
         chosen = {
-            _decision_type(f): quote_top(
-                items(f.evidence, "chosen_instead"), limit=config.max_quotes
-            )
+            _decision_type(f): quote_top(_ev(f).chosen_instead, limit=config.max_quotes)
             for f in group
         }
-        reasons = [r for f in group for r in items(f.evidence, "reasons")]
-        kinds = sorted({k for r in reasons for k in context_kinds(str(r.get("text") or ""))})
+        reasons = [r for f in group for r in _ev(f).reasons]
+        kinds = sorted({k for r in reasons for k in context_kinds(r.text)})
         criteria = [CONTEXT_KINDS[k][0].split(":")[1].strip() for k in kinds]
         if not criteria:
             criteria = [t for t, _ in quote_top(reasons, limit=config.max_quotes)]
@@ -230,7 +234,7 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             "and what would make it the better choice."
         )
         efficacy = ctx.efficacy(SuggestionType.DECISION_FRAMEWORK)
-        adjacent = [s for f in group if (s := num(f.evidence, "adjacent_share")) is not None]
+        adjacent = [s for f in group if (s := _ev(f).adjacent_share) is not None]
         why = (
             f"{len(types)} decision types overridden"
             if len(types) >= config.min_decision_types

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autoforge_learn.patterns.findings import Finding, Pattern
-from autoforge_learn.suggest.base import RuleContext, evidence_list, items, make
+from autoforge_learn.findings import Finding, ReviewEvidence
+from autoforge_learn.suggest.base import RuleContext, evidence_list, make
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
 
 _MAX_SIGNALS = 3
 
 
-def _signals(finding: Finding) -> list[str]:
-    texts = [str(i.get("text", "")).strip() for i in items(finding.evidence, "learning_signals")]
-    texts += [
-        str(i.get("text", "")).strip() for i in items(finding.evidence, "suggested_improvements")
-    ]
+def _signals(ev: ReviewEvidence) -> list[str]:
+    texts = [i.text.strip() for i in (*ev.learning_signals, *ev.suggested_improvements)]
     return [t for t in dict.fromkeys(texts) if t][:_MAX_SIGNALS]
 
 
@@ -34,9 +31,10 @@ def reviewer_constraint(findings: Sequence[Finding], ctx: RuleContext) -> list[S
     """Rule 1 from reviews: the reviewers' learning signals as explicit requirements."""
     out = []
     for finding in findings:
-        if finding.pattern != Pattern.MANUAL_REVIEW or not finding.agent_role:
+        ev = finding.evidence
+        if not isinstance(ev, ReviewEvidence) or not finding.agent_role:
             continue
-        signals = _signals(finding)
+        signals = _signals(ev)
         if not signals:
             continue
         role = finding.agent_role
@@ -47,8 +45,7 @@ def reviewer_constraint(findings: Sequence[Finding], ctx: RuleContext) -> list[S
             + f"Reviewers of {role} outputs asked for the following; treat each as a "
             f"requirement:\n{lines}"
         )
-        mean = finding.evidence.get("mean_rating")
-        reviews = finding.evidence.get("reviews", finding.sample_size)
+        mean, reviews = ev.mean_rating, ev.reviews
         rationale = (
             f"Manual reviews of {role} outputs rate them {mean}/5 on average over {reviews} "
             f"review(s); their learning signals name what to tighten."
@@ -77,13 +74,14 @@ def reviewer_constraint(findings: Sequence[Finding], ctx: RuleContext) -> list[S
 
 def attach_review_evidence(suggestions: Sequence[Suggestion], findings: Sequence[Finding]) -> None:
     """Add reviewers' signals about a suggestion's role to its evidence, in place."""
-    by_role: dict[str, list[Finding]] = {}
+    by_role: dict[str, list[tuple[Finding, ReviewEvidence]]] = {}
     for f in findings:
-        if f.pattern == Pattern.MANUAL_REVIEW and f.agent_role:
-            by_role.setdefault(f.agent_role, []).append(f)
+        if isinstance(f.evidence, ReviewEvidence) and f.agent_role:
+            by_role.setdefault(f.agent_role, []).append((f, f.evidence))
     for s in suggestions:
-        reviews = by_role.get(s.agent_role, [])
-        signals = [text for f in reviews for text in _signals(f)]
+        found = by_role.get(s.agent_role, [])
+        reviews = [f for f, _ in found]
+        signals = [text for _, ev in found for text in _signals(ev)]
         if not signals or any(f.id in s.finding_ids for f in reviews):
             continue
         s.evidence.append({"reviewer_learning_signals": list(dict.fromkeys(signals))})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autoforge_learn.patterns.findings import Finding, Pattern
+from autoforge_learn.findings import Finding, TokenEvidence
 from autoforge_learn.registry import parse_version_id
 from autoforge_learn.registry.prompts import RegistryError
-from autoforge_learn.suggest.base import RuleContext, Target, evidence_list, make, num
+from autoforge_learn.suggest.base import RuleContext, Target, evidence_list, make
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
 from autoforge_learn.suggest.text import added_lines, pct, remove_lines
 
@@ -24,24 +24,19 @@ def _role(finding: Finding, version_id: str) -> str | None:
         return None
 
 
-def _quality_improved(finding: Finding, ctx: RuleContext) -> bool:
+def _quality_improved(ev: TokenEvidence, ctx: RuleContext) -> bool:
     """Whether the version's quality is really better than the best version's.
 
     Uses the detector's ``p_better_quality`` when given, else the lower end of
     ``pass_rate_interval``, else the pass rates themselves (with ``quality_tolerance``).
     """
-    ev = finding.evidence
-    p_value = num(ev, "p_better_quality")
-    if p_value is not None:
-        return p_value < ctx.config.quality_alpha
-    pass_rate, best_rate = num(ev, "pass_rate"), num(ev, "best_pass_rate")
+    if ev.p_better_quality is not None:
+        return ev.p_better_quality < ctx.config.quality_alpha
+    pass_rate, best_rate = ev.pass_rate, ev.best_pass_rate
     if pass_rate is None or best_rate is None:
         return False
-    interval = ev.get("pass_rate_interval")
-    if isinstance(interval, list | tuple) and len(interval) == 2:
-        low = num({"low": interval[0]}, "low")
-        if low is not None:
-            return low > best_rate + ctx.config.quality_tolerance
+    if len(ev.pass_rate_interval) == 2:
+        return ev.pass_rate_interval[0] > best_rate + ctx.config.quality_tolerance
     return pass_rate > best_rate + ctx.config.quality_tolerance
 
 
@@ -56,15 +51,15 @@ def constraint_removal(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
     """
     out: list[Suggestion] = []
     for finding in findings:
-        if finding.pattern != Pattern.TOKEN_EFFICIENCY:
-            continue
         ev = finding.evidence
+        if not isinstance(ev, TokenEvidence):
+            continue
         version_id = finding.key.get("prompt_version") or finding.prompt_version
-        if not version_id or ev.get("best_version") == version_id:
+        if not version_id or ev.best_version == version_id:
             continue
         role = _role(finding, version_id)
-        pass_rate, best_rate = num(ev, "pass_rate"), num(ev, "best_pass_rate")
-        if _quality_improved(finding, ctx):
+        pass_rate, best_rate = ev.pass_rate, ev.best_pass_rate
+        if _quality_improved(ev, ctx):
             continue  # the extra tokens buy quality: not this rule's case
         version = ctx.version(version_id)
         parent = ctx.version(version.parent) if version else None
@@ -93,11 +88,11 @@ def constraint_removal(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             saved = len(now) - len(new_text)
             target = Target(role, current, name, now)
             changes = "; ".join(version.changes) or "no changelog"
-            ratio = num(ev, "excess_ratio")
+            ratio = ev.excess_ratio
             rationale = (
                 f"{version_id} added this text to '{name}' ({changes}), but quality is not "
                 f"significantly better: pass rate {pct(pass_rate)} vs {pct(best_rate)} for "
-                f"{ev.get('best_version') or 'the best version'}, while it uses "
+                f"{ev.best_version}, while it uses "
                 + (f"{pct(ratio)} more" if ratio is not None else "more")
                 + " tokens per successful output. Removing it shortens the prompt by "
                 f"{saved} characters (~{saved // CHARS_PER_TOKEN} tokens, "
@@ -111,12 +106,12 @@ def constraint_removal(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
                 findings=[finding],
                 ctx=ctx,
                 evidence=evidence_list(
-                    ("avg_tokens_per_success", num(ev, "avg_tokens_per_success")),
-                    ("best_avg_tokens", num(ev, "best_avg_tokens")),
+                    ("avg_tokens_per_success", ev.avg_tokens_per_success),
+                    ("best_avg_tokens", ev.best_avg_tokens),
                     ("excess_ratio", ratio),
                     ("pass_rate", pass_rate),
                     ("best_pass_rate", best_rate),
-                    ("best_version", ev.get("best_version")),
+                    ("best_version", ev.best_version),
                     ("added_in", version_id),
                     ("root_cause", f"verbose text added in {version_id}"),
                     ("removed_chars", saved),

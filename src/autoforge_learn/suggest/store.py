@@ -8,24 +8,27 @@ continues after every id found in earlier files and in the registry's ``source``
 from __future__ import annotations
 
 import fcntl
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
-from autoforge_learn.patterns.findings import Finding
+from autoforge_learn.findings import Finding
 from autoforge_learn.registry import PromptRegistry, RegistryError
 from autoforge_learn.registry.prompts import dump_yaml
-from autoforge_learn.store.config import load_config
+from autoforge_learn.store.atomic import replace_text
 from autoforge_learn.store.layout import StoreLayout
-from autoforge_learn.suggest.base import SuggestConfig
 from autoforge_learn.suggest.engine import as_findings, suggest
 from autoforge_learn.suggest.model import Suggestion, SuggestionError, parse_id
 from autoforge_learn.suggest.rewriters import Rewriter
+
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
 
 FILE_RE = re.compile(r"^suggestions_(?P<day>\d{4}-\d{2}-\d{2})(?:_(?P<n>\d+))?\.ya?ml$")
 
@@ -52,9 +55,7 @@ def write_suggestions(path: Path, suggestions: Sequence[Suggestion]) -> Path:
     """Write suggestions to ``path`` as a YAML list in the spec's structure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(dump_yaml([s.to_dict() for s in suggestions]))
-    os.replace(tmp, path)
+    replace_text(path, dump_yaml([s.to_dict() for s in suggestions]))
     return path
 
 
@@ -143,59 +144,49 @@ def load_findings(path: Path) -> list[Finding]:
         raise SuggestionError(f"{path}: not a valid finding: {exc!r}") from None
 
 
-def suggest_config(root: Path) -> SuggestConfig:
-    """The ``suggest:`` settings of the root's ``config.yaml`` (defaults when absent)."""
-    try:
-        config = load_config(StoreLayout(Path(root)).config_file)
-    except ValueError as exc:
-        raise SuggestionError(str(exc)) from None
-    section = config.get("suggest")
-    return SuggestConfig.from_mapping(section if isinstance(section, dict) else None)
-
-
-def detect_findings(root: Path) -> list[Finding]:
-    """Run the pattern detectors on the root's data (not wired in yet).
-
-    Raises:
-        SuggestionError: Always, for now: pass findings (``--findings FILE.json``).
-    """
-    raise SuggestionError(
-        "running the pattern detectors from here is not wired in yet: "
-        "pass findings as JSON (autoforge suggest --findings findings.json)"
-    )
-
-
 def suggest_from_root(
-    root: Path,
+    ws: Workspace,
     findings: Iterable[Finding] | None = None,
     *,
+    selection: Selection | None = None,
     now: datetime | None = None,
     rewriter: Rewriter | str | None = None,
-    config: SuggestConfig | None = None,
     save: bool = True,
 ) -> tuple[list[Suggestion], Path | None]:
-    """Suggestions for a root: its registry, settings and earlier ids; saved as a new file.
+    """Suggestions for a workspace: its registry, settings and earlier ids; saved as a
+    new file.
 
     Args:
-        root: The ``.autoforge`` directory.
-        findings: The findings; None runs the detectors (:func:`detect_findings`).
+        ws: The workspace (its settings' ``suggest`` section sets the rules).
+        findings: The findings; None runs the pattern detectors on ``selection`` (and
+            takes the manual reviews' learning signals).
+        selection: Which events the detectors read when ``findings`` is None.
         now: The moment of the run (default now, UTC).
-        rewriter: A rewriter or its name (default: ``suggest.rewriter`` of the config).
-        config: Rule settings (default: ``suggest:`` of the root's ``config.yaml``).
+        rewriter: A rewriter or its name (default: ``suggest.rewriter`` of the settings).
         save: Write ``suggestions_<day>[_N].yaml`` (nothing is written when empty).
 
     Returns:
         The suggestions (earlier, still unapplied ones that were proposed again first,
         under their first id) and the file written (None if nothing new was).
     """
-    root = Path(root)
+    root = ws.root
     now = now or datetime.now(UTC)
-    items = list(findings) if findings is not None else detect_findings(root)
-    config = config or suggest_config(root)
-    registry = PromptRegistry(root)
+    if findings is None:
+        from autoforge_learn.patterns.detect import detect_patterns
+        from autoforge_learn.review import learning_signals
+
+        items = detect_patterns(ws, selection) + learning_signals(root)
+    else:
+        items = list(findings)
+    registry = ws.registry()
     with suggestions_lock(root):  # two runs at once must not hand out the same ids
         made = suggest(
-            items, registry, now=now, existing_ids=used_ids(root), rewriter=rewriter, config=config
+            items,
+            registry,
+            now=now,
+            existing_ids=used_ids(root),
+            rewriter=rewriter,
+            config=ws.settings.suggest,
         )
         # The same change proposed again (same data, a second run) keeps its first id
         # and is not written twice; only new changes get a new file.

@@ -9,7 +9,8 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+
+from autoforge_learn.findings import TextCount
 
 _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -176,13 +177,13 @@ def missing_item(text: str) -> str:
     return text.strip().rstrip(".")
 
 
-def quote_top(items: Sequence[Mapping[str, Any]], *, limit: int = 3) -> list[tuple[str, int]]:
-    """The ``limit`` most frequent ``{text, count}`` items (ties: first listed first)."""
+def quote_top(items: Sequence[TextCount], *, limit: int = 3) -> list[tuple[str, int]]:
+    """The ``limit`` most frequent texts with their counts (ties: first listed first)."""
     pairs = []
     for index, item in enumerate(items):
-        text = str(item.get("text") or "").strip()
+        text = item.text.strip()
         if text:
-            pairs.append((-int(item.get("count") or 1), index, text))
+            pairs.append((-(item.count or 1), index, text))
     return [(text, -neg) for neg, _, text in sorted(pairs)[:limit]]
 
 

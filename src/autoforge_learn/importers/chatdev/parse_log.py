@@ -23,6 +23,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.importers.chatdev.model import (
     Call,
     ChatDevRun,
@@ -33,7 +34,7 @@ from autoforge_learn.importers.chatdev.model import (
 )
 
 
-class ChatDevParseError(ValueError):
+class ChatDevParseError(AutoforgeError, ValueError):
     """A file is not a ChatDev run log, or not one this importer can read."""
 
 

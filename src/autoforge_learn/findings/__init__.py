@@ -1,15 +1,37 @@
-"""What a pattern detector reports: a finding with its evidence (spec 4.1).
+"""The Finding contract: what a pattern detector reports, with its typed evidence.
 
 Every detector returns :class:`Finding` objects. Later stages (feedback loops, the
 suggestion engine, reports) read only these, never the detectors' internals, so a
-finding carries everything needed to act on it and to judge how far to trust it.
+finding carries everything needed to act on it and to judge how far to trust it. This
+module sits below the detectors and the suggestion engine, which both use it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
+from functools import cache
 from typing import Any
+
+from autoforge_learn.findings.evidence import (
+    AutoFixEvidence,
+    CalibrationBucket,
+    CalibrationEvidence,
+    Evidence,
+    FeedbackCount,
+    GateCauseEvidence,
+    GateRetries,
+    HandoffEvidence,
+    NamedRecipeSummary,
+    OverrideEvidence,
+    RecipeComparisonEvidence,
+    RecipeGroupEvidence,
+    RetryEvidence,
+    ReviewEvidence,
+    Segment,
+    TextCount,
+    TokenEvidence,
+)
 
 
 class Pattern(StrEnum):
@@ -70,7 +92,8 @@ class Finding:
             reported and marked, never hidden.
         agent_role: The role to act on, if any.
         prompt_version: The prompt version concerned, if any.
-        evidence: Counts, rates and other numbers behind the finding, JSON-ready.
+        evidence: The numbers behind the finding, typed per kind of finding (see
+            :mod:`autoforge_learn.findings.evidence`).
         examples: Up to a handful of real events that show it (ids and their text).
     """
 
@@ -88,7 +111,7 @@ class Finding:
     thin_evidence: bool = False
     agent_role: str | None = None
     prompt_version: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None
     examples: list[Example] = field(default_factory=list)
 
     @property
@@ -97,19 +120,65 @@ class Finding:
         return self.pattern + ":" + ",".join(f"{k}={v}" for k, v in sorted(self.key.items()))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The finding as JSON-ready values (what ``autoforge patterns --format json``
+        prints and :meth:`from_dict` reads back)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["examples"] = [asdict(e) for e in self.examples]
+        data["key"] = dict(self.key)
         data["id"] = self.id
         data["pattern"] = str(self.pattern)
         data["severity"] = str(self.severity)
         data["interval"] = list(self.interval) if self.interval is not None else None
+        evidence = self.evidence
+        data["evidence"] = evidence.model_dump(mode="json") if evidence is not None else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """A finding from :meth:`to_dict`'s output.
+
+        Raises:
+            ValueError: If a field is missing or has the wrong shape (pydantic's
+                ValidationError, a ValueError, for the evidence).
+        """
         values = {k: v for k, v in data.items() if k != "id"}
         values["pattern"] = Pattern(values["pattern"])
         values["severity"] = Severity(values["severity"])
         if values.get("interval") is not None:
             values["interval"] = tuple(values["interval"])
         values["examples"] = [Example(**e) for e in values.get("examples", [])]
+        if values.get("evidence") is not None:
+            values["evidence"] = _evidence_adapter().validate_python(values["evidence"])
         return cls(**values)
+
+
+@cache
+def _evidence_adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Evidence)
+
+
+__all__ = [
+    "AutoFixEvidence",
+    "CalibrationBucket",
+    "CalibrationEvidence",
+    "Evidence",
+    "Example",
+    "FeedbackCount",
+    "Finding",
+    "GateCauseEvidence",
+    "GateRetries",
+    "HandoffEvidence",
+    "NamedRecipeSummary",
+    "OverrideEvidence",
+    "Pattern",
+    "RecipeComparisonEvidence",
+    "RecipeGroupEvidence",
+    "RetryEvidence",
+    "ReviewEvidence",
+    "Segment",
+    "Severity",
+    "TextCount",
+    "TokenEvidence",
+]

@@ -1,0 +1,99 @@
+"""The report set a training run writes, and the trend series it charts.
+
+* ``ai/reports/training_<date>[_<selection>].md`` and ``.html``;
+* ``ai/training_data/reports/YYYY-MM-learning_report[_<selection>].md`` with its charts;
+* ``ai/training_data/reports/metrics_trends[_<selection>].json``.
+
+A run on a selection carries the selection's tag in every file name, so it never
+overwrites the report of the whole store (or of another selection).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from autoforge_learn.report.data import ReportData, TrendSeries
+from autoforge_learn.store.atomic import replace_text
+from autoforge_learn.store.jsonl import write_json_atomic
+
+if TYPE_CHECKING:
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The files of one report set."""
+
+    markdown: Path
+    html: Path
+    monthly: Path
+    trends: Path
+
+
+def trend_series(months: list[dict[str, Any]], metrics: Iterable[str]) -> list[TrendSeries]:
+    """One series per metric from per-month rows (``month`` and a value per metric);
+    label, unit and direction come from the metrics catalogue."""
+    from autoforge_learn.analyze.metrics import get_metric
+
+    series = []
+    for name in metrics:
+        metric = get_metric(name)
+        points = [(str(row["month"]), row.get(name)) for row in months]
+        series.append(
+            TrendSeries(name, metric.label, metric.unit, points, metric.lower_is_better)
+        )
+    return series
+
+
+def _tagged(stem: str, selection: Selection) -> str:
+    tag = selection.slug()
+    return f"{stem}_{tag}" if tag else stem
+
+
+def write_report_set(
+    ws: Workspace, data: ReportData, *, now: datetime, selection: Selection
+) -> ReportFiles:
+    """Render ``data`` as Markdown (with PNG charts) and HTML, and write the set."""
+    from autoforge_learn.report.render import render_html, render_markdown
+
+    stem = _tagged(f"training_{now.date().isoformat()}", selection)
+    reports_dir = ws.root / "ai" / "reports"
+    rendered = render_markdown(data, reports_dir / f"{stem}.md")
+    html = render_html(data, reports_dir / f"{stem}.html")
+    month = now.strftime("%Y-%m")
+    monthly = ws.layout.reports / f"{_tagged(f'{month}-learning_report', selection)}.md"
+    _copy_report(rendered.markdown, monthly, rendered.charts.values())
+    trends = ws.layout.reports / f"{_tagged('metrics_trends', selection)}.json"
+    write_json_atomic(
+        trends,
+        {
+            "generated_for": now.date().isoformat(),
+            "scope": data.scope,
+            "selection": selection.to_dict(),
+            "metrics": {
+                s.metric: {
+                    "label": s.label,
+                    "unit": s.unit,
+                    "lower_is_better": s.lower_is_better,
+                    "points": [{"month": m, "value": v} for m, v in s.points],
+                }
+                for s in data.trends
+            },
+        },
+    )
+    return ReportFiles(markdown=rendered.markdown, html=html, monthly=monthly, trends=trends)
+
+
+def _copy_report(source: Path, target: Path, charts: Iterable[Path]) -> None:
+    """Copy the Markdown report and its charts, keeping the relative image links valid."""
+    assets = target.parent / "assets"
+    for chart in charts:
+        assets.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(chart, assets / chart.name)
+    replace_text(target, source.read_text())

@@ -1,0 +1,355 @@
+"""Which events an analysis covers: one definition, applied the same way everywhere.
+
+A :class:`Selection` is built once (from a command's options, or in code) and handed to
+every step: metrics, the dataset the detectors read, labels, aggregates, loops, the
+report's scope line and export. It compiles to one ibis filter over the index's
+``events`` table (:meth:`Selection.events`), or to a Python predicate over raw events
+once resolved against the index (:meth:`Selection.resolve`).
+
+The options are applied in this order:
+
+1. **Projects.** ``project_ids`` keeps those projects; ``recipe`` keeps projects whose
+   ``project_started`` event names that recipe or recipe family (``web_app`` matches
+   ``web_app_v2``); ``roles`` and ``prompt_versions`` keep projects with at least one
+   event of one of those roles or versions.
+2. **Time window.** ``since`` and ``until`` keep the events whose timestamp lies in the
+   window (``until`` given as a date includes that whole day, UTC). Projects without an
+   event in the window drop out.
+3. **Last N projects.** Of the projects left, the ``last_projects`` that started most
+   recently. A project's start is its first event, wherever the window lies (a project
+   that started before ``since`` keeps its real start); ties go to the larger id.
+4. **Agent events.** With ``roles`` or ``prompt_versions``, events that name an agent
+   role keep only those roles (for downstream feedback, the role whose output was
+   judged); a prompt version implies its role, and for that role only events of the
+   named versions (or naming no version) stay. Events about the project as a whole
+   (its start and outcome, tests, scans, performance, surveys) stay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from autoforge_learn.errors import UsageError
+
+if TYPE_CHECKING:
+    from autoforge_learn.schema.events import EventBase
+
+_RELATIVE = re.compile(r"^(?P<n>\d{1,5})(?P<unit>[hdw])$")
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+_VERSION_ROLE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v[0-9]+\.[0-9]+$")
+_RECIPE_FAMILY = r"_v[0-9.]+$"
+#: Accepted forms of ``--since`` / ``--until``, for error messages.
+TIME_FORMS = (
+    "an ISO date or time (2025-10-01, 2025-10-01T12:00Z) or a span back from now (12h, 7d, 4w)"
+)
+
+
+def parse_moment(
+    value: str | date | datetime, *, option: str = "--since", end_of_day: bool = False
+) -> datetime:
+    """A time option as an aware UTC datetime.
+
+    Args:
+        value: An ISO date, an ISO date and time (naive means UTC), or ``N[hdw]`` back
+            from now; or a date/datetime object.
+        option: The option's name, for the error message.
+        end_of_day: A bare date means the end of that day (the start of the next).
+
+    Raises:
+        UsageError: Naming the option and the accepted forms.
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        day = datetime.combine(value, time(), tzinfo=UTC)
+        return day + timedelta(days=1) if end_of_day else day
+    text = str(value).strip()
+    relative = _RELATIVE.match(text)
+    if relative:
+        span = timedelta(**{_UNITS[relative["unit"]]: int(relative["n"])})
+        return datetime.now(UTC) - span
+    try:
+        if len(text) == 10:
+            return parse_moment(date.fromisoformat(text), option=option, end_of_day=end_of_day)
+        return parse_moment(datetime.fromisoformat(text.replace("Z", "+00:00")), option=option)
+    except (ValueError, OverflowError):
+        raise UsageError(f"{option} {text!r}: expected {TIME_FORMS}") from None
+
+
+def version_role(version: str) -> str:
+    """The role a prompt version belongs to (``architect.v1.2`` -> ``architect``).
+
+    Raises:
+        UsageError: If the text is not a prompt version id.
+    """
+    match = _VERSION_ROLE.match(version)
+    if match is None:
+        raise UsageError(
+            f"--prompt-version {version!r}: expected ROLE.vMAJOR.MINOR, e.g. architect.v1.2"
+        )
+    return match["role"]
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """The index holds naive UTC timestamps."""
+    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which events an analysis covers (see the module docstring for the order).
+
+    Attributes:
+        since: Events at or after this moment (aware, UTC).
+        until: Events before this moment (aware, UTC; exclusive).
+        last_projects: Only the N most recently started projects.
+        recipe: Only projects of this recipe or recipe family.
+        roles: Only these agent roles' events (and projects that have them).
+        prompt_versions: Only these prompt versions' events, for their roles.
+        project_ids: Only these projects.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    last_projects: int | None = None
+    recipe: str | None = None
+    roles: tuple[str, ...] = ()
+    prompt_versions: tuple[str, ...] = ()
+    project_ids: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.last_projects is not None and self.last_projects < 1:
+            raise UsageError(f"--last {self.last_projects}: expected a positive number")
+        if self.since and self.until and self.until <= self.since:
+            raise UsageError("--until must be later than --since")
+        for version in self.prompt_versions:
+            version_role(version)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        last_projects: int | None = None,
+        recipe: str | None = None,
+        roles: Iterable[str] = (),
+        prompt_versions: Iterable[str] = (),
+        project_ids: Iterable[str] = (),
+    ) -> Selection:
+        """A selection from option values as a user writes them (strings allowed).
+
+        Raises:
+            UsageError: Naming the option whose value cannot be read.
+        """
+        return cls(
+            since=None if since is None else parse_moment(since, option="--since"),
+            until=None if until is None else parse_moment(until, option="--until", end_of_day=True),
+            last_projects=last_projects,
+            recipe=recipe or None,
+            roles=tuple(sorted(set(roles))),
+            prompt_versions=tuple(sorted(set(prompt_versions))),
+            project_ids=tuple(sorted(set(project_ids))),
+        )
+
+    # -- what it is ------------------------------------------------------------------
+
+    @property
+    def is_everything(self) -> bool:
+        """True when nothing is filtered out."""
+        return self == Selection()
+
+    @property
+    def agent_roles(self) -> tuple[str, ...]:
+        """The roles kept: ``roles`` and those implied by ``prompt_versions``."""
+        implied = {version_role(v) for v in self.prompt_versions}
+        return tuple(sorted(set(self.roles) | implied))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as JSON-ready values (what aggregated files record as their filters)."""
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "last_projects": self.last_projects,
+            "recipe": self.recipe,
+            "roles": list(self.roles),
+            "prompt_versions": list(self.prompt_versions),
+            "project_ids": list(self.project_ids),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Selection:
+        """The inverse of :meth:`to_dict`."""
+        return cls.build(
+            since=data.get("since"),
+            until=data.get("until"),
+            last_projects=data.get("last_projects"),
+            recipe=data.get("recipe"),
+            roles=data.get("roles") or (),
+            prompt_versions=data.get("prompt_versions") or (),
+            project_ids=data.get("project_ids") or (),
+        )
+
+    def describe(self) -> str:
+        """The options in words, for a report's scope line ("" when everything)."""
+        parts = []
+        if self.recipe:
+            parts.append(f"recipe {self.recipe}")
+        if self.roles:
+            parts.append("role " + ", ".join(self.roles))
+        if self.prompt_versions:
+            parts.append("prompt version " + ", ".join(self.prompt_versions))
+        if self.project_ids:
+            parts.append("project " + ", ".join(self.project_ids))
+        if self.since:
+            parts.append(f"since {_short(self.since)}")
+        if self.until:
+            parts.append(f"until {_short(self.until)}")
+        if self.last_projects:
+            parts.append(f"the last {self.last_projects} projects")
+        return ", ".join(parts)
+
+    def slug(self) -> str:
+        """A short, file-name-safe tag of the options ("" when everything), e.g.
+        ``recipe-web_app_last-10``; long ones end in a hash so that two selections
+        never share a tag."""
+        if self.is_everything:
+            return ""
+        parts = []
+        if self.recipe:
+            parts.append(f"recipe-{self.recipe}")
+        parts += [f"role-{r}" for r in self.roles]
+        parts += [f"version-{v}" for v in self.prompt_versions]
+        if self.project_ids:
+            parts.append(f"projects-{len(self.project_ids)}")
+        if self.since:
+            parts.append(f"since-{_short(self.since)}")
+        if self.until:
+            parts.append(f"until-{_short(self.until)}")
+        if self.last_projects:
+            parts.append(f"last-{self.last_projects}")
+        text = re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(parts))
+        if len(text) > 60 or self.project_ids:
+            import hashlib
+
+            digest = hashlib.sha256(repr(sorted(self.to_dict().items())).encode()).hexdigest()
+            text = f"{text[:50]}-{digest[:8]}"
+        return text
+
+    # -- ibis -------------------------------------------------------------------------
+
+    @property
+    def filters_projects(self) -> bool:
+        """Whether the selection narrows the set of projects (not only the window)."""
+        return bool(self.project_ids or self.recipe or self.agent_roles or self.last_projects)
+
+    def _window(self, t: Any) -> Any:
+        cond = None
+        if self.since is not None:
+            cond = t.ts >= _naive(self.since)
+        if self.until is not None:
+            before = t.ts < _naive(self.until)
+            cond = before if cond is None else cond & before
+        return cond
+
+    def projects(self, t: Any) -> Any:
+        """The selected projects of the events table ``t``: ``project_id`` and
+        ``started`` (its first event), as an ibis table (steps 1-3)."""
+        starts = t.group_by("project_id").aggregate(started=t.ts.min())
+        if self.project_ids:
+            starts = starts.filter(starts.project_id.isin(list(self.project_ids)))
+        if self.recipe:
+            begun = t.filter(t.kind == "project_started")
+            family = begun.recipe.re_replace(_RECIPE_FAMILY, "")
+            chosen = begun.filter((begun.recipe == self.recipe) | (family == self.recipe))
+            starts = starts.filter(starts.project_id.isin(chosen.project_id))
+        if self.agent_roles:
+            named = t.filter(t.agent_role.isin(list(self.agent_roles)))
+            starts = starts.filter(starts.project_id.isin(named.project_id))
+        if self.prompt_versions:
+            used = t.filter(t.prompt_version.isin(list(self.prompt_versions)))
+            starts = starts.filter(starts.project_id.isin(used.project_id))
+        window = self._window(t)
+        if window is not None:
+            inside = t.filter(window)
+            starts = starts.filter(starts.project_id.isin(inside.project_id))
+        if self.last_projects is not None:
+            starts = starts.order_by([starts.started.desc(), starts.project_id.desc()]).limit(
+                self.last_projects
+            )
+        return starts
+
+    def events(self, t: Any) -> Any:
+        """The selected events of the events table ``t`` (all four steps)."""
+        out = t
+        window = self._window(t)
+        if window is not None:
+            out = out.filter(window)
+        if self.filters_projects:
+            out = out.filter(out.project_id.isin(self.projects(t).project_id))
+        roles = self.agent_roles
+        if roles:
+            out = out.filter(out.agent_role.isnull() | out.agent_role.isin(list(roles)))
+        if self.prompt_versions:
+            version_roles = sorted({version_role(v) for v in self.prompt_versions})
+            out = out.filter(
+                out.prompt_version.isnull()
+                | out.prompt_version.isin(list(self.prompt_versions))
+                | out.agent_role.isnull()
+                | ~out.agent_role.isin(version_roles)
+            )
+        return out
+
+    # -- Python -----------------------------------------------------------------------
+
+    def resolve(self, project_ids: Iterable[str] | None) -> ResolvedSelection:
+        """This selection with its project set fixed (``None``: no project filter), for
+        filtering events read from raw files (see :meth:`Workspace.resolve`)."""
+        ids = None if project_ids is None else frozenset(project_ids)
+        return ResolvedSelection(self, ids)
+
+
+@dataclass(frozen=True)
+class ResolvedSelection:
+    """A selection whose projects are known: a predicate over parsed events."""
+
+    selection: Selection
+    project_ids: frozenset[str] | None
+
+    def matches(self, event: EventBase) -> bool:
+        """Whether ``event`` is selected (the same rules as :meth:`Selection.events`)."""
+        sel = self.selection
+        if self.project_ids is not None and event.project_id not in self.project_ids:
+            return False
+        if sel.since is not None and event.timestamp < sel.since:
+            return False
+        if sel.until is not None and event.timestamp >= sel.until:
+            return False
+        role = _role_of(event)
+        if role is None:
+            return True
+        if sel.agent_roles and role not in sel.agent_roles:
+            return False
+        version = getattr(event, "prompt_version", None)
+        if version is None or not sel.prompt_versions:
+            return True
+        covered = {version_role(v) for v in sel.prompt_versions}
+        return version in sel.prompt_versions or role not in covered
+
+
+def _role_of(event: EventBase) -> str | None:
+    """The agent role an event names, as the index's ``agent_role`` column holds it."""
+    kind = str(event.kind)
+    if kind == "downstream_feedback":
+        return getattr(event, "target_agent", None)
+    return getattr(event, "agent_role", None)
+
+
+def _short(moment: datetime) -> str:
+    if moment.time() == time() and moment.tzinfo is not None:
+        return moment.date().isoformat()
+    return moment.isoformat().replace("+00:00", "Z")

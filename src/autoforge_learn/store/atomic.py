@@ -1,0 +1,42 @@
+"""Replacing a derived file whole: readers see the old file or the new one, never half.
+
+Every file the tool rewrites (aggregates, labels, exports, prompt files, suggestion
+files, review records) goes through :func:`replacing`: the content is written to a
+temporary file beside the target, flushed to disk, then renamed over it. A failure
+leaves the target as it was and removes the temporary file. Raw event files are never
+replaced: they are only appended to.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary path to write ``path``'s new content to; on leaving the block
+    normally it replaces ``path`` (the parent directory is created when missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:  # the data reach the disk before the rename
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def replace_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically (see :func:`replacing`)."""
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) atomically (see :func:`replacing`)."""
+    replace_bytes(path, text.encode("utf-8"))
