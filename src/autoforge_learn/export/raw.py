@@ -31,10 +31,8 @@ from pydantic import AwareDatetime, BaseModel
 
 from autoforge_learn.export.formats import ExportFormat, ExportWhat
 from autoforge_learn.schema.events import EVENT_MODELS, EventBase, EventKind, format_timestamp
-from autoforge_learn.schema.parse import EventError, parse_event
-from autoforge_learn.store.jsonl import iter_lines
-from autoforge_learn.store.layout import StoreLayout, find_root
-from autoforge_learn.store.validate import TORN_LINE, LineProblem
+from autoforge_learn.store.layout import find_root
+from autoforge_learn.store.reader import LineProblem, RawReader
 
 ENVELOPE = ("event_id", "schema_version", "kind", "project_id", "timestamp")
 
@@ -50,8 +48,9 @@ class ExportReport:
         events: Rows written (one per event).
         kinds: Rows per kind.
         columns: The columns (parquet/csv) or None (jsonl).
-        skipped_invalid: Store lines left out because they are not valid events.
-        skipped_duplicates: Repeats of an event id already exported.
+        skipped_invalid: Store lines left out because they are not valid events (or reuse
+            an event_id for different content).
+        skipped_duplicates: Exact repeats of an earlier event (same id, same content).
         problems: The invalid lines, as ``file:line: field: message``.
     """
 
@@ -122,38 +121,32 @@ def _kinds(kinds: Iterable[str] | None) -> set[str] | None:
 def read_events(
     root: Path, *, kinds: set[str] | None = None, since: datetime | None = None
 ) -> tuple[list[EventBase], ExportReport]:
-    """The valid raw events of a store (first occurrence of each id), oldest first."""
-    report = ExportReport(out=Path(), fmt=ExportFormat.jsonl)
-    seen: set[str] = set()
-    events: list[EventBase] = []
-    for path in StoreLayout(root).raw_files():
-        for line in iter_lines(path):
-            if not line.complete:
-                report.skipped_invalid += 1
-                report.problems.append(LineProblem(path, line.lineno, "(line)", TORN_LINE))
-                continue
-            try:
-                event = parse_event(orjson.loads(line.data), text=line.data)
-            except orjson.JSONDecodeError as exc:
-                report.skipped_invalid += 1
-                report.problems.append(LineProblem(path, line.lineno, "(line)", str(exc)))
-                continue
-            except EventError as exc:
-                report.skipped_invalid += 1
-                report.problems.extend(
-                    LineProblem(path, line.lineno, e.field, e.message) for e in exc.errors
-                )
-                continue
-            if event.event_id in seen:
-                report.skipped_duplicates += 1
-                continue
-            seen.add(event.event_id)
-            if kinds is not None and event.kind not in kinds:
-                continue
-            if since is not None and event.timestamp < since:
-                continue
-            events.append(event)
+    """The store's raw events to export, oldest first, and what reading them found.
+
+    Reading is :class:`~autoforge_learn.store.reader.RawReader`'s (the first line of each
+    event_id; torn, invalid and conflicting lines reported); this picks the events asked
+    for. Duplicates and problems count over the whole store, whatever is picked.
+
+    Args:
+        root: The ``.autoforge`` directory.
+        kinds: Only events of these kinds (default: all).
+        since: Only events at or after this moment (default: all).
+    """
+    reader = RawReader.of_store(root)
+    events = [
+        event
+        for event in reader.events()
+        if (kinds is None or event.kind in kinds) and (since is None or event.timestamp >= since)
+    ]
     events.sort(key=lambda e: (e.timestamp, e.project_id, e.event_id))
+    summary = reader.summary
+    report = ExportReport(
+        out=Path(),
+        fmt=ExportFormat.jsonl,
+        skipped_invalid=summary.invalid_lines,
+        skipped_duplicates=summary.duplicates,
+        problems=summary.problems,
+    )
     return events, report
 
 
