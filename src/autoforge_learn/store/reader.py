@@ -139,8 +139,9 @@ def parse_raw_line(line: RawLine) -> EventBase | list[LineProblem]:
 def content_digest(event: EventBase) -> bytes:
     """A digest of an event's content, equal for equal events however the lines spell them.
 
-    Keys are sorted, so field order, the flat spelling of a gate check, timestamp
-    notation and explicit nulls for defaults make no difference.
+    It digests the validated model, so the flat spelling of a gate check, timestamp
+    notation and explicit nulls for defaults make no difference, with keys sorted, so
+    neither does the order of the fields in the line.
     """
     data = orjson.dumps(event.model_dump(), option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(data, digest_size=16).digest()
