@@ -19,7 +19,7 @@ import orjson
 from autoforge_learn.schema.events import EventBase, ProjectCompleted, ProjectStarted
 from autoforge_learn.schema.outcomes import DELIVERED, delivery_speed_rank, derived_outcome
 from autoforge_learn.store.layout import StoreLayout
-from autoforge_learn.store.validate import LineProblem, iter_checked
+from autoforge_learn.store.reader import LineProblem, RawReader
 
 #: Metrics derived from other events, compared with the summary.
 RECOMPUTED = (
@@ -97,7 +97,13 @@ class ProjectCheck:
 
 @dataclass
 class RecomputeReport:
-    """The result of recomputing one or more projects."""
+    """The result of recomputing one or more projects.
+
+    Attributes:
+        projects: One check per project.
+        invalid_lines: The problems of the store's raw lines (torn, not JSON, not a valid
+            event, or an event_id reused for different content); those lines were left out.
+    """
 
     projects: list[ProjectCheck]
     invalid_lines: list[LineProblem]
@@ -117,20 +123,12 @@ class RecomputeReport:
 
 
 def _read_all(layout: StoreLayout) -> tuple[dict[str, list[EventBase]], list[LineProblem]]:
-    from autoforge_learn.schema.parse import parse_event
-
+    """Every valid raw event by project (first line of each id), and the store's problems."""
     events: dict[str, list[EventBase]] = defaultdict(list)
-    problems: list[LineProblem] = []
-    seen: set[str] = set()
-    for _line, event, line_problems in iter_checked(layout.raw_files()):
-        if line_problems or event is None:
-            problems.extend(line_problems)
-            continue
-        if event["event_id"] in seen:
-            continue
-        seen.add(str(event["event_id"]))
-        events[str(event["project_id"])].append(parse_event(event))
-    return events, problems
+    reader = RawReader(layout.raw_files())
+    for raw in reader:
+        events[raw.event.project_id].append(raw.event)
+    return events, reader.summary.problems
 
 
 def _summaries(layout: StoreLayout) -> dict[str, Path]:

@@ -20,7 +20,7 @@ import typing
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,15 +31,12 @@ from pydantic import AwareDatetime, BaseModel
 from autoforge_learn.errors import UsageError
 from autoforge_learn.export.formats import ExportFormat, ExportWhat
 from autoforge_learn.schema.events import EVENT_MODELS, EventBase, EventKind, format_timestamp
-from autoforge_learn.schema.parse import EventError, parse_event
 from autoforge_learn.store.atomic import replacing
-from autoforge_learn.store.jsonl import iter_lines
-from autoforge_learn.store.layout import StoreLayout
+from autoforge_learn.store.reader import LineProblem, RawReader
 
 if TYPE_CHECKING:
-    from autoforge_learn.selection import Selection
+    from autoforge_learn.selection import ResolvedSelection, Selection
     from autoforge_learn.workspace import Workspace
-from autoforge_learn.store.validate import TORN_LINE, LineProblem
 
 ENVELOPE = ("event_id", "schema_version", "kind", "project_id", "timestamp")
 
@@ -55,8 +52,9 @@ class ExportReport:
         events: Rows written (one per event).
         kinds: Rows per kind.
         columns: The columns (parquet/csv) or None (jsonl).
-        skipped_invalid: Store lines left out because they are not valid events.
-        skipped_duplicates: Repeats of an event id already exported.
+        skipped_invalid: Store lines left out because they are not valid events (or reuse
+            an event_id for different content).
+        skipped_duplicates: Exact repeats of an earlier event (same id, same content).
         problems: The invalid lines, as ``file:line: field: message``.
     """
 
@@ -100,19 +98,6 @@ def format_for(out: Path) -> ExportFormat:
         ) from None
 
 
-def _since(value: date | datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"--since {value!r}: expected a date like 2025-10-01") from None
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _kinds(kinds: Iterable[str] | None) -> set[str] | None:
     if kinds is None:
         return None
@@ -125,40 +110,34 @@ def _kinds(kinds: Iterable[str] | None) -> set[str] | None:
 
 
 def read_events(
-    root: Path, *, kinds: set[str] | None = None, since: datetime | None = None
+    root: Path, *, kinds: set[str] | None = None, chosen: ResolvedSelection | None = None
 ) -> tuple[list[EventBase], ExportReport]:
-    """The valid raw events of a store (first occurrence of each id), oldest first."""
-    report = ExportReport(out=Path(), fmt=ExportFormat.jsonl)
-    seen: set[str] = set()
-    events: list[EventBase] = []
-    for path in StoreLayout(root).raw_files():
-        for line in iter_lines(path):
-            if not line.complete:
-                report.skipped_invalid += 1
-                report.problems.append(LineProblem(path, line.lineno, "(line)", TORN_LINE))
-                continue
-            try:
-                event = parse_event(orjson.loads(line.data), text=line.data)
-            except orjson.JSONDecodeError as exc:
-                report.skipped_invalid += 1
-                report.problems.append(LineProblem(path, line.lineno, "(line)", str(exc)))
-                continue
-            except EventError as exc:
-                report.skipped_invalid += 1
-                report.problems.extend(
-                    LineProblem(path, line.lineno, e.field, e.message) for e in exc.errors
-                )
-                continue
-            if event.event_id in seen:
-                report.skipped_duplicates += 1
-                continue
-            seen.add(event.event_id)
-            if kinds is not None and event.kind not in kinds:
-                continue
-            if since is not None and event.timestamp < since:
-                continue
-            events.append(event)
+    """The store's raw events to export, oldest first, and what reading them found.
+
+    Reading is :class:`~autoforge_learn.store.reader.RawReader`'s (the first line of each
+    event_id; torn, invalid and conflicting lines reported); this picks the events asked
+    for. Duplicates and problems count over the whole store, whatever is picked.
+
+    Args:
+        root: The ``.autoforge`` directory.
+        kinds: Only events of these kinds (default: all).
+        chosen: Only the events of this selection (default: all).
+    """
+    reader = RawReader.of_store(root)
+    events = [
+        event
+        for event in reader.events()
+        if (kinds is None or event.kind in kinds) and (chosen is None or chosen.matches(event))
+    ]
     events.sort(key=lambda e: (e.timestamp, e.project_id, e.event_id))
+    summary = reader.summary
+    report = ExportReport(
+        out=Path(),
+        fmt=ExportFormat.jsonl,
+        skipped_invalid=summary.invalid_lines,
+        skipped_duplicates=summary.duplicates,
+        problems=summary.problems,
+    )
     return events, report
 
 
@@ -350,9 +329,7 @@ def export_events(
         return _export_derived(ws, out, fmt=fmt, what=what, kinds=kinds, selection=selection)
     wanted = _kinds(kinds)
     chosen = None if selection.is_everything else ws.resolve(selection)
-    events, report = read_events(ws.root, kinds=wanted, since=None)
-    if chosen is not None:
-        events = [e for e in events if chosen.matches(e)]
+    events, report = read_events(ws.root, kinds=wanted, chosen=chosen)
     report.out, report.fmt, report.what = out, fmt, what
     report.events = len(events)
     report.kinds = Counter(str(e.kind) for e in events)

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import orjson
-
 from autoforge_learn.schema.events import (
     DownstreamFeedback,
     Escalation,
@@ -26,10 +24,8 @@ from autoforge_learn.schema.events import (
     ProjectStarted,
     StageExecution,
 )
-from autoforge_learn.schema.parse import EventError, parse_event
 from autoforge_learn.schema.quality import quality_inputs
-from autoforge_learn.store.jsonl import iter_lines
-from autoforge_learn.store.layout import StoreLayout
+from autoforge_learn.store.reader import RawReader
 
 _Key = tuple[str, str | None, str | None]
 
@@ -121,7 +117,8 @@ class ReviewData:
         contexts: Every output's context by event id, in the order read.
         scores: Automatic quality score of each completed project.
         unlinked: Gate checks, feedback and escalations no output could be found for.
-        bad_lines: Raw lines that are not valid events (skipped).
+        bad_lines: Raw lines that are not valid events, or reuse an event_id for
+            different content (skipped; ``autoforge validate`` lists them).
     """
 
     contexts: dict[str, OutputContext] = field(default_factory=dict)
@@ -151,28 +148,18 @@ class ReviewData:
 
 
 def read_events(root: Path | str) -> tuple[list[EventBase], int]:
-    """Every valid raw event of a store (first occurrence of each id) and the bad line count.
+    """Every valid raw event of a store (first line of each id) and the invalid line count.
+
+    Reading is :class:`~autoforge_learn.store.reader.RawReader`'s: a line is invalid if it
+    is torn, not JSON, not a valid event, or reuses an event_id for different content
+    (``autoforge validate`` lists them).
 
     Args:
         root: The ``.autoforge`` directory.
     """
-    events: list[EventBase] = []
-    seen: set[str] = set()
-    bad = 0
-    for path in StoreLayout(Path(root)).raw_files():
-        for line in iter_lines(path):
-            if not line.complete:
-                bad += 1
-                continue
-            try:
-                event = parse_event(orjson.loads(line.data), text=line.data)
-            except (orjson.JSONDecodeError, EventError):
-                bad += 1
-                continue
-            if event.event_id not in seen:
-                seen.add(event.event_id)
-                events.append(event)
-    return events, bad
+    reader = RawReader.of_store(root)
+    events = reader.events()
+    return events, reader.summary.invalid_lines
 
 
 def _candidates(

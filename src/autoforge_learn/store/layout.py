@@ -150,8 +150,10 @@ class StoreLayout:
     def project_objects(self, project_id: str, month: str) -> Iterator[dict[str, Any]]:
         """The JSON objects of a project's complete raw lines (all three files).
 
-        Torn and non-JSON lines are passed over: callers that must report them read
-        the files with :mod:`autoforge_learn.store.validate` instead.
+        A lenient look for the writer's side (ids and counts already on disk): torn and
+        non-JSON lines are passed over, nothing is validated or deduplicated. Callers
+        that need the events, or must report bad lines, read the files with
+        :class:`autoforge_learn.store.reader.RawReader` instead.
         """
         for obj, _text in self.project_lines(project_id, month):
             yield obj

@@ -1,9 +1,9 @@
 """File JSONL events written elsewhere into the store's layout, by project and month.
 
 Sources are only read. Each valid line is appended to the project's file for its kind,
-as the user wrote it, gaining only the envelope fields it lacked (``event_id``,
-``kind``, ``schema_version``). Events whose id is already in the store, or earlier in
-the sources, are skipped, so a second run adds nothing.
+byte for byte as the user wrote it, gaining only the envelope fields it lacked
+(``event_id``, ``kind``, ``schema_version``), put first. Events whose id is already in
+the store, or earlier in the sources, are skipped, so a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import orjson
 from autoforge_learn.schema.parse import identity_fields
 from autoforge_learn.store.jsonl import JsonlAppender, iter_lines
 from autoforge_learn.store.layout import FILE_FOR_KIND, StoreLayout, month_of
-from autoforge_learn.store.validate import LineProblem, expand_paths, iter_checked
+from autoforge_learn.store.reader import LineProblem, RawReader
+from autoforge_learn.store.validate import expand_paths
 
 
 @dataclass
@@ -64,6 +65,7 @@ _BATCH = 2000
 
 
 def _store_event_ids(layout: StoreLayout, project_id: str, month: str) -> set[str]:
+    # Every id the store's files hold, valid event or not: a line is never filed twice.
     ids: set[str] = set()
     for obj, text in layout.project_lines(project_id, month):
         event_id = obj.get("event_id") or identity_fields(obj, text=text).get("event_id")
@@ -72,12 +74,55 @@ def _store_event_ids(layout: StoreLayout, project_id: str, month: str) -> set[st
     return ids
 
 
+def with_envelope(data: bytes, added: dict[str, Any]) -> bytes:
+    """A JSON object's line as the user wrote it, with ``added`` fields put first.
+
+    Every byte of the user's line is kept (spacing, key order, number spelling); only
+    the members of ``added`` are inserted after the opening brace.
+    """
+    if not added:
+        return data
+    brace = data.index(b"{") + 1
+    # The object is a valid event, so it has members: a comma always follows ours.
+    return data[:brace] + orjson.dumps(added)[1:-1] + b"," + data[brace:]
+
+
+@dataclass
+class _Checked:
+    """What the first pass over the sources found."""
+
+    months: dict[str, str]
+    skip: set[tuple[Path, int]]
+    last_line: dict[Path, int]
+
+
+def _check_sources(files: Sequence[Path], layout: StoreLayout, report: OrganizeReport) -> _Checked:
+    """Validate every source line once; find each project's month and the lines to leave."""
+    reader = RawReader(files)
+    first_seen: dict[str, datetime] = {}
+    for raw in reader:
+        project_id, moment = raw.event.project_id, raw.event.timestamp
+        if project_id not in first_seen or moment < first_seen[project_id]:
+            first_seen[project_id] = moment
+    summary = reader.summary
+    report.lines = summary.lines
+    report.problems.extend(summary.problems)
+    months = {
+        project_id: layout.project_month(project_id) or month_of(moment)
+        for project_id, moment in first_seen.items()
+    }
+    skip = {(p.path, p.lineno) for p in summary.problems}
+    return _Checked(months=months, skip=skip, last_line=summary.last_line)
+
+
 def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> OrganizeReport:
     """File the events of ``sources`` (files or directories of ``*.jsonl``) into ``root``.
 
     Two passes over the sources keep memory flat on large inputs: the first validates
-    every line and finds each project's first month, the second appends the valid
-    lines in batches.
+    every line (:class:`~autoforge_learn.store.reader.RawReader`) and finds each
+    project's first month, the second appends the valid lines in batches. A line that
+    reuses an earlier source line's event_id for different content is a problem, not
+    filed; an exact repeat is counted as already present.
 
     Args:
         sources: JSONL files, or directories searched recursively for ``*.jsonl``.
@@ -93,50 +138,34 @@ def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> O
     layout = StoreLayout(root)
     files = expand_paths(sources)
     report = OrganizeReport(files=len(files))
-    first_seen: dict[str, datetime] = {}
-    bad_lines: set[tuple[Path, int]] = set()
-    # Lines a live writer appends between the passes were never checked: pass 2 stops here.
-    last_checked: dict[Path, int] = {}
-    for line, event, problems in iter_checked(files):
-        report.lines += 1
-        last_checked[line.path] = line.lineno
-        if problems:
-            report.problems.extend(problems)
-            bad_lines.add((line.path, line.lineno))
-            continue
-        assert event is not None
-        project_id = str(event["project_id"])
-        moment = datetime.fromisoformat(str(event["timestamp"]).replace("Z", "+00:00"))
-        if project_id not in first_seen or moment < first_seen[project_id]:
-            first_seen[project_id] = moment
-    months = {
-        project_id: layout.project_month(project_id) or month_of(moment)
-        for project_id, moment in first_seen.items()
-    }
-
+    checked = _check_sources(files, layout, report)
     seen: dict[str, set[str]] = {}
-    batches: dict[Path, list[dict[str, Any]]] = defaultdict(list)
+    batches: dict[Path, list[bytes]] = defaultdict(list)
     appender = JsonlAppender()
 
     def flush(path: Path) -> None:
-        objects = batches.pop(path)
+        lines = batches.pop(path)
         if not dry_run:
-            appender.append_objects(path, objects)
-        report.filed += len(objects)
+            appender.append(path, b"\n".join(lines) + b"\n")
+        report.filed += len(lines)
         rel = str(path.relative_to(layout.root))
-        report.written[rel] = report.written.get(rel, 0) + len(objects)
+        report.written[rel] = report.written.get(rel, 0) + len(lines)
 
     try:
         for path in files:
             for line in iter_lines(path):
-                if line.lineno > last_checked.get(path, 0):
+                # Lines a live writer appended after the first pass were never checked.
+                if line.lineno > checked.last_line.get(path, 0):
                     break
-                if (path, line.lineno) in bad_lines:
+                if (path, line.lineno) in checked.skip:
                     continue
+                # Checked in the first pass: decoding again only routes the line (the
+                # first pass keeps nothing per line, to keep memory flat).
                 original = orjson.loads(line.data)
-                stored = {**identity_fields(original, text=line.data), **original}
+                added = identity_fields(original, text=line.data)
+                stored = {**added, **original}
                 project_id = str(stored["project_id"])
-                month = months[project_id]
+                month = checked.months[project_id]
                 if project_id not in seen:
                     seen[project_id] = _store_event_ids(layout, project_id, month)
                 event_id = str(stored["event_id"])
@@ -145,7 +174,7 @@ def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> O
                     continue
                 seen[project_id].add(event_id)
                 target = layout.raw_file(project_id, month, FILE_FOR_KIND[stored["kind"]])
-                batches[target].append(stored)
+                batches[target].append(with_envelope(line.data, added))
                 if len(batches[target]) >= _BATCH:
                     flush(target)
         for target in list(batches):

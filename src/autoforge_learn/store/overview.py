@@ -6,8 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autoforge_learn.schema.events import GateEvaluation
 from autoforge_learn.store.layout import StoreLayout, parse_raw_filename
-from autoforge_learn.store.validate import iter_checked
+from autoforge_learn.store.reader import RawReader
 
 
 @dataclass
@@ -20,7 +21,8 @@ class StoreOverview:
         projects: Distinct projects with at least one file.
         months: The ``YYYY-MM`` folders, oldest first.
         events: Valid events per kind.
-        invalid_lines: Lines that are not valid events (torn, not JSON, invalid).
+        invalid_lines: Lines that are not valid events (torn, not JSON, invalid, or
+            reusing an event_id for different content).
         gates_by_role: Per agent role, ``(passed, checked)`` gate evaluations.
     """
 
@@ -65,33 +67,19 @@ class StoreOverview:
 
 def store_overview(root: Path) -> StoreOverview:
     """Read every raw file under ``root`` once and count what it holds."""
-    layout = StoreLayout(root)
-    files = layout.raw_files()
-    overview = StoreOverview(root=layout.root, files=len(files))
-    projects = set()
-    for path in files:
-        parsed = parse_raw_filename(path)
-        if parsed:
-            projects.add(parsed[0])
-    overview.projects = len(projects)
-    overview.months = sorted({p.parent.name for p in files})
+    reader = RawReader.of_store(root)
+    overview = StoreOverview(root=StoreLayout(root).root, files=len(reader.files))
+    overview.projects = len({p[0] for p in map(parse_raw_filename, reader.files) if p})
+    overview.months = sorted({p.parent.name for p in reader.files})
     passed: Counter[str] = Counter()
     checked: Counter[str] = Counter()
-    seen: set[str] = set()
-    for _line, event, problems in iter_checked(files):
-        if problems or event is None:
-            overview.invalid_lines += 1
-            continue
-        event_id = str(event["event_id"])
-        if event_id in seen:
-            continue
-        seen.add(event_id)
-        kind = str(event["kind"])
-        overview.events[kind] += 1
-        if kind == "gate_evaluation":
-            role = str(event.get("agent_role") or "(unknown)")
+    for raw in reader:
+        if isinstance(raw.event, GateEvaluation):
+            role = raw.event.agent_role or "(unknown)"
             checked[role] += 1
-            if event.get("validation_result") == "pass":
+            if raw.event.validation_result == "pass":
                 passed[role] += 1
+    overview.events = reader.summary.kinds
+    overview.invalid_lines = reader.summary.invalid_lines
     overview.gates_by_role = {role: (passed[role], checked[role]) for role in checked}
     return overview
