@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from autoforge_learn import Collector
 from autoforge_learn.cli import app
+from autoforge_learn.errors import UsageError
 from autoforge_learn.export import export_events
 from autoforge_learn.importers.chatdev import import_chatdev
 from autoforge_learn.schema import parse_line
@@ -67,9 +68,9 @@ def store(af_root: Path) -> Path:
     return af_root
 
 
-def test_jsonl_round_trip_through_organize_gives_identical_events(store, tmp_path):
+def test_jsonl_round_trip_through_organize_gives_identical_events(store, tmp_path, open_ws):
     out = tmp_path / "events.jsonl"
-    report = export_events(store, out, fmt="jsonl")
+    report = export_events(open_ws(store), out, fmt="jsonl")
     original = _parsed(store)
     assert report.events == len(original) > 40
     fresh = tmp_path / "fresh" / ".autoforge"
@@ -81,12 +82,12 @@ def test_jsonl_round_trip_through_organize_gives_identical_events(store, tmp_pat
     assert {"event_id", "schema_version", "kind", "project_id", "timestamp"} <= set(first)
 
 
-def test_parquet_has_typed_flat_columns(store, tmp_path):
+def test_parquet_has_typed_flat_columns(store, tmp_path, open_ws):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = tmp_path / "events.parquet"
-    report = export_events(store, out)
+    report = export_events(open_ws(store), out)
     table = pq.read_table(out)
     assert table.num_rows == report.events == len(_parsed(store))
     assert table.column_names[:5] == [
@@ -124,11 +125,11 @@ def test_csv_with_kind_and_since_filters(store, tmp_path):
     assert "stage_id" not in rows[0]  # only the fields of the kinds exported
 
 
-def test_export_skips_invalid_lines_and_reports_them(store, tmp_path):
+def test_export_skips_invalid_lines_and_reports_them(store, tmp_path, open_ws):
     path = StoreLayout(store).raw_files()[0]
     with open(path, "ab") as handle:
         handle.write(b'{"kind": "gate_evaluation", "project_id": "P1"}\n')
-    report = export_events(store, tmp_path / "x.jsonl")
+    report = export_events(open_ws(store), tmp_path / "x.jsonl")
     assert report.skipped_invalid == 1 and report.problems
     assert report.events == len(_parsed_valid(store))
 
@@ -147,24 +148,22 @@ def _parsed_valid(root: Path) -> list[bytes]:
 
 def test_bad_options_are_clear_errors(store, tmp_path):
     result = runner.invoke(app, ["export", str(tmp_path / "x.txt")])
-    assert result.exit_code == 1 and "--format" in result.stderr
+    assert result.exit_code == 2 and "--format" in result.stderr
     result = runner.invoke(app, ["export", str(tmp_path / "x.csv"), "--kind", "nope"])
-    assert result.exit_code == 1 and "unknown kind" in result.stderr
+    assert result.exit_code == 2 and "unknown kind" in result.stderr
     result = runner.invoke(app, ["export", str(tmp_path / "x.csv"), "--since", "yesterday"])
-    assert result.exit_code == 1 and "--since" in result.stderr
+    assert result.exit_code == 2 and "--since" in result.stderr
     assert not list(tmp_path.glob("*.csv"))
 
 
-def test_derived_tables_export_and_read_back(tmp_path):
+def test_derived_tables_export_and_read_back(tmp_path, open_ws):
     import pyarrow.parquet as pq
 
-    from autoforge_learn.export import export_events
     from autoforge_learn.sim import simulate
 
     root = tmp_path / ".autoforge"
     simulate(root, projects=25, seed=3)
-    # Not computed yet: the export computes the labels first.
-    report = export_events(root, tmp_path / "gates.parquet", what="gate_labels")
+    report = export_events(open_ws(root), tmp_path / "gates.parquet", what="gate_labels")
     gates = sum(
         1
         for p in (root / "ai/training_data/raw").glob("*/*_gates.jsonl")
@@ -173,10 +172,38 @@ def test_derived_tables_export_and_read_back(tmp_path):
     table = pq.read_table(tmp_path / "gates.parquet")
     assert report.events == table.num_rows == gates
     assert {"event_id", "quality"} <= set(table.column_names)
-    versions = export_events(root, tmp_path / "versions.jsonl", what="prompt_versions")
+    versions = export_events(open_ws(root), tmp_path / "versions.jsonl", what="prompt_versions")
     rows = [orjson.loads(x) for x in (tmp_path / "versions.jsonl").read_bytes().splitlines()]
     assert versions.events == len(rows) > 0 and "gate_success_rate" in rows[0]
-    trends = export_events(root, tmp_path / "trends.csv", what="monthly_trends")
+    trends = export_events(open_ws(root), tmp_path / "trends.csv", what="monthly_trends")
     assert trends.events == len((tmp_path / "trends.csv").read_text().splitlines()) - 1
-    with pytest.raises(ValueError, match="do not apply"):
-        export_events(root, tmp_path / "x.csv", what="gate_labels", kinds=["gate_evaluation"])
+    with pytest.raises(UsageError, match="does not apply"):
+        export_events(
+            open_ws(root), tmp_path / "x.csv", what="gate_labels", kinds=["gate_evaluation"]
+        )
+
+
+def test_derived_exports_are_never_stale(tmp_path, open_ws):
+    """A labels or aggregates export reflects the events as they are now, even when an
+    older labeled/ or aggregated/ file exists (it used to be exported as it was)."""
+    from autoforge_learn.aggregate import aggregate
+    from autoforge_learn.label.run import label_store
+
+    root = tmp_path / ".autoforge"
+    _fill(root)
+    ws = open_ws(root)
+    label_store(ws)
+    aggregate(ws)
+    before = export_events(ws, tmp_path / "before.jsonl", what="gate_labels").events
+    c = Collector(root)
+    c.on_gate_evaluation(project_id="P9", gate_id="late_gate", agent_role="qa",
+                         validation_result="fail", timestamp=datetime(2025, 11, 1, tzinfo=UTC))
+    c.close()
+    fresh = open_ws(root)  # a later command
+    after = export_events(fresh, tmp_path / "after.jsonl", what="gate_labels")
+    rows = [orjson.loads(x) for x in (tmp_path / "after.jsonl").read_bytes().splitlines()]
+    assert after.events == before + 1 and "late_gate" in {r["gate_id"] for r in rows}
+    roles = export_events(fresh, tmp_path / "roles.jsonl", what="role_performance")
+    assert roles.events and "qa" in {
+        orjson.loads(x)["role"] for x in (tmp_path / "roles.jsonl").read_bytes().splitlines()
+    }

@@ -12,7 +12,7 @@ from autoforge_learn.cli import app
 from autoforge_learn.label.run import label_store
 from autoforge_learn.sim import simulate
 from autoforge_learn.store import StoreLayout
-from tests.analytics.conftest import engine  # noqa: F401  (the duckdb/postgres fixture)
+from autoforge_learn.workspace import Workspace
 
 runner = CliRunner()
 
@@ -28,8 +28,8 @@ def _jsonl(path: Path) -> list[dict]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
-def test_label_agreement_with_truth_is_at_least_95_percent(simulated, engine):  # noqa: F811
-    report = label_store(simulated, engine=engine)
+def test_label_agreement_with_truth_is_at_least_95_percent(simulated, open_ws):
+    report = label_store(open_ws(simulated))
     layout = StoreLayout(simulated)
     truth = _jsonl(layout.training_data / "simulation_truth_labels.jsonl")
     by_type: dict[str, dict[str, str]] = {}
@@ -48,7 +48,8 @@ def test_label_agreement_with_truth_is_at_least_95_percent(simulated, engine):  
 
 
 def test_prompt_effectiveness_matches_a_direct_count(simulated):
-    report = label_store(simulated)
+    with Workspace(simulated) as ws:
+        report = label_store(ws)
     rows = {r["prompt_version"]: r for r in _jsonl(report.files["prompts"])}
     checks: dict[str, list[int]] = {}
     for path in StoreLayout(simulated).raw_files():
@@ -67,7 +68,8 @@ def test_prompt_effectiveness_matches_a_direct_count(simulated):
 
 
 def test_outputs_score_equals_the_recorded_quality(simulated):
-    report = label_store(simulated)
+    with Workspace(simulated) as ws:
+        report = label_store(ws)
     recorded = {}
     for path in sorted(StoreLayout(simulated).raw.glob("*/project_*_summary.json")):
         s = orjson.loads(path.read_bytes())

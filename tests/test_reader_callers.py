@@ -22,6 +22,7 @@ from autoforge_learn.store import StoreLayout
 from autoforge_learn.store.organize import organize
 from autoforge_learn.store.overview import store_overview
 from autoforge_learn.store.validate import TORN_LINE, validate_files
+from autoforge_learn.workspace import Workspace
 from tests.samples import SPEC_EXAMPLE_LINE
 
 
@@ -65,7 +66,8 @@ def test_validate_overview_recompute_export_and_review_agree(store, tmp_path):
     recomputed = recompute(store)
     exported, export_report = export_raw.read_events(store)
     reviewed, bad_lines = review_data.read_events(store)
-    written = export_events(store, tmp_path / "out.jsonl")
+    with Workspace(store) as ws:
+        written = export_events(ws, tmp_path / "out.jsonl")
 
     assert sorted((p.path.name, p.field) for p in validated.problems) == [
         ("project_P1_gates.jsonl", "(line)"),
@@ -128,11 +130,16 @@ def _decodable_lines(files: list[Path]) -> list[bytes]:
     return out
 
 
+def _export(root: Path, out: Path) -> object:
+    with Workspace(root) as ws:
+        return export_events(ws, out)
+
+
 CALLERS: dict[str, Callable[[Path, Path], object]] = {
     "validate": lambda root, tmp: validate_files(StoreLayout(root).raw_files()),
     "overview": lambda root, tmp: store_overview(root),
     "recompute": lambda root, tmp: recompute(root),
-    "export": lambda root, tmp: export_events(root, tmp / "out.csv"),
+    "export": lambda root, tmp: _export(root, tmp / "out.csv"),
     "review": lambda root, tmp: load_review_data(root),
     "organize": lambda root, tmp: organize([StoreLayout(root).raw], root=tmp / ".af"),
 }

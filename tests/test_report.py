@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from autoforge_learn.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import CalibrationBucket, Example, Finding, Pattern, Severity
+from autoforge_learn.patterns.loops import LoopAction
 from autoforge_learn.report import (
     ReportData,
     TrendSeries,
@@ -13,6 +14,7 @@ from autoforge_learn.report import (
     render_markdown,
     template_text,
 )
+from autoforge_learn.suggest import Suggestion
 
 
 def _finding(pattern, key, title, severity, value, n, **kw):
@@ -97,19 +99,19 @@ def data() -> ReportData:
         generated_at=date(2025, 11, 1),
         scope="200 projects, 2025-05 to 2025-10",
         findings=findings,
-        suggestions=[suggestion],
+        suggestions=[Suggestion.from_dict(suggestion)],
         loop_actions=[
-            {
-                "loop": "loop_1_gate_failures",
-                "trigger": "same root cause 3+ times",
-                "actions": ["extract_failure_examples", "propose_prompt_improvement"],
-            }
+            LoopAction(
+                loop_id="loop_1_gate_failures",
+                trigger="same root cause 3+ times",
+                actions=["extract_failure_examples", "propose_prompt_improvement"],
+            )
         ],
         trends=[
             TrendSeries(
                 "gate_failure_rate",
                 "Gate failure rate",
-                "ratio",
+                "share",
                 [("2025-08", 0.25), ("2025-09", 0.18), ("2025-10", 0.12)],
             ),
             TrendSeries(
@@ -121,8 +123,10 @@ def data() -> ReportData:
         ],
         calibration={
             "engineer": [
-                {"mean_predicted": 0.9, "observed_rate": 0.7, "count": 30},
-                {"mean_predicted": 0.7, "observed_rate": 0.6, "count": 20},
+                CalibrationBucket(lower=0.8, upper=1.0, mean_predicted=0.9, observed_rate=0.7,
+                                  count=30, interval=None),
+                CalibrationBucket(lower=0.6, upper=0.8, mean_predicted=0.7, observed_rate=0.6,
+                                  count=20, interval=None),
             ]
         },
     )

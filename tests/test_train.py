@@ -15,28 +15,37 @@ from autoforge_learn.registry import PromptRegistry
 from autoforge_learn.sim import simulate
 from autoforge_learn.store import StoreLayout
 from autoforge_learn.train import train
+from autoforge_learn.workspace import Workspace
+from tests.conftest import pg_schema_url
 
 runner = CliRunner()
 NOW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def trained(request, tmp_path_factory):
+    """A 120-project store trained on each engine (the same workspace stays open)."""
     root = tmp_path_factory.mktemp("train") / ".autoforge"
     simulate(root, projects=120, seed=4)
-    return root, train(root, now=NOW)
+    urls = pg_schema_url() if request.param == "postgres" else iter([None])
+    engine = next(urls)
+    with Workspace(root, engine=engine) as ws:
+        yield root, train(ws, now=NOW), ws
+    next(urls, None)
 
 
 def test_train_writes_every_artefact(trained):
-    root, result = trained
+    root, result, _ws = trained
     layout = StoreLayout(root)
     assert result.report == root / "ai" / "reports" / "training_2025-11-03.md"
     assert result.report_html.exists() and result.report.exists()
-    assert result.monthly_report == layout.reports / "2025-11-learning_report.md"
-    assert result.monthly_report.read_text() == result.report.read_text()
-    for png in (layout.reports / "assets").glob("*.png"):
+    assert result.files.monthly == layout.reports / "2025-11-learning_report.md"
+    assert result.files.monthly.read_text() == result.report.read_text()
+    pngs = sorted((layout.reports / "assets").glob("*.png"))
+    assert pngs, "the monthly report's charts were not copied"
+    for png in pngs:
         assert png.read_bytes()[:4] == b"\x89PNG"
-    trends = orjson.loads(result.trends_file.read_bytes())
+    trends = orjson.loads(result.files.trends.read_bytes())
     assert "gate_failure_rate" in trends["metrics"]
     for name in ("gates_labeled", "decisions_labeled", "outputs_quality_scored"):
         assert (layout.labeled / f"{name}.jsonl").stat().st_size > 0
@@ -49,12 +58,12 @@ def test_train_writes_every_artefact(trained):
         assert (layout.aggregated / f"{name}.json").exists()
     suggestions = yaml.safe_load(result.suggestions_file.read_text())
     assert [s["suggestion_id"] for s in suggestions] == [
-        s["suggestion_id"] for s in result.suggestions
+        s.suggestion_id for s in result.suggestions
     ]
 
 
 def test_report_reads_as_the_template_says_and_cites_real_data(trained):
-    root, result = trained
+    root, result, _ws = trained
     text = result.report.read_text()
     summary = text.split("## Executive summary", 1)[1].split("##", 1)[0]
     assert summary.count("\n- ") == 3
@@ -63,32 +72,31 @@ def test_report_reads_as_the_template_says_and_cites_real_data(trained):
     raw = b"".join(p.read_bytes() for p in StoreLayout(root).raw_files())
     quoted = [f.examples[0].event_id for f in result.findings if f.examples][:10]
     assert quoted and all(event_id.encode() in raw for event_id in quoted)
-    assert result.suggestions[0]["suggestion_id"] in text
+    assert result.suggestions[0].suggestion_id in text
 
 
 def test_a_suggestion_from_train_applies_as_a_new_prompt_version(trained, tmp_path):
     import shutil
 
-    root, result = trained
+    root, result, _ws = trained
     copy = tmp_path / ".autoforge"
     shutil.copytree(root, copy)
     first = result.suggestions[0]
-    outcome = runner.invoke(app, ["prompts", "apply", first["suggestion_id"], "--root", str(copy)])
+    outcome = runner.invoke(app, ["prompts", "apply", first.suggestion_id, "--root", str(copy)])
     assert outcome.exit_code == 0, outcome.output
-    role = first["agent_role"]
-    latest = PromptRegistry(copy).latest(role)
-    assert latest.source == first["suggestion_id"]
-    assert latest.sections[first["proposed_change"]["section"]].strip() == (
-        first["proposed_change"]["new_text"].strip()
+    latest = PromptRegistry(copy).latest(first.agent_role)
+    assert latest.source == first.suggestion_id
+    assert latest.sections[first.proposed_change.section].strip() == (
+        first.proposed_change.new_text.strip()
     )
 
 
 def test_training_again_on_the_same_data_proposes_no_duplicates(trained):
-    root, result = trained
-    again = train(root, now=NOW)
+    root, result, ws = trained
+    again = train(ws, now=NOW)
     assert again.suggestions_file is None
-    assert {s["suggestion_id"] for s in again.suggestions} == {
-        s["suggestion_id"] for s in result.suggestions
+    assert {s.suggestion_id for s in again.suggestions} == {
+        s.suggestion_id for s in result.suggestions
     }
 
 
@@ -119,7 +127,8 @@ def test_progress_names_each_step_in_order_and_the_share_of_the_index_read(tmp_p
     root = tmp_path / ".autoforge"
     simulate(root, projects=15, seed=2)
     calls: list[tuple[str, int, int]] = []
-    train(root, now=NOW, progress=lambda step, done, total: calls.append((step, done, total)))
+    with Workspace(root) as ws:
+        train(ws, now=NOW, progress=lambda step, done, total: calls.append((step, done, total)))
     steps = [step for step, _d, _t in calls if not step.startswith("index (")]
     assert steps == list(STEPS)
     index_calls = [c for c in calls if c[0].startswith("index (")]

@@ -1,15 +1,8 @@
-"""Fixtures of the analytics tests: every test runs on DuckDB and on PostgreSQL.
-
-PostgreSQL: ``AUTOFORGE_TEST_PG_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``);
-each test gets its own schema, dropped afterwards. If the server is unreachable the
-postgres tests fail under CI (``CI=true``) and are skipped elsewhere.
-"""
+"""Data of the analytics tests (the ``engine`` and ``open_ws`` fixtures, which run each
+test on DuckDB and on PostgreSQL, are in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,40 +10,6 @@ import orjson
 import pytest
 
 from autoforge_learn.collect import Collector
-
-PG_URL = os.environ.get("AUTOFORGE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _pg_available() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=3) as con:
-            con.execute("SELECT 1")
-        return None
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        return str(exc)
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def engine(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None for the embedded DuckDB index, or a PostgreSQL URL with a fresh schema."""
-    if request.param == "duckdb":
-        yield None
-        return
-    problem = _pg_available()
-    if problem is not None:
-        message = f"PostgreSQL unreachable at {PG_URL}: {problem}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    import psycopg
-
-    schema = f"af_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}schema={schema}"
-    with psycopg.connect(PG_URL, autocommit=True) as con:
-        con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def ts(day: str, hour: int = 12) -> datetime:

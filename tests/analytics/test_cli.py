@@ -96,7 +96,7 @@ def test_unknown_metric_fails(root: Path, engine: str | None) -> None:
     result = runner.invoke(
         app, ["metrics", "show", "--metric", "nope", "--root", str(root), *_engine_args(engine)]
     )
-    assert result.exit_code == 1 and "unknown metric" in result.output
+    assert result.exit_code == 2 and "unknown metric" in result.output
 
 
 def test_index_progress_bar_shows_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:

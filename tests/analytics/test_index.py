@@ -7,10 +7,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from autoforge_learn.analyze import build_index, metric_values
 from autoforge_learn.analyze.ingest import InvalidLinesError
 from autoforge_learn.collect import Collector
 from autoforge_learn.store.layout import StoreLayout
+from tests.helpers import build_index, metric_values
 
 from .conftest import FLAT_GATE, ts
 

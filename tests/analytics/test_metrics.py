@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from autoforge_learn.analyze import list_metrics, metric_values
+from autoforge_learn.analyze import list_metrics
 from autoforge_learn.analyze.metrics import METRICS
+from autoforge_learn.errors import UsageError
+from tests.helpers import metric_values
 
 EXPECTED = {
     "gate_failure_rate": 4 / 7,
@@ -90,9 +92,11 @@ def test_group_by_and_filters(root: Path, engine: str | None) -> None:
 
 
 def test_unknown_metric_and_dimension(root: Path, engine: str | None) -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(UsageError, match="unknown metric 'nope'"):
         metric_values(root, "nope", engine=engine)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError, match="did you mean gate_failure_rate"):
+        metric_values(root, "gate_failure_rat", engine=engine)
+    with pytest.raises(UsageError, match="'colour' is no dimension"):
         metric_values(root, "gate_failure_rate", by=["colour"], engine=engine)
 
 

@@ -332,13 +332,15 @@ def test_train_on_the_imported_runs_writes_a_report(imported, tmp_path):
     from datetime import UTC, datetime
 
     from autoforge_learn.train import train
+    from autoforge_learn.workspace import Workspace
 
     root, _ = imported
     copy = tmp_path / ".autoforge"
     shutil.copytree(root, copy)
-    result = train(copy, now=datetime(2025, 11, 3, tzinfo=UTC))
+    with Workspace(copy) as ws:
+        result = train(ws, now=datetime(2025, 11, 3, tzinfo=UTC))
     text = result.report.read_text()
     assert "## Executive summary" in text and result.report_html.exists()
-    assert result.counts["projects"] == 37
+    assert result.projects == 37
     # ChatDev's gates (code review, tests) are what the report learns from.
     assert any(f.key.get("gate_id") == "code_review" for f in result.findings)

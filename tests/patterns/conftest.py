@@ -3,8 +3,6 @@ PostgreSQL) and the simulation settings of the truth tests."""
 
 from __future__ import annotations
 
-from tests.analytics.conftest import engine  # noqa: F401  (re-exported fixture)
-
 #: Seeds and size of the stores the truth tests simulate (200 projects, as the spec's
 #: "after 50 projects" and more; see test_truth.py).
 SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)

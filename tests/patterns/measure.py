@@ -8,11 +8,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from autoforge_learn.patterns.config import pattern_config
 from autoforge_learn.dataset import load_dataset
 from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.patterns.gates import gate_clusters
 from autoforge_learn.sim import simulate
+from autoforge_learn.workspace import Workspace
 from tests.patterns.test_clustering import clustering_ari
 from tests.patterns.truth import TYPES, score
 
@@ -25,10 +25,11 @@ def main(argv: list[str]) -> None:
             root = Path(tmp) / f"s{seed}" / ".autoforge"
             simulate(root, projects=projects, seed=seed)
             start = time.perf_counter()
-            findings = detect_patterns(root)
-            seconds = time.perf_counter() - start
-            data = load_dataset(root)
-            result = score(root, findings, gate_clusters(data.gates, pattern_config(root)))
+            with Workspace(root) as ws:
+                data = load_dataset(ws)
+                findings = detect_patterns(ws, data=data)
+                seconds = time.perf_counter() - start
+                result = score(root, findings, gate_clusters(data.gates, ws.settings.patterns))
             for kind, counts in result.items():
                 for i, name in enumerate(("claims", "matched", "problems", "found")):
                     pooled[kind][i] += counts[name]

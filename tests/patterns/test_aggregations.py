@@ -3,14 +3,19 @@ on DuckDB and on PostgreSQL (the ``engine`` fixture of the analytics tests)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from autoforge_learn.collect import Collector
-from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.findings import Finding
+from autoforge_learn.patterns.detect import detect_patterns
+from autoforge_learn.selection import Selection
+from autoforge_learn.settings import Settings
+from autoforge_learn.workspace import Workspace
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -87,18 +92,23 @@ def build_store(root: Path) -> None:
     c.close()
 
 
+def _dumped(items: list[Any]) -> list[dict[str, Any]]:
+    return [i.model_dump() for i in items]
+
+
 @pytest.fixture
-def findings(tmp_path: Path, engine: str | None) -> dict[str, Finding]:
+def findings(tmp_path: Path, open_ws: Callable[..., Workspace]) -> dict[str, Finding]:
     root = tmp_path / ".autoforge"
     build_store(root)
-    return {f.id: f for f in detect_patterns(root, engine=engine, config={"min_sample": 1})}
+    ws = open_ws(root, {"patterns": {"min_sample": 1}})
+    return {f.id: f for f in detect_patterns(ws)}
 
 
 def test_retries(findings: dict[str, Finding]) -> None:
     product = findings["retry_hotspot:agent_role=product"]
     assert product.value == pytest.approx(1.0)  # (2 + 0) / 2 stages
-    assert product.evidence["retries_total"] == 2 and product.evidence["stages"] == 2
-    assert product.evidence["top_gates"] == [{"gate_id": "prd_complete", "retries": 2}]
+    assert product.evidence.retries_total == 2 and product.evidence.stages == 2
+    assert _dumped(product.evidence.top_gates) == [{"gate_id": "prd_complete", "retries": 2}]
     assert findings["retry_hotspot:agent_role=architect"].value == pytest.approx(0.5)
     assert findings["retry_hotspot:agent_role=product,platform=web"].value == pytest.approx(2.0)
     assert findings["retry_hotspot:agent_role=architect,client_domain=fintech"].value == 1.0
@@ -109,65 +119,71 @@ def test_gate_root_cause(findings: dict[str, Finding]) -> None:
             and f.key["gate_id"] == "prd_complete"]
     assert len(gate) == 1  # both wordings in one cluster
     ev = gate[0].evidence
-    assert (ev["failures"], ev["gate_checks"], ev["gate_failures"]) == (2, 4, 2)
-    assert ev["gate_failure_rate"] == 0.5 and ev["retries"] == 1
-    assert ev["versions"] == {"product.v1.0": 2}
-    assert {p["text"] for p in ev["phrasings"]} == {
+    assert (ev.failures, ev.gate_checks, ev.gate_failures) == (2, 4, 2)
+    assert ev.gate_failure_rate == 0.5 and ev.retries == 1
+    assert ev.versions == {"product.v1.0": 2}
+    assert {p.text for p in ev.phrasings} == {
         "2 user stories lack acceptance criteria", "3 user stories lack acceptance criteria"}
     assert gate[0].value == 0.5 and gate[0].examples[0].text is not None
 
 
 def test_handoff(findings: dict[str, Finding]) -> None:
     h = findings["handoff:from_role=product,to_role=architect"]
-    assert (h.evidence["handoffs"], h.evidence["rejections"]) == (2, 1)
-    assert h.evidence["downstream_pass_rate"] == 0.5
-    assert h.evidence["info_quality_score"] == pytest.approx(round(0.5 / 1.5, 4))
-    assert h.evidence["feedback"] == [
+    assert (h.evidence.handoffs, h.evidence.rejections) == (2, 1)
+    assert h.evidence.downstream_pass_rate == 0.5
+    assert h.evidence.info_quality_score == pytest.approx(round(0.5 / 1.5, 4))
+    assert _dumped(h.evidence.feedback) == [
         {"text": "PRD lacks acceptance criteria", "count": 1, "severity": "major"}]
 
 
 def test_override(findings: dict[str, Finding]) -> None:
     o = findings["human_override:agent_role=engineer,decision_type=tech_stack"]
-    assert (o.evidence["decisions"], o.evidence["overrides"], o.value) == (2, 1, 0.5)
-    assert o.evidence["adjacent_share"] == 1.0
-    assert o.evidence["chosen_instead"] == [{"text": "B", "count": 1}]
+    assert (o.evidence.decisions, o.evidence.overrides, o.value) == (2, 1, 0.5)
+    assert o.evidence.adjacent_share == 1.0
+    assert _dumped(o.evidence.chosen_instead) == [{"text": "B", "count": 1}]
     assert str(o.severity) in ("medium", "high")  # >= 50%
 
 
 def test_calibration(findings: dict[str, Finding]) -> None:
     c = findings["confidence_calibration:agent_role=product"]
     # p1: stated 0.8, failed first check; p2: stated 0.6, passed first time.
-    assert c.evidence["brier"] == pytest.approx((0.8**2 + 0.4**2) / 2)
-    assert c.evidence["gap"] == pytest.approx(20.0)
-    assert c.evidence["ece"] == pytest.approx(0.5 * 0.8 + 0.5 * 0.4)
-    assert [(b["lower"], b["count"]) for b in c.evidence["buckets"]] == [(0.4, 1), (0.6, 1)]
+    assert c.evidence.brier == pytest.approx((0.8**2 + 0.4**2) / 2)
+    assert c.evidence.gap == pytest.approx(20.0)
+    assert c.evidence.ece == pytest.approx(0.5 * 0.8 + 0.5 * 0.4)
+    assert [(b.lower, b.count) for b in c.evidence.buckets] == [(0.4, 1), (0.6, 1)]
 
 
 def test_autofix_and_tokens(findings: dict[str, Finding]) -> None:
     assert findings["auto_fix_strategy:strategy=draft_stub"].value == 1.0
-    assert findings["auto_fix_strategy:strategy=fill_template"].evidence["rank"] == 2
+    assert findings["auto_fix_strategy:strategy=fill_template"].evidence.rank == 2
     t = findings["token_efficiency:prompt_version=product.v1.0"]
-    assert t.value == pytest.approx(150.0) and t.evidence["pass_rate"] == 0.5
+    assert t.value == pytest.approx(150.0) and t.evidence.pass_rate == 0.5
 
 
 def test_recipes(findings: dict[str, Finding]) -> None:
     r1 = findings["recipe_effectiveness:recipe=web_app_v1"]
-    assert r1.evidence == {"projects": 1, "shipped": 1, "success_rate": 1.0, "avg_time": 1000.0,
-                           "avg_quality": 90.0, "avg_cost": 1.0}
+    assert r1.evidence.model_dump(exclude={"type"}) == {
+        "projects": 1, "shipped": 1, "success_rate": 1.0, "avg_time": 1000.0,
+        "avg_quality": 90.0, "avg_cost": 1.0}
     cmp = findings["recipe_effectiveness:recipe=web_app,versions=web_app_v1->web_app_v2"]
     assert cmp.value == pytest.approx(-20.0)
 
 
-def test_filters(tmp_path: Path, engine: str | None) -> None:
+def test_filters(tmp_path: Path, open_ws: Callable[..., Workspace]) -> None:
     root = tmp_path / ".autoforge"
     build_store(root)
-    last = detect_patterns(root, engine=engine, last_projects=1, patterns=["retry_hotspot"])
+    ws = open_ws(root)
+
+    def detect(pattern: str, **options: Any) -> list[Finding]:
+        return detect_patterns(ws, Selection.build(**options), patterns=[pattern])
+
+    last = detect("retry_hotspot", last_projects=1)
     assert {f.id: f.value for f in last}["retry_hotspot:agent_role=architect"] == 1.0
-    since = detect_patterns(root, engine=engine, since="2025-06-02", patterns=["human_override"])
-    assert since[0].evidence["decisions"] == 1
-    web = detect_patterns(root, engine=engine, recipe="web_app_v1", patterns=["retry_hotspot"])
+    since = detect("human_override", since="2025-06-02")
+    assert since[0].evidence.decisions == 1
+    web = detect("retry_hotspot", recipe="web_app_v1")
     assert {f.id: f.value for f in web}["retry_hotspot:agent_role=product"] == 2.0
-    family = detect_patterns(root, engine=engine, recipe="web_app", patterns=["retry_hotspot"])
+    family = detect("retry_hotspot", recipe="web_app")
     assert {f.id: f.value for f in family}["retry_hotspot:agent_role=product"] == 1.0
 
 
@@ -175,10 +191,12 @@ def test_thresholds_come_from_the_config_file(tmp_path: Path) -> None:
     root = tmp_path / ".autoforge"
     build_store(root)
     (root / "config.yaml").write_text("patterns:\n  retry_hotspot:\n    threshold: 0.25\n")
-    found = {f.id: f for f in detect_patterns(root, patterns=["retry_hotspot"])}
+    with Workspace(root) as ws:
+        found = {f.id: f for f in detect_patterns(ws, patterns=["retry_hotspot"])}
     architect = found["retry_hotspot:agent_role=architect"]
     assert architect.threshold == 0.25 and str(architect.severity) == "medium"
     assert architect.thin_evidence  # 2 stages < min_sample (20)
-    again = detect_patterns(root, patterns=["retry_hotspot"],
-                            config={"retry_hotspot": {"threshold": 5}})
+    overrides = Settings().merged({"patterns": {"retry_hotspot": {"threshold": 5}}})
+    with Workspace(root, settings=overrides) as ws:
+        again = detect_patterns(ws, patterns=["retry_hotspot"])
     assert all(f.threshold == 5 for f in again)

@@ -47,8 +47,9 @@ def test_patterns_table_and_filters(root: Path) -> None:
 
 
 def test_bad_pattern_and_format(root: Path) -> None:
-    assert runner.invoke(app, ["patterns", "--root", str(root), "-p", "nope"]).exit_code == 1
-    assert runner.invoke(app, ["patterns", "--root", str(root), "--format", "x"]).exit_code == 1
+    bad = runner.invoke(app, ["patterns", "--root", str(root), "-p", "nope"])
+    assert bad.exit_code == 2 and "'nope' is not a valid Pattern" in bad.stderr
+    assert runner.invoke(app, ["patterns", "--root", str(root), "--format", "x"]).exit_code == 2
 
 
 def test_loops(root: Path) -> None:

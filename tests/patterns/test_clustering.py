@@ -15,17 +15,18 @@ def clustering_ari(root: Path, data: Any | None = None) -> float:
     failing check in ``simulation_truth_events.jsonl``."""
     from sklearn.metrics import adjusted_rand_score
 
-    from autoforge_learn.patterns.config import pattern_config
     from autoforge_learn.dataset import load_dataset
     from autoforge_learn.patterns.gates import gate_clusters
+    from autoforge_learn.workspace import Workspace
 
     base = Path(root) / "ai" / "training_data"
     truth = {}
     for line in (base / "simulation_truth_events.jsonl").read_text().splitlines():
         row = json.loads(line)
         truth[row["event_id"]] = row["gate_id"] + ":" + row["cause_id"]
-    data = load_dataset(root) if data is None else data
-    failed = gate_clusters(data.gates, pattern_config(root))
+    with Workspace(root) as ws:
+        data = load_dataset(ws) if data is None else data
+        failed = gate_clusters(data.gates, ws.settings.patterns)
     failed = failed[failed["event_id"].isin(truth)]
     predicted = (failed["gate_id"] + ":" + failed["cluster"].astype(str)).tolist()
     return float(adjusted_rand_score([truth[e] for e in failed["event_id"]], predicted))

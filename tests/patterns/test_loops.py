@@ -13,6 +13,8 @@ from autoforge_learn.collect import Collector
 from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.patterns.loops import evaluate_loops, quality_lower_bound
 from autoforge_learn.patterns.tokens import proportions_z
+from autoforge_learn.settings import Settings
+from autoforge_learn.workspace import Workspace
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -66,9 +68,10 @@ def build(root: Path, projects: list[dict[str, Any]]) -> None:
 def loops(tmp_path: Path, projects: list[dict[str, Any]], **config: Any) -> set[str]:
     root = tmp_path / ".autoforge"
     build(root, projects)
-    cfg = {"loops": config} if config else None
-    findings = detect_patterns(root, config=cfg)
-    return {a.loop_id for a in evaluate_loops(root, findings, config=cfg)}
+    settings = Settings().merged({"loops": config})
+    with Workspace(root, settings=settings) as ws:
+        findings = detect_patterns(ws)
+        return {a.loop_id for a in evaluate_loops(ws, findings)}
 
 
 def base(n: int = 12) -> list[dict[str, Any]]:
@@ -152,11 +155,12 @@ def test_loop4_on_a_simulation_with_a_known_drop(tmp_path: Path) -> None:
 
     root = tmp_path / ".autoforge"
     simulate(root, projects=60, seed=5)
-    everything = {"loops": {"recent_projects": 1000}}
+    everything = Settings().merged({"loops": {"recent_projects": 1000}})
 
     def fired() -> dict[str, Any]:
-        return {a.evidence["project_id"]: a for a in evaluate_loops(root, [], config=everything)
-                if a.loop_id == "loop_4_quality_regression"}
+        with Workspace(root, settings=everything) as ws:
+            return {a.evidence["project_id"]: a for a in evaluate_loops(ws, [])
+                    if a.loop_id == "loop_4_quality_regression"}
 
     before = fired()
     assert len(before) <= 3  # the simulator's own blocked projects, at most a few

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from autoforge_learn.patterns.config import pattern_config
 from autoforge_learn.dataset import load_dataset
-from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.findings import Finding
+from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.patterns.gates import gate_clusters
+from autoforge_learn.workspace import Workspace
 from tests.patterns.conftest import (
     AUTOFIX_PROJECTS,
     AUTOFIX_SEEDS,
@@ -43,18 +43,23 @@ def _run(tmp: Path, projects: int, seeds: tuple[int, ...], ari: bool) -> dict[st
     for seed in seeds:
         root = tmp / f"p{projects}s{seed}" / ".autoforge"
         simulate(root, projects=projects, seed=seed)
-        data = load_dataset(root)
-        findings = detect_patterns(root, data=data)
+        ws = Workspace(root)
+        data = load_dataset(ws)
+        findings = detect_patterns(ws, data=data)
         # The JSON contract: plain JSON (stdlib), and it reads back to the same findings.
         text = json.dumps([f.to_dict() for f in findings])
         assert [Finding.from_dict(d) for d in json.loads(text)] == findings
-        result = score(root, findings, gate_clusters(data.gates, pattern_config(root)))
+        result = score(root, findings, gate_clusters(data.gates, ws.settings.patterns))
+        ws.close()
         for kind, counts in result.items():
             for i, name in enumerate(("claims", "matched", "problems", "found")):
                 out[kind][i] += counts[name]
         if ari:
             out["ari"].append(clustering_ari(root, data))
     return out
+
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +95,8 @@ def test_no_injected_problems_no_high_finding(tmp_path: Path) -> None:
 
     root = tmp_path / ".autoforge"
     simulate(root, projects=HEALTHY_PROJECTS, seed=11, inject_problems=False)
-    findings = detect_patterns(root)
+    with Workspace(root) as ws:
+        findings = detect_patterns(ws)
     assert [f.id for f in findings if str(f.severity) == "high"] == []
     # Nor any claim a person would act on, outside recipe comparisons (recipe versions
     # do differ in the simulator either way).

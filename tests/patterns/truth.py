@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from autoforge_learn.findings import Finding, Pattern
+from autoforge_learn.findings import AutoFixEvidence, CalibrationEvidence, Finding, Pattern
 
 TYPES = ("gate_root_cause", "retry_hotspot", "override_hotspot", "token_inefficient",
          "miscalibration", "auto_fix_best", "auto_fix_worst")
@@ -54,9 +54,9 @@ def _claims(findings: list[Finding]) -> dict[str, list[Finding]]:
             claims["token_inefficient"].append(f)
         elif f.pattern == Pattern.CONFIDENCE_CALIBRATION and claim:
             claims["miscalibration"].append(f)
-        elif f.pattern == Pattern.AUTO_FIX_STRATEGY and f.evidence.get("best"):
+        elif isinstance(f.evidence, AutoFixEvidence) and f.evidence.best:
             claims["auto_fix_best"].append(f)
-        elif f.pattern == Pattern.AUTO_FIX_STRATEGY and f.evidence.get("worst") and claim:
+        elif isinstance(f.evidence, AutoFixEvidence) and f.evidence.worst and claim:
             claims["auto_fix_worst"].append(f)
     return claims
 
@@ -72,7 +72,8 @@ def _match(kind: str, f: Finding, p: dict[str, Any], cause_of: dict[str, str | N
     if kind == "token_inefficient":
         return k["prompt_version"] == p["prompt_version"]
     if kind == "miscalibration":
-        return k["agent_role"] == p["agent_role"] and f.evidence["direction"] == p["direction"]
+        assert isinstance(f.evidence, CalibrationEvidence)
+        return k["agent_role"] == p["agent_role"] and f.evidence.direction == p["direction"]
     return k["strategy"] == p["strategy"]
 
 

@@ -131,15 +131,15 @@ def test_learning_signals_become_findings(store, data):
     assert bad.metric == "mean_rating" and bad.value == 2.25 and bad.sample_size == 4
     assert bad.severity == Severity.HIGH and not bad.thin_evidence
     assert bad.interval is not None and bad.interval[0] <= 2.25 <= bad.interval[1]
-    assert bad.evidence["reviews"] == 4 and bad.evidence["mean_rating"] == 2.25
-    assert bad.evidence["learning_signals"] == [
+    assert bad.evidence.reviews == 4 and bad.evidence.mean_rating == 2.25
+    assert [t.model_dump() for t in bad.evidence.learning_signals] == [
         {"text": "Ignores error handling constraint; tighten prompt", "count": 2},
         {"text": "Too verbose", "count": 1},
     ]
-    assert bad.evidence["suggested_improvements"] == [
+    assert [t.model_dump() for t in bad.evidence.suggested_improvements] == [
         {"text": FULL_ANSWERS["suggested_improvements"], "count": 4}
     ]
-    failures = bad.evidence["checklist_failures"]
+    failures = bad.evidence.checklist_failures
     assert failures["efficiency.wasted_tokens"] == 1
     assert failures["correctness.edge_cases"] == 4 and "correctness.matches_requirements" \
         not in failures

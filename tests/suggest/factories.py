@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-from autoforge_learn.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import (
+    CalibrationEvidence,
+    Example,
+    FeedbackCount,
+    Finding,
+    GateCauseEvidence,
+    GateRetries,
+    HandoffEvidence,
+    OverrideEvidence,
+    Pattern,
+    RetryEvidence,
+    Segment,
+    Severity,
+    TextCount,
+    TokenEvidence,
+)
 from autoforge_learn.registry import PromptRegistry
 
 ARCHITECT_V10 = {
@@ -92,6 +107,15 @@ ERROR_PHRASINGS = [
 ]
 
 
+def _texts(items: list[dict]) -> list[TextCount]:
+    return [TextCount(text=i["text"], count=i["count"]) for i in items]
+
+
+def _segment(by: str, value: str, failures: int, checks: int) -> Segment:
+    return Segment(by=by, value=value, failures=failures, checks=checks,
+                   rate=round(failures / checks, 4), p_concentrated=0.001, rate_ratio=3.0)
+
+
 def gate_root_cause(*, thin: bool = False, retries: int = 6, failures: int = 36) -> Finding:
     return Finding(
         pattern=Pattern.GATE_FAILURE_ROOT_CAUSE,
@@ -107,19 +131,20 @@ def gate_root_cause(*, thin: bool = False, retries: int = 6, failures: int = 36)
         thin_evidence=thin,
         agent_role="architect",
         prompt_version="architect.v1.0",
-        evidence={
-            "gate_id": "api_contract_present",
-            "stage": "architecture",
-            "cause": "missing error definitions",
-            "failures": failures,
-            "gate_failures": 47,
-            "gate_checks": 140,
-            "gate_failure_rate": 0.336,
-            "share_of_failures": 0.766,
-            "retries": retries,
-            "phrasings": ERROR_PHRASINGS,
-            "versions": {"architect.v1.0": 31, "architect.v2.0": 5},
-        },
+        evidence=GateCauseEvidence(
+            gate_id="api_contract_present",
+            stage="architecture",
+            cause="missing error definitions",
+            failures=failures,
+            gate_failures=47,
+            gate_checks=140,
+            gate_failure_rate=0.336,
+            share_of_failures=0.766,
+            retries=retries,
+            phrasings=_texts(ERROR_PHRASINGS),
+            versions={"architect.v1.0": 31, "architect.v2.0": 5},
+            segment=_segment("prompt_version", "architect.v1.0", 31, 90),
+        ),
         examples=[
             Example("0196a0b7e9fdacbd1b54a52fc17e060d", "sim-00003",
                     "Endpoint POST /orders has no error responses defined"),
@@ -136,18 +161,20 @@ def mobile_root_cause() -> Finding:
         title="test_coverage fails 31% for mobile scenarios missing",
         severity=Severity.HIGH, metric="failure_rate", value=0.31, sample_size=96,
         agent_role="qa", prompt_version="qa.v1.0", impact=18.0,
-        evidence={
-            "gate_id": "test_coverage", "stage": "qa", "cause": "mobile scenarios missing",
-            "failures": 30, "gate_failures": 41, "gate_checks": 96, "gate_failure_rate": 0.427,
-            "share_of_failures": 0.73, "retries": 52,
-            "phrasings": [
+        evidence=GateCauseEvidence(
+            gate_id="test_coverage", stage="qa", cause="mobile scenarios missing",
+            failures=30, gate_failures=41, gate_checks=96, gate_failure_rate=0.427,
+            share_of_failures=0.73, retries=52,
+            phrasings=_texts([
                 {"text": "No tests for offline mode on Parcel map", "count": 12},
                 {"text": "GPS accuracy / location permission scenarios untested (6 flows)",
                  "count": 10},
                 {"text": "Mobile-specific scenarios missing: app backgrounding during checkout",
                  "count": 8},
-            ],
-        },
+            ]),
+            versions={"qa.v1.0": 30},
+            segment=_segment("platform", "mobile", 30, 60),
+        ),
         examples=[Example("0196b0000000000000000000000000a1", "sim-00011",
                           "No tests for offline mode on Parcel map")],
     )
@@ -160,14 +187,17 @@ def dependency_root_cause() -> Finding:
         title="build_passes fails 9% for dependency conflict",
         severity=Severity.MEDIUM, metric="failure_rate", value=0.09, sample_size=150,
         agent_role="engineer", impact=6.0,
-        evidence={
-            "gate_id": "build_passes", "cause": "dependency conflict", "failures": 14,
-            "gate_checks": 150, "gate_failure_rate": 0.14, "share_of_failures": 0.6, "retries": 4,
-            "phrasings": [
+        evidence=GateCauseEvidence(
+            gate_id="build_passes", stage=None, cause="dependency conflict", failures=14,
+            gate_failures=21, gate_checks=150, gate_failure_rate=0.14, share_of_failures=0.6,
+            retries=4,
+            phrasings=_texts([
                 {"text": "Dependency conflict: axios@1.2.3 vs axios@1.4.0", "count": 6},
                 {"text": "npm ERR! ERESOLVE could not resolve react-router", "count": 5},
-            ],
-        },
+            ]),
+            versions={},
+            segment=_segment("all", "all", 14, 150),
+        ),
         examples=[Example("0196c000000000000000000000000001", "sim-00020",
                           "npm ERR! ERESOLVE could not resolve react-router")],
     )
@@ -180,13 +210,13 @@ def retry_hotspot(*, thin: bool = False) -> Finding:
         title="qa on mobile: 2.1 avg retries vs threshold 1.0",
         severity=Severity.HIGH, metric="avg_retries", value=2.1, sample_size=8 if thin else 40,
         threshold=1.0, thin_evidence=thin, agent_role="qa", impact=44.0,
-        evidence={
-            "avg_retries": 2.1, "stages": 40, "retries_total": 84,
-            "top_gates": [{"gate_id": "tests_pass", "retries": 46},
-                          {"gate_id": "test_coverage", "retries": 30}],
-            "top_reasons": [{"text": "Tests fail on Pixel 6 (Android 13)", "count": 9},
-                            {"text": "No tests for offline mode on Parcel map", "count": 7}],
-        },
+        evidence=RetryEvidence(
+            avg_retries=2.1, stages=40, retries_total=84,
+            top_gates=[GateRetries(gate_id="tests_pass", retries=46),
+                       GateRetries(gate_id="test_coverage", retries=30)],
+            top_reasons=_texts([{"text": "Tests fail on Pixel 6 (Android 13)", "count": 9},
+                                {"text": "No tests for offline mode on Parcel map", "count": 7}]),
+        ),
         examples=[Example("0196d000000000000000000000000001", "sim-00031",
                           "UI test crash on iPhone SE (iOS 16) (iOS 17)")],
     )
@@ -199,18 +229,20 @@ def handoff() -> Finding:
         title="architect -> engineer: 28% of handoffs rejected",
         severity=Severity.HIGH, metric="rejection_rate", value=0.28, sample_size=50,
         agent_role="architect", impact=9.0,
-        evidence={
-            "handoffs": 50, "rejections": 14, "rejection_rate": 0.28,
-            "downstream_pass_rate": 0.71, "info_quality_score": 0.55,
-            "feedback": [
-                {"text": "API contract incomplete (missing error codes for /orders)",
-                 "count": 7, "severity": "major"},
-                {"text": "Auth flow undefined for /auth/refresh; had to guess token handling",
-                 "count": 4, "severity": "major"},
-                {"text": "Data model lacks a Parcel-Valuation relation needed by Parcel map",
-                 "count": 3, "severity": "minor"},
+        evidence=HandoffEvidence(
+            handoffs=50, rejections=14, rejection_rate=0.28,
+            downstream_pass_rate=0.71, downstream_avg_retries=0.4, info_quality_score=0.55,
+            feedback=[
+                FeedbackCount(text="API contract incomplete (missing error codes for /orders)",
+                              count=7, severity="major"),
+                FeedbackCount(
+                    text="Auth flow undefined for /auth/refresh; had to guess token handling",
+                    count=4, severity="major"),
+                FeedbackCount(
+                    text="Data model lacks a Parcel-Valuation relation needed by Parcel map",
+                    count=3, severity="minor"),
             ],
-        },
+        ),
     )
 
 
@@ -219,13 +251,12 @@ def override(
     overrides: int = 12, decisions: int = 20, adjacent: float | None = 0.6,
     chosen: list[tuple[str, int]] | None = None,
 ) -> Finding:
-    evidence: dict = {
-        "decisions": decisions, "overrides": overrides, "override_rate": overrides / decisions,
-        "reasons": [{"text": t, "count": c} for t, c in reasons],
-        "chosen_instead": [{"text": t, "count": c} for t, c in chosen or []],
-    }
-    if adjacent is not None:
-        evidence["adjacent_share"] = adjacent
+    evidence = OverrideEvidence(
+        decisions=decisions, overrides=overrides, override_rate=overrides / decisions,
+        reasons=[TextCount(text=t, count=c) for t, c in reasons],
+        chosen_instead=[TextCount(text=t, count=c) for t, c in chosen or []],
+        adjacent_share=adjacent,
+    )
     return Finding(
         pattern=Pattern.HUMAN_OVERRIDE, key={"decision_type": decision_type, "agent_role": role},
         title=f"{role} {decision_type} overridden {overrides / decisions:.0%}",
@@ -261,11 +292,12 @@ def token_efficiency() -> Finding:
         severity=Severity.MEDIUM, metric="avg_tokens_per_success", value=12400.0,
         sample_size=60, baseline=9000.0, agent_role="architect",
         prompt_version="architect.v2.0", impact=3400.0,
-        evidence={
-            "avg_tokens_per_success": 12400.0, "best_version": "architect.v1.0",
-            "best_avg_tokens": 9000.0, "excess_ratio": 0.38, "pass_rate": 0.86,
-            "best_pass_rate": 0.87,
-        },
+        evidence=TokenEvidence(
+            avg_tokens_per_success=12400.0, best_version="architect.v1.0",
+            best_avg_tokens=9000.0, excess_ratio=0.38, pass_rate=0.86,
+            pass_rate_interval=[], best_pass_rate=0.87, p_better_quality=None,
+            executions=60, successes=52,
+        ),
     )
 
 
@@ -274,8 +306,10 @@ def calibration() -> Finding:
         pattern=Pattern.CONFIDENCE_CALIBRATION, key={"agent_role": "engineer"},
         title="engineer overconfident by 18 points", severity=Severity.HIGH, metric="ece",
         value=0.18, sample_size=150, agent_role="engineer",
-        evidence={"ece": 0.18, "brier": 0.2, "mean_confidence": 0.85, "success_rate": 0.67,
-                  "gap": 18.0, "buckets": []},
+        evidence=CalibrationEvidence(
+            ece=0.18, brier=0.2, mean_confidence=85.0, success_rate=0.67, gap=18.0,
+            direction="overconfident", buckets=[],
+        ),
     )
 
 
@@ -285,3 +319,12 @@ def all_findings() -> list[Finding]:
         handoff(), feature_priority_override(), tech_stack_override(), token_efficiency(),
         calibration(),
     ]
+
+
+def suggest_in(root: Path, findings: list[Finding], *, now: datetime) -> tuple[list, Path | None]:
+    """``suggest_from_root`` on a workspace of ``root`` (as one command would run it)."""
+    from autoforge_learn.suggest import suggest_from_root
+    from autoforge_learn.workspace import Workspace
+
+    with Workspace(root) as ws:
+        return suggest_from_root(ws, findings, now=now)

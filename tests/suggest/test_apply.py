@@ -12,9 +12,9 @@ from autoforge_learn.suggest import (
     SuggestionConflict,
     SuggestionError,
     apply_suggestion,
-    suggest_from_root,
 )
 from tests.suggest import factories as f
+from tests.suggest.factories import suggest_in
 
 NOW = datetime(2025, 10, 3, tzinfo=UTC)
 
@@ -22,7 +22,7 @@ NOW = datetime(2025, 10, 3, tzinfo=UTC)
 @pytest.fixture
 def made(af_root):
     f.make_registry(af_root)
-    suggestions, _ = suggest_from_root(
+    suggestions, _ = suggest_in(
         af_root, [f.gate_root_cause(), f.handoff(), f.token_efficiency()], now=NOW
     )
     return {(s.suggestion_type, s.proposed_change.section): s for s in suggestions}
@@ -89,5 +89,5 @@ def test_applied_ids_are_not_reused(af_root, made):
     apply_suggestion(af_root, first)
     for path in (af_root / "ai" / "training_data" / "reports").glob("*.yaml"):
         path.unlink()  # even with the files gone, the registry remembers the id
-    again, _ = suggest_from_root(af_root, [f.handoff()], now=NOW)
+    again, _ = suggest_in(af_root, [f.handoff()], now=NOW)
     assert again[0].suggestion_id > first

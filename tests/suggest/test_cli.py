@@ -83,8 +83,21 @@ def test_suggest_errors_are_clear(af_root, tmp_path):
     bad.write_text('{"nope": 1}')
     result = runner.invoke(app, ["suggest", "--findings", str(bad)])
     assert result.exit_code == 1 and "expected a JSON list of findings" in result.output
-    result = runner.invoke(app, ["suggest"])
-    assert result.exit_code == 1 and "--findings" in result.output
+
+
+def test_suggest_without_findings_runs_the_detectors_on_the_selection(af_root):
+    """`autoforge suggest` alone used to stop with "not wired in yet"."""
+    from autoforge_learn.sim import simulate
+
+    simulate(af_root, projects=40, seed=3)
+    result = runner.invoke(app, ["suggest", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    made = orjson.loads(result.stdout)
+    assert made and all(s["suggestion_id"].startswith("SUG-") for s in made)
+    assert all(s["evidence"] for s in made)
+    # the selection reaches the detectors: one project is too little for any suggestion
+    one = runner.invoke(app, ["suggest", "--format", "json", "--last", "1"])
+    assert one.exit_code == 0 and len(orjson.loads(one.stdout)) < len(made)
 
 
 def test_rewriter_selected_on_the_command_line(af_root, findings_file, tagger):

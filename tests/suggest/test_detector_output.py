@@ -1,19 +1,25 @@
-"""On findings the real detectors produced from ``autoforge demo`` data (saved as JSON).
+"""The detector -> suggestion contract, on what the real detectors find in the demo's data.
 
-The saved findings carry the detectors' own shapes: template cause labels such as
+The findings carry the detectors' own shapes: template cause labels such as
 ``missing test offline mode <*>``, every group reported with severity ``low`` when under
-the threshold, extra evidence keys. The prompt files come from a small simulation (the
-versions are the same in every simulated world).
+the threshold; they go through JSON and back, as ``autoforge suggest --findings`` reads
+them, before the rules see them.
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 import yaml
 
+from autoforge_learn.demo import DEMO_PROJECTS, DEMO_SEED
+from autoforge_learn.findings import Finding, GateCauseEvidence
+from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.registry import PromptRegistry
 from autoforge_learn.sim import simulate
 from autoforge_learn.suggest import (
@@ -23,21 +29,40 @@ from autoforge_learn.suggest import (
     suggest,
     suggest_from_root,
 )
+from autoforge_learn.workspace import Workspace
 
-DATA = Path(__file__).parent / "data" / "demo_findings.json"
 NOW = datetime(2025, 11, 5, tzinfo=UTC)
 
 
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The demo's store (50 projects, seed 7) and its findings saved as JSON."""
+    base = tmp_path_factory.mktemp("demo")
+    root = base / ".autoforge"
+    simulate(root, projects=DEMO_PROJECTS, seed=DEMO_SEED)
+    with Workspace(root) as ws:
+        found = detect_patterns(ws)
+    saved = base / "findings.json"
+    saved.write_bytes(orjson.dumps([f.to_dict() for f in found]))
+    return root, saved
+
+
 @pytest.fixture
-def world(tmp_path):
+def world(demo: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A copy of the demo's store that a test may change."""
     root = tmp_path / ".autoforge"
-    simulate(root, projects=30, seed=1)
+    shutil.copytree(demo[0], root)
     return root
 
 
 @pytest.fixture
-def findings():
-    return load_findings(DATA)
+def findings(demo: tuple[Path, Path]) -> list[Finding]:
+    return load_findings(demo[1])
+
+
+def _suggest_from(world: Path, findings: list[Finding]) -> tuple[list[Any], Path | None]:
+    with Workspace(world) as ws:
+        return suggest_from_root(ws, findings, now=NOW)
 
 
 def test_only_findings_over_threshold_are_acted_on(world, findings):
@@ -57,8 +82,16 @@ def test_template_causes_give_readable_text(world, findings):
         assert "<*>" not in change.new_text and "<num>" not in change.new_text
         assert "<*>" not in change.rationale
         assert change.new_text != change.old_text
-    offline = next(s for s in made if "offline mode" in s.proposed_change.rationale)
-    assert '"No tests for offline mode on Recovery" (3x)' in offline.proposed_change.new_text
+    # a constraint quotes the gate's real rejections, with how often each was given
+    by_id = {f.id: f for f in findings}
+    clarity = [s for s in made if s.suggestion_type == "constraint_clarity"]
+    assert clarity
+    for s in clarity:
+        evidence = by_id[s.finding_ids[0]].evidence
+        assert isinstance(evidence, GateCauseEvidence)
+        assert any(
+            f'"{p.text}" ({p.count}x)' in s.proposed_change.new_text for p in evidence.phrasings
+        ), s.proposed_change.new_text
 
 
 def test_sections_removed_by_rule_5_are_left_to_it(world, findings):
@@ -73,7 +106,7 @@ def test_sections_removed_by_rule_5_are_left_to_it(world, findings):
 
 
 def test_every_suggestion_of_a_run_on_distinct_sections_applies(world, findings):
-    made, path = suggest_from_root(world, findings, now=NOW)
+    made, path = _suggest_from(world, findings)
     assert path is not None and yaml.safe_load(path.read_text())
     seen: set[tuple[str, str]] = set()
     for s in made:
@@ -89,14 +122,14 @@ def test_every_suggestion_of_a_run_on_distinct_sections_applies(world, findings)
 
 
 def test_applied_changes_are_not_suggested_again(world, findings):
-    first, _ = suggest_from_root(world, findings, now=NOW)
+    first, _ = _suggest_from(world, findings)
     done = set()
     for s in first:
         key = (s.agent_role, s.proposed_change.section)
         if key not in done:
             apply_suggestion(world, s.suggestion_id)
             done.add(key)
-    again, _ = suggest_from_root(world, findings, now=NOW)
+    again, _ = _suggest_from(world, findings)
     # Same findings, updated prompts: only the edits that conflicted before come back.
     assert len(again) == len(first) - len(done)
     assert not {s.proposed_change.new_text for s in again} & {

@@ -13,11 +13,11 @@ from autoforge_learn.suggest import (
     find_suggestion,
     load_suggestions,
     suggest,
-    suggest_from_root,
     write_suggestions,
 )
 from autoforge_learn.suggest.model import next_ids
 from tests.suggest import factories as f
+from tests.suggest.factories import suggest_in
 
 NOW = datetime(2025, 10, 3, 9, 30, tzinfo=UTC)
 SPEC_KEYS = [
@@ -79,22 +79,22 @@ def test_old_text_is_the_registry_section_and_round_trips(registry, tmp_path):
 
 
 def test_files_per_day_never_overwrite_and_ids_continue(registry, af_root):
-    first, path1 = suggest_from_root(af_root, [f.gate_root_cause(), f.handoff()], now=NOW)
-    second, path2 = suggest_from_root(af_root, [f.retry_hotspot()], now=NOW)
+    first, path1 = suggest_in(af_root, [f.gate_root_cause(), f.handoff()], now=NOW)
+    second, path2 = suggest_in(af_root, [f.retry_hotspot()], now=NOW)
     reports = af_root / "ai" / "training_data" / "reports"
     assert path1 == reports / "suggestions_2025-10-03.yaml"
     assert path2 == reports / "suggestions_2025-10-03_2.yaml"
     assert [s.suggestion_id for s in first] == ["SUG-2025-10-001", "SUG-2025-10-002"]
     assert [s.suggestion_id for s in second] == ["SUG-2025-10-003"]
     # Proposed again: the same change keeps its id and no file is written.
-    again, path_again = suggest_from_root(af_root, [f.gate_root_cause()], now=NOW)
+    again, path_again = suggest_in(af_root, [f.gate_root_cause()], now=NOW)
     assert path_again is None
     assert [s.suggestion_id for s in again] == [first[0].suggestion_id]
     later = datetime(2025, 10, 20, tzinfo=UTC)
-    third, path3 = suggest_from_root(af_root, [f.token_efficiency()], now=later)
+    third, path3 = suggest_in(af_root, [f.token_efficiency()], now=later)
     assert path3.name == "suggestions_2025-10-20.yaml"
     assert third[0].suggestion_id == "SUG-2025-10-004"
-    november, _ = suggest_from_root(
+    november, _ = suggest_in(
         af_root, [f.tech_stack_override()], now=datetime(2025, 11, 2, tzinfo=UTC)
     )
     assert november[0].suggestion_id == "SUG-2025-11-001"
@@ -108,7 +108,7 @@ def test_files_per_day_never_overwrite_and_ids_continue(registry, af_root):
 
 
 def test_no_suggestions_writes_no_file(registry, af_root):
-    made, path = suggest_from_root(af_root, [f.calibration()], now=NOW)
+    made, path = suggest_in(af_root, [f.calibration()], now=NOW)
     assert made == [] and path is None
 
 
@@ -120,7 +120,7 @@ def test_next_ids_counts_only_the_same_month():
 
 def test_config_file_settings_are_used(registry, af_root):
     (af_root / "config.yaml").write_text("suggest:\n  min_failures: 100\n")
-    made, _ = suggest_from_root(af_root, [f.gate_root_cause()], now=NOW)
+    made, _ = suggest_in(af_root, [f.gate_root_cause()], now=NOW)
     assert made == []
 
 

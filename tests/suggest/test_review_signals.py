@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from autoforge_learn.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import (
+    Example,
+    Finding,
+    Pattern,
+    ReviewEvidence,
+    Severity,
+    TextCount,
+)
 from autoforge_learn.suggest import suggest
 from tests.suggest import factories as f
 
@@ -21,14 +28,15 @@ def _review(role: str, severity: Severity = Severity.HIGH) -> Finding:
         value=2.1,
         sample_size=7,
         agent_role=role,
-        evidence={
-            "reviews": 7,
-            "mean_rating": 2.1,
-            "learning_signals": [
-                {"text": "Agent didn't follow constraint about error handling", "count": 4}
+        evidence=ReviewEvidence(
+            reviews=7,
+            mean_rating=2.1,
+            learning_signals=[
+                TextCount(text="Agent didn't follow constraint about error handling", count=4)
             ],
-            "suggested_improvements": [{"text": "List every error response", "count": 2}],
-        },
+            suggested_improvements=[TextCount(text="List every error response", count=2)],
+            checklist_failures={},
+        ),
         examples=[Example("e1", "P1", "Agent didn't follow constraint about error handling")],
     )
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from autoforge_learn.findings import Severity
-from autoforge_learn.suggest import SuggestConfig, SuggestionType, suggest
+from autoforge_learn.suggest import SuggestionType, SuggestSettings, suggest
 from autoforge_learn.suggest.base import RuleContext
 from autoforge_learn.suggest.engine import RULES
 from autoforge_learn.suggest.text import missing_item, requirement
@@ -23,7 +23,7 @@ def registry(af_root):
 
 
 def _types(findings, registry, **config):
-    made = suggest(findings, registry, now=NOW, config=SuggestConfig(**config))
+    made = suggest(findings, registry, now=NOW, config=SuggestSettings(**config))
     return sorted((s.suggestion_type, s.agent_role) for s in made), made
 
 
@@ -143,7 +143,7 @@ def test_constraint_removal_drops_the_added_text(registry):
 
 def test_constraint_removal_skipped_when_quality_improved(registry):
     better = f.token_efficiency()
-    better.evidence["pass_rate"] = 0.95
+    better.evidence.pass_rate = 0.95
     assert _types([better], registry)[0] == []
 
 
@@ -152,7 +152,7 @@ def test_other_patterns_give_nothing(registry):
 
 
 def test_every_rule_ignores_the_others_patterns(registry):
-    ctx = RuleContext(registry, SuggestConfig())
+    ctx = RuleContext(registry, SuggestSettings())
     own = {
         "constraint_clarity": {"gate_failure_root_cause"},
         "example_addition": {"gate_failure_root_cause", "retry_hotspot"},
@@ -186,15 +186,25 @@ def test_new_text_never_equals_old_text(registry):
         assert s.proposed_change.new_text != s.proposed_change.old_text
 
 
-def test_missing_keys_are_tolerated(registry):
-    bare = f.gate_root_cause()
-    bare.evidence = {"failures": 5}
-    bare.examples = []
-    made = suggest([bare], registry, now=NOW)
-    assert [s.suggestion_type for s in made] == [T.CONSTRAINT_CLARITY]  # cause from the key
-    handoff = f.handoff()
-    handoff.evidence = {}
-    assert suggest([handoff], registry, now=NOW) == []
+def test_a_finding_without_its_evidence_makes_no_suggestion(registry):
+    for finding in (f.gate_root_cause(), f.handoff(), f.token_efficiency()):
+        finding.evidence = None
+        assert suggest([finding], registry, now=NOW) == []
+
+
+def test_evidence_read_back_from_json_must_be_whole(tmp_path):
+    """Typed evidence: a findings file with a key missing is refused, naming it, rather
+    than read with silent defaults."""
+    import orjson
+
+    from autoforge_learn.suggest import SuggestionError, load_findings
+
+    data = f.gate_root_cause().to_dict()
+    del data["evidence"]["failures"]
+    path = tmp_path / "findings.json"
+    path.write_bytes(orjson.dumps([data]))
+    with pytest.raises(SuggestionError, match="failures"):
+        load_findings(path)
 
 
 def test_role_without_prompt_gets_a_new_section(af_root):
@@ -223,9 +233,9 @@ def test_findings_under_the_threshold_only_when_asked(registry):
 
 def test_token_finding_with_significantly_better_quality_is_kept(registry):
     finding = f.token_efficiency()
-    finding.evidence["p_better_quality"] = 0.01  # the detector says: really better
+    finding.evidence.p_better_quality = 0.01  # the detector says: really better
     assert _types([finding], registry)[0] == []
-    finding.evidence["p_better_quality"] = 0.4
+    finding.evidence.p_better_quality = 0.4
     assert len(_types([finding], registry)[0]) == 2
 
 

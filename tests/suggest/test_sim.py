@@ -10,10 +10,20 @@ import orjson
 import pytest
 import yaml
 
-from autoforge_learn.findings import Example, Finding, Pattern, Severity
+from autoforge_learn.findings import (
+    Example,
+    Finding,
+    GateCauseEvidence,
+    Pattern,
+    Segment,
+    Severity,
+    TextCount,
+    TokenEvidence,
+)
 from autoforge_learn.sim import simulate
 from autoforge_learn.sim.catalog import GATES
-from autoforge_learn.suggest import apply_suggestion, suggest_from_root
+from autoforge_learn.suggest import apply_suggestion
+from tests.suggest.factories import suggest_in
 
 NOW = datetime(2025, 11, 5, tzinfo=UTC)
 
@@ -55,13 +65,16 @@ def _root_cause_finding(root, gate_id: str) -> Finding:
         title=f"{gate_id} fails for {cause}", severity=Severity.HIGH, metric="failure_rate",
         value=count / len(checks), sample_size=len(checks), agent_role=mine[0]["agent_role"],
         prompt_version=mine[0]["prompt_version"],
-        evidence={
-            "gate_id": gate_id, "cause": cause.replace("_", " "), "failures": count,
-            "gate_failures": len(failed), "gate_checks": len(checks),
-            "gate_failure_rate": len(failed) / len(checks),
-            "share_of_failures": count / len(failed), "retries": count,
-            "phrasings": [{"text": t, "count": c} for t, c in phrasings.most_common()],
-        },
+        evidence=GateCauseEvidence(
+            gate_id=gate_id, stage=mine[0]["stage"], cause=cause.replace("_", " "),
+            failures=count, gate_failures=len(failed), gate_checks=len(checks),
+            gate_failure_rate=len(failed) / len(checks),
+            share_of_failures=count / len(failed), retries=count,
+            phrasings=[TextCount(text=t, count=c) for t, c in phrasings.most_common()],
+            versions={}, segment=Segment(by="all", value="all", failures=count,
+                                         checks=len(checks), rate=count / len(checks),
+                                         p_concentrated=None, rate_ratio=None),
+        ),
         examples=[Example(e["event_id"], e["project_id"], e["validation_reason"])
                   for e in mine[:3]],
     )
@@ -69,7 +82,7 @@ def _root_cause_finding(root, gate_id: str) -> Finding:
 
 def test_root_cause_on_real_prompt_files(world):
     finding = _root_cause_finding(world, "api_contract_present")
-    made, path = suggest_from_root(world, [finding], now=NOW)
+    made, path = suggest_in(world, [finding], now=NOW)
     assert path is not None and path.exists()
     clarity = [s for s in made if s.suggestion_type == "constraint_clarity"]
     assert len(clarity) == 1
@@ -79,7 +92,7 @@ def test_root_cause_on_real_prompt_files(world):
     newest = list(data["versions"])[-1]
     assert clarity[0].base_version == newest
     assert change.old_text == data["versions"][newest]["sections"][change.section]
-    top = [p["text"] for p in finding.evidence["phrasings"][:2]]
+    top = [p.text for p in finding.evidence.phrasings[:2]]
     assert all(text in change.new_text for text in top)
     evidence = {k: v for item in clarity[0].evidence for k, v in item.items()}
     assert set(evidence["example_event_ids"]) == {e.event_id for e in finding.examples}
@@ -91,11 +104,13 @@ def test_token_waste_of_a_real_version_is_removed_and_applied(world):
         title="architect.v2.0 uses 38% more tokens", severity=Severity.MEDIUM,
         metric="avg_tokens_per_success", value=11800.0, sample_size=40,
         agent_role="architect", prompt_version="architect.v2.0",
-        evidence={"avg_tokens_per_success": 11800.0, "best_version": "architect.v1.1",
-                  "best_avg_tokens": 8600.0, "excess_ratio": 0.37, "pass_rate": 0.84,
-                  "best_pass_rate": 0.85},
+        evidence=TokenEvidence(
+            avg_tokens_per_success=11800.0, best_version="architect.v1.1",
+            best_avg_tokens=8600.0, excess_ratio=0.37, pass_rate=0.84, pass_rate_interval=[],
+            best_pass_rate=0.85, p_better_quality=None, executions=40, successes=36,
+        ),
     )
-    made, _ = suggest_from_root(world, [finding], now=NOW)
+    made, _ = suggest_in(world, [finding], now=NOW)
     sections = sorted(s.proposed_change.section for s in made)
     assert sections == ["context_restatement", "design_rationale"]
     removal = next(s for s in made if s.proposed_change.section == "design_rationale")

@@ -1,0 +1,32 @@
+"""One-call forms of library steps for tests that look at one step at a time: each
+opens its own workspace (as a separate command would) and closes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from autoforge_learn.analyze.report import IndexReport
+from autoforge_learn.selection import Selection
+from autoforge_learn.workspace import Workspace
+
+
+def build_index(root: Path | str, engine: str | None = None, **options: Any) -> IndexReport:
+    """Refresh the index of ``root`` (``strict``, ``rebuild``, ``progress``)."""
+    with Workspace(root, engine=engine) as ws:
+        return ws.refresh(**options)
+
+
+def metric_values(
+    root: Path | str,
+    metric: str,
+    *,
+    engine: str | None = None,
+    by: tuple[str, ...] | list[str] = (),
+    **selection: Any,
+) -> list[dict[str, Any]]:
+    """One metric of ``root``; ``selection`` takes :meth:`Selection.build`'s options."""
+    from autoforge_learn.analyze.query import metric_values as compute
+
+    with Workspace(root, engine=engine) as ws:
+        return compute(ws, metric, by=by, selection=Selection.build(**selection))
