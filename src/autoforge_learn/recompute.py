@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from autoforge_learn.errors import NotFoundError
 from autoforge_learn.schema.events import EventBase, ProjectCompleted, ProjectStarted
 from autoforge_learn.schema.outcomes import DELIVERED, delivery_speed_rank, derived_outcome
 from autoforge_learn.store.layout import StoreLayout
@@ -146,7 +147,7 @@ def recompute(root: Path, *, project_ids: list[str] | None = None) -> RecomputeR
     files are read even for one project.
 
     Raises:
-        KeyError: If a named project has no raw events.
+        NotFoundError: If a named project has no raw events.
     """
     layout = StoreLayout(root)
     by_project, invalid = _read_all(layout)
@@ -162,7 +163,7 @@ def recompute(root: Path, *, project_ids: list[str] | None = None) -> RecomputeR
     results = []
     for project_id in wanted:
         if project_id not in by_project:
-            raise KeyError(f"no raw events for project {project_id!r} under {layout.raw}")
+            raise NotFoundError(f"no raw events for project {project_id!r} under {layout.raw}")
         results.append(_check_project(project_id, by_project[project_id], summaries, ranks))
     return RecomputeReport(projects=results, invalid_lines=invalid)
 

@@ -11,7 +11,6 @@ from autoforge_learn.cli.common import (
     PANEL_STORE,
     console,
     err_console,
-    fail,
     print_json,
     print_rows,
     resolve_root,
@@ -64,12 +63,8 @@ def chatdev(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from autoforge_learn.importers.chatdev import find_logs, import_chatdev
-    from autoforge_learn.importers.prices import PriceFileError
 
-    try:
-        total = len(find_logs(paths))
-    except FileNotFoundError as exc:
-        fail(str(exc))
+    total = len(find_logs(paths))
     bar = Progress(
         TextColumn("[bold]importing[/]"),
         BarColumn(),
@@ -85,12 +80,7 @@ def chatdev(
         def advance(log: Path, _result: object) -> None:
             bar.update(task, advance=1, description=log.name[:60])
 
-        try:
-            report = import_chatdev(
-                paths, root=resolve_root(root), price_files=prices, on_log=advance
-            )
-        except (FileNotFoundError, PriceFileError) as exc:
-            fail(str(exc))
+        report = import_chatdev(paths, root=resolve_root(root), price_files=prices, on_log=advance)
     for result in report.failed:
         err_console.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
     if fmt == ImportFormat.json:

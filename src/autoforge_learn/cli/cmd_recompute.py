@@ -35,10 +35,7 @@ def recompute(
 
     if not project_ids and not all_projects:
         fail("name one or more project ids, or pass --all")
-    try:
-        report = run(resolve_root(root), project_ids=None if all_projects else list(project_ids))
-    except KeyError as exc:
-        fail(str(exc.args[0]))
+    report = run(resolve_root(root), project_ids=None if all_projects else list(project_ids))
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
     else:

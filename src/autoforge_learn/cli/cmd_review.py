@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any
 
 import typer
 
@@ -19,9 +19,6 @@ from autoforge_learn.cli.common import (
 )
 from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 
-if TYPE_CHECKING:
-    from autoforge_learn.review import ReviewError
-
 review_app = typer.Typer(
     help="Manual quality review of agent outputs (spec 3.2): build the review sample, "
     "review outputs one by one, summarise the reviews.\n\n"
@@ -33,11 +30,6 @@ review_app = typer.Typer(
 class ShortFormat(StrEnum):
     table = "table"
     json = "json"
-
-
-def _invalid(exc: ReviewError) -> NoReturn:
-    lines = "\n".join(f"  {field}: {message}" for field, message in exc.errors)
-    fail(f"invalid review answers (nothing was written):\n{lines}")
 
 
 @review_app.command("queue")
@@ -175,17 +167,12 @@ def next_command(
 
     Example:  autoforge review next --reviewer ana -a matches_requirements=yes ...
     """
-    from autoforge_learn.review import ReviewError, next_output, record_review
+    from autoforge_learn.review import next_output, record_review
     from autoforge_learn.review.render import render_target
 
     base = resolve_root(root)
-    try:
-        given = _given_answers(list(answers or []), from_json)
-        target = next_output(base, event_id=event, reviewer=reviewer)
-    except ReviewError as exc:
-        _invalid(exc)
-    except KeyError as exc:
-        fail(str(exc.args[0]))
+    given = _given_answers(list(answers or []), from_json)
+    target = next_output(base, event_id=event, reviewer=reviewer)
     if target is None:
         from autoforge_learn.review.claims import CLAIM_MINUTES, active_claims
         from autoforge_learn.review.queue import pending_items
@@ -210,13 +197,9 @@ def next_command(
     if given is None:
         console.print(render_target(target))
         given = _ask()
-    try:
-        review = record_review(
-            base, context=target.context, answers=given, reviewer=reviewer,
-            triggers=target.triggers,
-        )
-    except ReviewError as exc:
-        _invalid(exc)
+    review = record_review(
+        base, context=target.context, answers=given, reviewer=reviewer, triggers=target.triggers
+    )
     left = target.pending - (1 if target.item is not None and target.item.status == "pending"
                              else 0)
     console.print(

@@ -10,7 +10,6 @@ from autoforge_learn.cli.common import (
     PANEL_STORE,
     console,
     err_console,
-    fail,
     print_json,
     print_rows,
     resolve_root,
@@ -56,10 +55,7 @@ def validate(
     from autoforge_learn.store.validate import expand_paths, validate_files
 
     targets = list(paths) if paths else [StoreLayout(resolve_root(root)).raw]
-    try:
-        files = expand_paths(targets)
-    except FileNotFoundError as exc:
-        fail(str(exc))
+    files = expand_paths(targets)
     report = validate_files(files)
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
@@ -103,10 +99,7 @@ def organize(
     """
     from autoforge_learn.store.organize import organize as organize_events
 
-    try:
-        report = organize_events(sources, root=resolve_root(root), dry_run=dry_run)
-    except FileNotFoundError as exc:
-        fail(str(exc))
+    report = organize_events(sources, root=resolve_root(root), dry_run=dry_run)
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
     else:

@@ -92,11 +92,12 @@ def load_price_file(path: Path) -> dict[str, Price]:
     """Read one price file.
 
     Raises:
-        PriceFileError: If it is not valid YAML of the documented shape.
-        OSError: If it cannot be read.
+        PriceFileError: If it cannot be read, or is not valid YAML of the documented shape.
     """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PriceFileError(f"{path}: cannot be read: {exc}") from None
     except yaml.YAMLError as exc:
         raise PriceFileError(f"{path}: not valid YAML: {exc}") from None
     return _parse(data, path)

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from autoforge_learn.errors import NotFoundError
 from autoforge_learn.schema.events import (
     DownstreamFeedback,
     Escalation,
@@ -38,40 +40,6 @@ def use_time(output: StageExecution) -> datetime:
 def end_time(output: StageExecution) -> datetime:
     """When an output was produced: ``timestamp_end``, else the event's timestamp."""
     return output.timestamp_end or output.timestamp
-
-
-def _by_end(outputs: Sequence[StageExecution]) -> list[StageExecution]:
-    return sorted(outputs, key=lambda o: (end_time(o), o.event_id))
-
-
-def output_during(
-    outputs: Sequence[StageExecution], moment: datetime
-) -> StageExecution | None:
-    """The output a gate check or escalation at ``moment`` belongs to.
-
-    The first output, by end time, that ended at or after ``moment`` (the run that was
-    going on); else the last one. None when there is no candidate.
-    """
-    ordered = _by_end(outputs)
-    for output in ordered:
-        if end_time(output) >= moment:
-            return output
-    return ordered[-1] if ordered else None
-
-
-def output_before(
-    outputs: Sequence[StageExecution], moment: datetime
-) -> StageExecution | None:
-    """The output downstream feedback at ``moment`` is about.
-
-    The last output, by end time, that ended at or before ``moment``; else the first
-    one. None when there is no candidate.
-    """
-    ordered = _by_end(outputs)
-    earlier = [o for o in ordered if end_time(o) <= moment]
-    if earlier:
-        return earlier[-1]
-    return ordered[0] if ordered else None
 
 
 @dataclass
@@ -100,18 +68,12 @@ class OutputContext:
 class ReviewData:
     """Every output of a store, linked to its context.
 
-    Linking rules (the candidates of an event are the outputs of the same project whose
-    ``stage_id`` and ``agent_role`` equal the event's stage and role; a field the event
-    lacks is not compared):
-
-    * a gate check (``stage``, ``agent_role``) and an escalation (``stage``,
-      ``agent_role``) belong to :func:`output_during` their timestamp;
-    * downstream feedback (``target_stage``, ``target_agent``) is about
-      :func:`output_before` its timestamp.
-
-    An escalation with neither stage nor role but a ``gate_id`` takes them from the
-    latest check of that gate in the project at or before it. An event with neither
-    stage nor role is not linked (counted in ``unlinked``).
+    Gate checks and escalations belong to the output *during* them, downstream feedback
+    (by ``target_stage`` and ``target_agent``) to the output *before* it, by the one
+    linking rule of :mod:`autoforge_learn.dataset.links` (the detectors' stage runs use
+    the same). An escalation with neither stage nor role but a ``gate_id`` takes them
+    from the latest check of that gate in the project at or before it. An event with
+    neither stage nor role is not linked (counted in ``unlinked``).
 
     Attributes:
         contexts: Every output's context by event id, in the order read.
@@ -135,7 +97,7 @@ class ReviewData:
         """The context of an output by its event id or a unique prefix of it.
 
         Raises:
-            KeyError: If no output, or more than one, matches.
+            NotFoundError: If no output, or more than one, matches.
         """
         if event_id in self.contexts:
             return self.contexts[event_id]
@@ -143,8 +105,10 @@ class ReviewData:
         if len(matches) == 1:
             return self.contexts[matches[0]]
         if matches:
-            raise KeyError(f"{event_id!r} matches {len(matches)} outputs; give more of the id")
-        raise KeyError(f"no output (stage_execution event) with id {event_id!r}")
+            raise NotFoundError(
+                f"{event_id!r} matches {len(matches)} outputs; give more of the id"
+            )
+        raise NotFoundError(f"no output (stage_execution event) with id {event_id!r}")
 
 
 def read_events(root: Path | str) -> tuple[list[EventBase], int]:
@@ -162,19 +126,6 @@ def read_events(root: Path | str) -> tuple[list[EventBase], int]:
     return events, reader.summary.invalid_lines
 
 
-def _candidates(
-    index: dict[str, list[StageExecution]], project: str, stage: str | None, role: str | None
-) -> list[StageExecution] | None:
-    if stage is None and role is None:
-        return None
-    outputs = index.get(project, [])
-    return [
-        o
-        for o in outputs
-        if (stage is None or o.stage_id == stage) and (role is None or o.agent_role == role)
-    ]
-
-
 def link_events(events: Sequence[EventBase], *, bad_lines: int = 0) -> ReviewData:
     """Link outputs to their context (see :class:`ReviewData` for the rules).
 
@@ -184,12 +135,10 @@ def link_events(events: Sequence[EventBase], *, bad_lines: int = 0) -> ReviewDat
     """
     data = ReviewData(bad_lines=bad_lines)
     per_project: dict[str, list[EventBase]] = defaultdict(list)
-    by_project: dict[str, list[StageExecution]] = defaultdict(list)
     starts: dict[str, ProjectStarted] = {}
     for event in events:
         per_project[event.project_id].append(event)
         if isinstance(event, StageExecution):
-            by_project[event.project_id].append(event)
             data.contexts[event.event_id] = OutputContext(output=event)
         elif isinstance(event, ProjectStarted):
             starts.setdefault(event.project_id, event)
@@ -200,31 +149,15 @@ def link_events(events: Sequence[EventBase], *, bad_lines: int = 0) -> ReviewDat
         project = context.output.project_id
         context.project = starts.get(project)
         context.quality_score = data.scores.get(project)
-    gate_checks: dict[tuple[str, str], GateEvaluation] = {}  # latest check so far
-    for event in sorted(events, key=lambda e: (e.timestamp, e.event_id)):
-        target: StageExecution | None = None
-        if isinstance(event, GateEvaluation):
-            found = _candidates(by_project, event.project_id, event.stage, event.agent_role)
-            target = output_during(found, event.timestamp) if found else None
-            gate_checks[(event.project_id, event.gate_id)] = event
-        elif isinstance(event, Escalation):
-            stage, role = event.stage, event.agent_role
-            check = gate_checks.get((event.project_id, event.gate_id or ""))
-            if stage is None and role is None and check is not None:
-                stage, role = check.stage, check.agent_role
-            found = _candidates(by_project, event.project_id, stage, role)
-            target = output_during(found, event.timestamp) if found else None
-        elif isinstance(event, DownstreamFeedback):
-            found = _candidates(
-                by_project, event.project_id, event.target_stage, event.target_agent
-            )
-            target = output_before(found, event.timestamp) if found else None
-        else:
-            continue
-        if target is None:
+    ordered = sorted(
+        (e for e in events if isinstance(e, GateEvaluation | Escalation | DownstreamFeedback)),
+        key=lambda e: (e.timestamp, e.event_id),
+    )
+    for event, output_id in zip(ordered, _targets(ordered, data), strict=True):
+        if output_id is None:
             data.unlinked[str(event.kind)].append(event.event_id)
             continue
-        context = data.contexts[target.event_id]
+        context = data.contexts[output_id]
         if isinstance(event, GateEvaluation):
             context.gates.append(event)
         elif isinstance(event, Escalation):
@@ -232,6 +165,43 @@ def link_events(events: Sequence[EventBase], *, bad_lines: int = 0) -> ReviewDat
         else:
             context.feedback.append(event)
     return data
+
+
+def _targets(ordered: Sequence[EventBase], data: ReviewData) -> list[str | None]:
+    """The output each event (in time order) is about, by the one linking rule of
+    :mod:`autoforge_learn.dataset.links`. An escalation naming only a gate takes its
+    stage and role from the latest check of that gate so far."""
+    import pandas as pd
+
+    from autoforge_learn.dataset.links import link_events as link
+
+    latest: dict[tuple[str, str], GateEvaluation] = {}
+    rows: list[tuple[str, str | None, str | None, Any, str]] = []
+    for event in ordered:
+        if isinstance(event, GateEvaluation):
+            rows.append((event.project_id, event.stage, event.agent_role, event.timestamp,
+                         "during"))
+            latest[(event.project_id, event.gate_id)] = event
+        elif isinstance(event, Escalation):
+            stage, role = event.stage, event.agent_role
+            check = latest.get((event.project_id, event.gate_id or ""))
+            if stage is None and role is None and check is not None:
+                stage, role = check.stage, check.agent_role
+            rows.append((event.project_id, stage, role, event.timestamp, "during"))
+        elif isinstance(event, DownstreamFeedback):
+            rows.append((event.project_id, event.target_stage, event.target_agent,
+                         event.timestamp, "before"))
+    frame = pd.DataFrame(rows, columns=["project_id", "stage", "agent_role", "ts", "rule"])
+    outputs = pd.DataFrame(
+        [(o.project_id, o.stage_id, o.agent_role, end_time(o), o.event_id) for o in data.outputs],
+        columns=["project_id", "stage", "agent_role", "end", "event_id"],
+    )
+    linked = pd.Series([None] * len(frame), dtype=object)
+    for rule in ("during", "before"):
+        mine = frame["rule"] == rule
+        if mine.any():
+            linked[mine] = link(frame[mine], outputs, rule)
+    return [None if v is None or v != v else str(v) for v in linked.tolist()]
 
 
 def load_review_data(root: Path | str) -> ReviewData:

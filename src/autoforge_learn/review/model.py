@@ -84,7 +84,8 @@ class ReviewError(AutoforgeError, ValueError):
 
     def __init__(self, errors: Iterable[tuple[str, str]]) -> None:
         self.errors = list(errors)
-        super().__init__("; ".join(f"{f}: {m}" for f, m in self.errors))
+        lines = "\n".join(f"  {field}: {message}" for field, message in self.errors)
+        super().__init__(f"invalid review answers (nothing was written):\n{lines}")
 
 
 class _Section(BaseModel):

@@ -133,7 +133,7 @@ def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> O
         The report; its ``problems`` list every line that was not filed and why.
 
     Raises:
-        FileNotFoundError: If a source does not exist.
+        NotFoundError: If a source does not exist.
     """
     layout = StoreLayout(root)
     files = expand_paths(sources)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from autoforge_learn.errors import NotFoundError
 from autoforge_learn.store.reader import TORN_LINE, LineProblem, RawReader, ReadSummary
 
 __all__ = ["TORN_LINE", "LineProblem", "ValidationReport", "expand_paths", "validate_files"]
@@ -22,7 +23,7 @@ def expand_paths(paths: Iterable[Path], *, pattern: str = "*.jsonl") -> list[Pat
     """Files named directly, plus every file matching ``pattern`` below named directories.
 
     Raises:
-        FileNotFoundError: If a named path does not exist.
+        NotFoundError: If a named path does not exist.
     """
     files: list[Path] = []
     for path in paths:
@@ -31,7 +32,7 @@ def expand_paths(paths: Iterable[Path], *, pattern: str = "*.jsonl") -> list[Pat
         elif path.exists():
             files.append(path)
         else:
-            raise FileNotFoundError(f"{path}: no such file or directory")
+            raise NotFoundError(f"{path}: no such file or directory")
     return list(dict.fromkeys(files))
 
 

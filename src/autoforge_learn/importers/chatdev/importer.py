@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from autoforge_learn.collect.collector import Collector
+from autoforge_learn.errors import NotFoundError
 from autoforge_learn.importers.chatdev.configs import CONFIG_FILES, ChatDevConfigs
 from autoforge_learn.importers.chatdev.outcome import LogClock
 from autoforge_learn.importers.chatdev.parse_log import ChatDevParseError, parse_log
@@ -97,7 +98,7 @@ def find_logs(paths: Iterable[Path]) -> list[Path]:
     """The ``.log`` files named, or found below the directories named, in a stable order.
 
     Raises:
-        FileNotFoundError: If a path does not exist.
+        NotFoundError: If a path does not exist.
     """
     found: list[Path] = []
     for path in paths:
@@ -107,7 +108,7 @@ def find_logs(paths: Iterable[Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise FileNotFoundError(f"{path}: no such file or directory")
+            raise NotFoundError(f"{path}: no such file or directory")
     return list(dict.fromkeys(found))
 
 
@@ -305,7 +306,7 @@ def import_chatdev(
         The report; ``report.ok`` is False if any log failed.
 
     Raises:
-        FileNotFoundError: If a named path does not exist.
+        NotFoundError: If a named path does not exist.
         PriceFileError: If a price file is malformed.
     """
     started = time.perf_counter()
