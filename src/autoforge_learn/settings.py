@@ -358,7 +358,9 @@ def settings_from_mapping(data: Mapping[str, Any], *, source: str = "config") ->
         ConfigError: Naming ``source`` and each bad key.
     """
     try:
-        return Settings.model_validate(dict(data))
+        # merged over the defaults, so a partial per-type mapping (suggest.priors) keeps
+        # the types it does not name
+        return Settings.model_validate(_merge(Settings().model_dump(), data))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
 
@@ -418,3 +420,37 @@ def default_config_text() -> str:
             lines.append(f"# {annotation.__doc__ or name}")
         lines.append(yaml.safe_dump({name: data[name]}, sort_keys=False).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def settings_reference() -> str:
+    """The settings reference (``docs/settings.md``), generated from the models: one
+    table per section with every key, its default and what it does."""
+    lines = [
+        "# Settings",
+        "",
+        "Every key of `.autoforge/config.yaml`, with its default. Every key is optional; an",
+        "unknown key or a value out of bounds is an error that names the file and the key.",
+        "`autoforge init` writes a config file with every default. This page is generated",
+        "from the settings models (`autoforge_learn.settings`); a test keeps it in step.",
+    ]
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        lines += ["", f"## `{name}`", ""]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            lines += [(annotation.__doc__ or "").strip(), ""]
+            rows = list(iter_settings(annotation, f"{name}."))
+        else:
+            rows = [(name, getattr(Settings(), name), field.description or "")]
+        lines += ["| setting | default | what it does |", "|---|---|---|"]
+        for key, default, description in rows:
+            shown = _shown(default)
+            lines.append(f"| `{key}` | {shown} | {description} |")
+    return "\n".join(lines) + "\n"
+
+
+def _shown(value: Any) -> str:
+    import json
+
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return f"`{json.dumps(value)}`"

@@ -32,7 +32,7 @@ from autoforge_learn.schema.events import (
     check_safe_id,
 )
 from autoforge_learn.schema.parse import EventError, _field_errors
-from autoforge_learn.store.config import load_config
+from autoforge_learn.settings import load_settings
 from autoforge_learn.store.jsonl import JsonlAppender, write_json_atomic
 from autoforge_learn.store.layout import FILE_FOR_KIND, StoreLayout, find_root, month_of
 
@@ -120,20 +120,19 @@ class Collector:
         id_factory: Callable[[], str] | None = None,
     ) -> None:
         self.layout = StoreLayout(find_root(root))
-        config = load_config(self.layout.config_file)
-        collect_config = config.get("collect", {})
+        settings = load_settings(self.layout.config_file)
         if redact is None:
-            redact = bool(collect_config.get("redact_secrets", False))
+            redact = settings.collect.redact_secrets
         self._redact: Redactor | None = redact_secrets if redact is True else (redact or None)
         rate = (
             survey_sample_rate
             if survey_sample_rate is not None
-            else float(collect_config.get("survey_sample_rate", 0.8))
+            else settings.collect.survey_sample_rate
         )
         if not 0 <= rate <= 1:
             raise ValueError(f"survey_sample_rate must be between 0 and 1, got {rate}")
         self.survey_sample_rate = rate
-        self.max_retries = int(config.get("gates", {}).get("max_retries", 3))
+        self.max_retries = settings.gates.max_retries
         self.clock: Clock = clock or utc_now
         self._new_id = id_factory or new_event_id
         self._appender = JsonlAppender()
