@@ -102,8 +102,10 @@ def claim_next(
         The claimed item (the reviewer's own running claim first), or None when every
         item is held by another reviewer.
     """
-    now = now or datetime.now(UTC)
     with queue_lock(root):
+        # The clock is read once the lock is held: read before it, a reviewer who waited
+        # for the lock would not see a claim made "after" their moment.
+        now = now or datetime.now(UTC)
         active = active_claims(root, now=now, minutes=minutes)
         mine = [i for i in items if (c := active.get(i.event_id)) and c.reviewer == reviewer]
         free = [i for i in items if i.event_id not in active]

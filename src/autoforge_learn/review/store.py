@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,14 +54,9 @@ def queue_lock(root: Path | str) -> Iterator[None]:
 
 def write_jsonl_atomic(path: Path, records: list[dict[str, object]]) -> None:
     """Replace a JSONL file at once: readers see the old file or the new one, never a half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as handle:
-        for record in records:
-            handle.write(orjson.dumps(record) + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    from autoforge_learn.store.atomic import replace_bytes
+
+    replace_bytes(path, b"".join(orjson.dumps(record) + b"\n" for record in records))
 
 
 def append_review(root: Path | str, review: ManualReview) -> Path:
