@@ -1,4 +1,13 @@
-"""Automatic labeling of events (spec 3.1)."""
+"""Automatic labels of events by the spec's four rules (gate results, decisions, outputs,
+prompt versions).
+
+Labels are an export, not an input of the detectors: the detectors measure the events
+themselves (under the same selection), and the labels are written for people and other
+tools (``autoforge label``, ``autoforge export --what gate_labels``, the files under
+``labeled/``), always computed afresh from the index.
+
+    from autoforge_learn.label.run import label_events, label_store
+"""
 
 from autoforge_learn.label.rules import (
     agent_decision_label,

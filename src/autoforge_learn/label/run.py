@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from autoforge_learn.label.outputs import label_outputs, quality_inputs_of
+from autoforge_learn.label.records import records as _records
+from autoforge_learn.label.records import to_python as _none
 from autoforge_learn.label.rules import (
+    RULES_VERSION,
     agent_decision_label,
-    output_quality_label,
     prompt_effectiveness_label,
 )
-from autoforge_learn.schema.quality import QualityInputs, quality_inputs
 from autoforge_learn.store.atomic import replacing
 from autoforge_learn.store.jsonl import write_json_atomic
 
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
     from autoforge_learn.selection import Selection
     from autoforge_learn.workspace import Workspace
 
-RULES_VERSION = "spec-3.1/1"
 FILES = {
     "gates": "gates_labeled.jsonl",
     "decisions": "decisions_labeled.jsonl",
@@ -66,27 +67,6 @@ class LabelReport:
             "counts": self.counts,
             "selection": self.selection.to_dict() if self.selection else None,
         }
-
-
-def _none(value: Any) -> Any:
-    """pandas' missing values (NaN, NaT, NA) as None; numpy scalars as Python ones."""
-    # the common plain values first: this runs once per cell of every labeled row
-    if value is None or type(value) in (str, bool, int):
-        return value
-    if type(value) is float:
-        return None if value != value else value
-    try:
-        import pandas as pd
-
-        if value is None or (not isinstance(value, list | tuple | dict) and pd.isna(value)):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value.item() if hasattr(value, "item") else value
-
-
-def _records(frame: Any) -> list[dict[str, Any]]:
-    return [{k: _none(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -238,67 +218,6 @@ def label_prompts(gates: Any) -> list[dict[str, Any]]:
     return out
 
 
-def label_outputs(inputs: dict[str, QualityInputs]) -> list[dict[str, Any]]:
-    """Quality label per completed project from its score's inputs (spec 3.1)."""
-    out = []
-    for project_id in sorted(inputs):
-        given = inputs[project_id]
-        score = given.score()
-        out.append(
-            {
-                "project_id": project_id,
-                "test_coverage_percent": given.test_coverage_percent,
-                "security_clean": given.security_clean,
-                "perf_within_slo": given.perf_within_slo,
-                "no_major_rework": given.no_major_rework,
-                "quality_score": score,
-                "output": output_quality_label(score),
-                "labeled_by": "auto",
-                "rules": RULES_VERSION,
-            }
-        )
-    return out
-
-
-@dataclass(frozen=True)
-class _SignalRow:
-    """A row of the index, read by :func:`~autoforge_learn.schema.quality.quality_inputs`."""
-
-    kind: str
-    timestamp: Any
-    test_coverage_percent: float | None
-    critical: int | None
-    major: int | None
-    within_slo: bool | None
-    severity: str | None
-
-
-def _quality_inputs(events: Any) -> dict[str, QualityInputs]:
-    """Per completed project among ``events`` (an ibis table of the selected events):
-    the quality score's inputs, by the one rule of :mod:`autoforge_learn.schema.quality`."""
-    from autoforge_learn.dataset import field as event_field
-
-    done = events.filter(events.kind == "project_completed").select("project_id").distinct()
-    signals = events.filter(
-        events.kind.isin(["test_results", "security_scan", "performance_metrics"])
-        | ((events.kind == "downstream_feedback") & events.severity.isin(["critical", "major"]))
-    )
-    signals = signals.filter(signals.project_id.isin(done.project_id))
-    rows = signals.select(
-        "project_id", "kind", "ts", "event_id", "test_coverage_percent", "within_slo", "severity",
-        critical=event_field(signals, "critical", "int"),
-        major=event_field(signals, "major", "int"),
-    ).execute()
-    rows = rows.sort_values(["project_id", "ts", "event_id"], kind="stable")
-    per: dict[str, list[_SignalRow]] = {str(p): [] for p in done.execute()["project_id"]}
-    for r in _records(rows):
-        per[str(r["project_id"])].append(
-            _SignalRow(r["kind"], r["ts"], r["test_coverage_percent"], r["critical"],
-                       r["major"], r["within_slo"], r["severity"])
-        )
-    return {project: quality_inputs(items) for project, items in per.items()}
-
-
 @dataclass
 class Labels:
     """The four label sets of one selection (see the module docstring for each)."""
@@ -349,7 +268,7 @@ def label_events(
     return Labels(
         gates=label_gates(data.gates, data.escalations, default_max_retries=default_max),
         decisions=label_decisions(data.approvals),
-        outputs=label_outputs(_quality_inputs(selection.events(ws.events()))),
+        outputs=label_outputs(quality_inputs_of(selection.events(ws.events()))),
         prompts=label_prompts(data.gates),
     )
 
