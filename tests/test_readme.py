@@ -39,3 +39,15 @@ def test_sdk_example_runs_as_printed(af_root):
         "gate_evaluation": 1,
         "project_completed": 1,
     }
+
+
+def test_library_example_runs_as_printed(af_root, capsys):
+    from autoforge_learn.sim import simulate
+
+    simulate(af_root, projects=25, seed=2)
+    (example,) = [b for b in _blocks("python") if "Workspace" in b]
+    scope: dict = {}
+    exec(compile(example, "README.md", "exec"), scope)
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 6 and all(0 <= float(line.split()[1]) <= 1 for line in printed)
+    assert scope["findings"]
