@@ -328,18 +328,26 @@ class Collector:
     def write_summary(self, project_id: str, *, outcome: ProjectCompleted) -> Path:
         """Write ``project_<id>_summary.json`` from the outcome and the project's raw files."""
         month = self._month_for(project_id, outcome.timestamp)
+        from autoforge_learn.schema.parse import derive_event_id
+
         counts: dict[str, int] = {}
         metadata: dict[str, Any] = {}
-        for obj in self.layout.project_objects(project_id, month):
+        seen: set[str] = set()
+        # A lenient, fast look (the writer's own lines); each event counted once, as every
+        # reader counts it (validating here would cost a quarter of a simulation's time).
+        for obj, text in self.layout.project_lines(project_id, month):
+            event_id = obj.get("event_id") or derive_event_id(text)
             kind = obj.get("kind")
-            if kind is not None:
-                counts[kind] = counts.get(kind, 0) + 1
-                if kind == EventKind.PROJECT_STARTED and not metadata:
-                    metadata = {
-                        k: v
-                        for k, v in obj.items()
-                        if k not in ("event_id", "kind", "schema_version", "timestamp")
-                    }
+            if kind is None or event_id in seen:
+                continue
+            seen.add(str(event_id))
+            counts[kind] = counts.get(kind, 0) + 1
+            if kind == EventKind.PROJECT_STARTED and not metadata:
+                metadata = {
+                    k: v
+                    for k, v in obj.items()
+                    if k not in ("event_id", "kind", "schema_version", "timestamp")
+                }
         summary = {
             "project_id": project_id,
             "schema_version": SCHEMA_VERSION,

@@ -17,15 +17,19 @@ from pathlib import Path
 
 
 @contextmanager
-def replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path, *, synced: bool = False) -> Iterator[Path]:
     """Yield a temporary path to write ``path``'s new content to; on leaving the block
-    normally it replaces ``path`` (the parent directory is created when missing)."""
+    normally it replaces ``path`` (the parent directory is created when missing).
+
+    The data reach the disk before the rename (``synced``: the writer already did it).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         yield tmp
-        with open(tmp, "rb+") as handle:  # the data reach the disk before the rename
-            os.fsync(handle.fileno())
+        if not synced:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -33,8 +37,10 @@ def replacing(path: Path) -> Iterator[Path]:
 
 def replace_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically (see :func:`replacing`)."""
-    with replacing(path) as tmp:
-        tmp.write_bytes(data)
+    with replacing(path, synced=True) as tmp, open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def replace_text(path: Path, text: str) -> None:
