@@ -26,7 +26,7 @@ def metric_values(
     **selection: Any,
 ) -> list[dict[str, Any]]:
     """One metric of ``root``; ``selection`` takes :meth:`Selection.build`'s options."""
-    from autoforge_learn.analyze.query import metric_values as compute
+    from autoforge_learn.dataset.metrics import metric_values as compute
 
     with Workspace(root, engine=engine) as ws:
         return compute(ws, metric, by=by, selection=Selection.build(**selection))

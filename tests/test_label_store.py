@@ -74,7 +74,9 @@ def test_outputs_score_equals_the_recorded_quality(simulated):
     for path in sorted(StoreLayout(simulated).raw.glob("*/project_*_summary.json")):
         s = orjson.loads(path.read_bytes())
         recorded[s["project_id"]] = s["outcome"]["quality_score"]
-    for row in _jsonl(report.files["outputs"]):
+    rows = _jsonl(report.files["outputs"])
+    assert len(rows) == len(recorded) > 100
+    for row in rows:
         assert row["quality_score"] == pytest.approx(recorded[row["project_id"]], abs=0.005)
 
 

@@ -85,7 +85,7 @@ class _Metrics:
         self.ws, self.selection = ws, selection
 
     def values(self, metric: str, by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-        from autoforge_learn.analyze.query import metric_values
+        from autoforge_learn.dataset.metrics import metric_values
 
         return metric_values(self.ws, metric, by=by, selection=self.selection)
 

@@ -7,7 +7,7 @@ PostgreSQL schema for a team) and the index refresh, which runs at most once per
 workspace however many steps read the index after it.
 
     from autoforge_learn import Selection, Workspace
-    from autoforge_learn.analyze import metric_values
+    from autoforge_learn.dataset import metric_values
 
     with Workspace.open(".autoforge") as ws:
         last_ten = Selection.build(last_projects=10)

@@ -1,42 +1,20 @@
-"""Analytics over the raw events: an incremental index (DuckDB or PostgreSQL) and a
-catalogue of metrics computed with ibis. Heavy libraries are imported lazily.
+"""The analytics index and the metrics catalogue.
 
-    from autoforge_learn import Workspace
-    from autoforge_learn.analyze import build_index, metric_values
-
-    with Workspace.open(".autoforge") as ws:
-        build_index(ws)
-        metric_values(ws, "gate_failure_rate", by=["role"])
+The index (DuckDB file or PostgreSQL schema) is refreshed through the workspace
+(``Workspace.refresh``); metrics are computed on it with
+:func:`autoforge_learn.dataset.metric_values`. This package holds what lies below the
+workspace: the engine choice, the incremental loader, the catalogue's definitions and
+the compiled SQL. Heavy libraries are imported lazily.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from autoforge_learn.analyze.report import IndexReport
-    from autoforge_learn.workspace import IndexProgress, Workspace
-
-__all__ = ["build_index", "list_metrics", "metric_values"]
-
-
-def build_index(
-    ws: Workspace,
-    *,
-    strict: bool = False,
-    rebuild: bool = False,
-    progress: IndexProgress | None = None,
-) -> IndexReport:
-    """Bring the workspace's index up to date with its raw files (see
-    :meth:`autoforge_learn.workspace.Workspace.refresh`)."""
-    return ws.refresh(strict=strict, rebuild=rebuild, progress=progress)
+__all__ = ["list_metrics"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "metric_values":
-        from autoforge_learn.analyze.query import metric_values
-
-        return metric_values
     if name == "list_metrics":
         from autoforge_learn.analyze.metrics import list_metrics
 

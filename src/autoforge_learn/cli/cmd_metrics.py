@@ -57,7 +57,7 @@ def show_cmd(
 
     Example:  autoforge metrics show --metric gate_pass_rate --by prompt_version --format json
     """
-    from autoforge_learn.analyze.query import metric_values
+    from autoforge_learn.dataset.metrics import metric_values
 
     rows = metric_values(ws, metric, by=by, selection=selection)
     issues = ws.index_report.issues if ws.index_report is not None else []
