@@ -59,6 +59,52 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+class Status(StrEnum):
+    """What the statistics say of a finding.
+
+    ``discovery``: its hypothesis survives the false discovery correction of the run;
+    ``not_significant``: tested, not beyond chance; ``inconclusive``: too few projects
+    to tell (listed apart, never acted on); ``context``: a description, not a claim
+    (e.g. a recipe's outcomes).
+    """
+
+    DISCOVERY = "discovery"
+    NOT_SIGNIFICANT = "not_significant"
+    INCONCLUSIVE = "inconclusive"
+    CONTEXT = "context"
+
+
+@dataclass
+class Hypothesis:
+    """The claim a finding makes, as a test with the project as the unit.
+
+    Attributes:
+        claim: The alternative hypothesis in words ("cause X is more frequent in
+            architect.v1.0 than in the other versions").
+        test: The test that gave the p-value.
+        p_value: Its p-value (one- or two-sided as the claim says).
+        effect: The effect against the baseline, on the metric's scale.
+        effect_low: Lower end of the effect's 95% interval.
+        effect_high: Upper end.
+        baseline: What the effect is measured against, named ("the other versions of
+            the gate", "threshold 10%", "the role's default version architect.v1.1").
+        projects: Projects in the smallest group the test compares (all the projects
+            of a test against a fixed threshold).
+        q_value: Benjamini-Hochberg adjusted p-value across the run's hypotheses
+            (filled when the run's findings are judged together).
+    """
+
+    claim: str
+    test: str
+    p_value: float
+    effect: float
+    effect_low: float
+    effect_high: float
+    baseline: str
+    projects: int
+    q_value: float | None = None
+
+
 @dataclass
 class Example:
     """One real event behind a finding, with the text that shows the problem."""
@@ -95,6 +141,9 @@ class Finding:
         evidence: The numbers behind the finding, typed per kind of finding (see
             :mod:`autoforge_learn.findings.evidence`).
         examples: Up to a handful of real events that show it (ids and their text).
+        hypothesis: The claim as a test over projects (None for context findings).
+        status: What the statistics say of it (see :class:`Status`).
+        projects: Projects the finding rests on (the unit of analysis).
     """
 
     pattern: Pattern
@@ -113,6 +162,9 @@ class Finding:
     prompt_version: str | None = None
     evidence: Evidence | None = None
     examples: list[Example] = field(default_factory=list)
+    hypothesis: Hypothesis | None = None
+    status: Status = Status.CONTEXT
+    projects: int = 0
 
     @property
     def id(self) -> str:
@@ -124,6 +176,8 @@ class Finding:
         prints and :meth:`from_dict` reads back)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["examples"] = [asdict(e) for e in self.examples]
+        data["hypothesis"] = asdict(self.hypothesis) if self.hypothesis else None
+        data["status"] = str(self.status)
         data["key"] = dict(self.key)
         data["id"] = self.id
         data["pattern"] = str(self.pattern)
@@ -147,6 +201,10 @@ class Finding:
         if values.get("interval") is not None:
             values["interval"] = tuple(values["interval"])
         values["examples"] = [Example(**e) for e in values.get("examples", [])]
+        if values.get("hypothesis") is not None:
+            values["hypothesis"] = Hypothesis(**values["hypothesis"])
+        if "status" in values:
+            values["status"] = Status(values["status"])
         if values.get("evidence") is not None:
             values["evidence"] = _evidence_adapter().validate_python(values["evidence"])
         return cls(**values)
@@ -169,6 +227,7 @@ __all__ = [
     "Finding",
     "GateCauseEvidence",
     "GateRetries",
+    "Hypothesis",
     "HandoffEvidence",
     "NamedRecipeSummary",
     "OverrideEvidence",
@@ -179,6 +238,7 @@ __all__ = [
     "ReviewEvidence",
     "Segment",
     "Severity",
+    "Status",
     "TextCount",
     "TokenEvidence",
 ]

@@ -162,10 +162,32 @@ class AutoFixSettings(_Section):
 
 
 class PatternSettings(_Section):
-    """Thresholds of the pattern detectors."""
+    """Thresholds of the pattern detectors, and how their claims are judged."""
 
     min_sample: int = Field(
         20, ge=1, description="Observations below which a finding rests on thin evidence."
+    )
+    min_projects: int = Field(
+        10,
+        ge=2,
+        description="Projects a claim needs; with fewer it is inconclusive (listed apart, "
+        "never acted on).",
+    )
+    min_group_projects: int = Field(
+        3, ge=2, description="Projects each side of a comparison needs, likewise."
+    )
+    fdr: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="False discovery rate: a claim is a discovery when its p-value, adjusted "
+        "with the run's other claims (Benjamini-Hochberg), is at most this.",
+    )
+    high_fdr: float = Field(
+        0.01, gt=0, lt=1, description="Adjusted p-value at most this makes a discovery high."
+    )
+    high_projects: int = Field(
+        20, ge=2, description="Projects a discovery needs to be high (else medium)."
     )
     gate_failure_root_cause: GateCauseSettings = Field(default_factory=GateCauseSettings)
     retry_hotspot: RetrySettings = Field(default_factory=RetrySettings)
