@@ -72,10 +72,12 @@ class PromptVersion:
 
     @property
     def role(self) -> str:
+        """The role the version belongs to (from its id)."""
         return parse_version_id(self.id)[0]
 
     @property
     def number(self) -> tuple[int, int]:
+        """``(major, minor)`` from the id, for ordering versions."""
         _, major, minor = parse_version_id(self.id)
         return major, minor
 
@@ -84,6 +86,7 @@ class PromptVersion:
         return "\n\n".join(f"## {name}\n{body.strip()}" for name, body in self.sections.items())
 
     def to_yaml_dict(self) -> dict[str, Any]:
+        """The version as its entry in the role file (unset fields left out)."""
         out: dict[str, Any] = {}
         for key in ("created", "status", "parent", "source", "deprecated_at", "last_used"):
             value = getattr(self, key)
@@ -98,6 +101,11 @@ class PromptVersion:
     def from_yaml_dict(
         cls, version_id: str, data: Mapping[str, Any], *, where: str
     ) -> PromptVersion:
+        """Read a version's entry of a role file; ``where`` names the file in errors.
+
+        Raises:
+            RegistryError: If the id, sections or status are invalid.
+        """
         parse_version_id(version_id)
         if not isinstance(data, Mapping):
             raise RegistryError(f"{where}: {version_id}: expected a mapping")
