@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from autoforge_learn.cli.common import (
@@ -12,6 +14,12 @@ from autoforge_learn.cli.common import (
     resolve_root,
 )
 from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from autoforge_learn.demo import DemoResult
+    from autoforge_learn.train import TrainResult
 
 
 def demo(
@@ -32,12 +40,31 @@ def demo(
 
     Example:  mkdir try-autoforge && cd try-autoforge && autoforge demo
     """
+    result = _run_with_progress(
+        resolve_root(root),
+        projects=projects,
+        seed=seed,
+        train=not skip_train,
+        quiet=fmt != OutputFormat.table,
+    )
+    if fmt == OutputFormat.json:
+        print_json(result.to_dict())
+        return
+    _print_recorded(result)
+    if result.training is None:
+        console.print("Next:         autoforge train      (learn from these runs)")
+        return
+    _print_learned(result.training)
+
+
+def _run_with_progress(
+    target: Path, *, projects: int, seed: int, train: bool, quiet: bool
+) -> DemoResult:
+    """:func:`~autoforge_learn.demo.run_demo` with a progress bar (none when ``quiet``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from autoforge_learn.demo import run_demo
 
-    target = resolve_root(root)
-    quiet = fmt != OutputFormat.table
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -55,17 +82,18 @@ def demo(
         def training(step: str, done: int, total: int) -> None:
             bar.update(task, description=f"Training: {step}", completed=done, total=total)
 
-        result = run_demo(
+        return run_demo(
             target,
             projects=projects,
             seed=seed,
             progress=advance,
-            train=not skip_train,
+            train=train,
             train_progress=training,
         )
-    if fmt == OutputFormat.json:
-        print_json(result.to_dict())
-        return
+
+
+def _print_recorded(result: DemoResult) -> None:
+    """What was simulated: events per kind, gate pass rate per role, where the files are."""
     overview = result.overview
     if result.simulated:
         console.print(
@@ -90,18 +118,19 @@ def demo(
     console.print(f"Raw events:   {data['raw']}/YYYY-MM/project_<id>_*.jsonl")
     console.print(f"Prompts:      {data['prompts']}/<role>.yaml")
     console.print(f"Known truth:  {data['truth']}")
-    if result.training is None:
-        console.print("Next:         autoforge train      (learn from these runs)")
-        return
-    t = result.training.to_dict()
+
+
+def _print_learned(training: TrainResult) -> None:
+    """What training found and where its report is."""
+    t = training.to_dict()
     console.print(
         f"\nLearned: {t['findings']} findings, {len(t['loops_fired'])} feedback loops fired, "
         f"{len(t['suggestions'])} prompt change suggestions."
     )
-    console.print(f"Report:       {result.training.report}")
-    console.print(f"HTML report:  {result.training.report_html}")
-    if result.training.suggestions:
-        first = result.training.suggestions[0].suggestion_id
+    console.print(f"Report:       {training.report}")
+    console.print(f"HTML report:  {training.report_html}")
+    if training.suggestions:
+        first = training.suggestions[0].suggestion_id
         console.print(f"Next:         autoforge prompts apply {first}")
 
 

@@ -15,216 +15,34 @@ A role's file holds every version with its text in named sections::
 Each new version also gets an entry in ``ai/prompts/CHANGELOG.md``. Deprecated versions
 move to ``ai/prompts/deprecated/<role>.yaml``, where they are kept for a retention
 period after their last use (spec: 3 months) before ``prune`` may remove them.
+
+The version model and ids live in :mod:`.versions`, the file reading and writing in
+:mod:`.role_files`, the changelog in :mod:`.changelog`; their public names stay
+importable from here.
 """
 
 from __future__ import annotations
 
 import fcntl
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from autoforge_learn.errors import AutoforgeError
-from autoforge_learn.schema.events import check_safe_id
-from autoforge_learn.store.atomic import replace_text
+from autoforge_learn.registry.changelog import log_version
+from autoforge_learn.registry.role_files import RoleFile, in_version_order
+from autoforge_learn.registry.role_files import dump_yaml as dump_yaml
+from autoforge_learn.registry.versions import (
+    ROLE_RE,
+    PromptVersion,
+    RegistryError,
+    check_role,
+    parse_version_id,
+)
+from autoforge_learn.registry.versions import STATUSES as STATUSES
+from autoforge_learn.registry.versions import VERSION_RE as VERSION_RE
 
-VERSION_RE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v(?P<major>[0-9]+)\.(?P<minor>[0-9]+)$")
-ROLE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-STATUSES = ("draft", "active", "deprecated")
 DEFAULT_RETENTION = timedelta(days=90)
-
-
-class RegistryError(AutoforgeError, ValueError):
-    """A prompt file or a registry request is invalid; the message names the file or version."""
-
-
-def parse_version_id(version_id: str) -> tuple[str, int, int]:
-    """``("architect", 2, 3)`` for ``"architect.v2.3"``.
-
-    Raises:
-        RegistryError: If the id is not ``role.vMAJOR.MINOR``.
-    """
-    match = VERSION_RE.match(version_id)
-    if match is None:
-        raise RegistryError(f"prompt version {version_id!r} must look like role.vMAJOR.MINOR")
-    return match["role"], int(match["major"]), int(match["minor"])
-
-
-def check_role(role: str) -> str:
-    """Return ``role`` if it is a valid role name (it becomes a file name)."""
-    if not ROLE_RE.match(role):
-        raise RegistryError(
-            f"role {role!r} must be lower-case letters, digits and '_', starting with a letter"
-        )
-    check_safe_id(role, what="role")
-    return role
-
-
-@dataclass
-class PromptVersion:
-    """One version of a role's prompt.
-
-    Attributes:
-        id: ``role.vMAJOR.MINOR``.
-        sections: Section name -> text, in order.
-        created: The day it was created.
-        status: ``draft``, ``active`` or ``deprecated``.
-        changes: What changed against the version it came from.
-        parent: The version it was derived from.
-        source: Where it came from, e.g. a suggestion id ``SUG-2025-10-001``.
-        deprecated_at: When it was deprecated.
-        last_used: The last day a project used it, recorded at deprecation.
-        extra: Keys of the file this registry does not know, kept as they are.
-    """
-
-    id: str
-    sections: dict[str, str]
-    created: str | None = None
-    status: str = "active"
-    changes: list[str] = field(default_factory=list)
-    parent: str | None = None
-    source: str | None = None
-    deprecated_at: str | None = None
-    last_used: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def role(self) -> str:
-        return parse_version_id(self.id)[0]
-
-    @property
-    def number(self) -> tuple[int, int]:
-        _, major, minor = parse_version_id(self.id)
-        return major, minor
-
-    def text(self) -> str:
-        """The whole prompt: each section under a ``## name`` heading."""
-        return "\n\n".join(f"## {name}\n{body.strip()}" for name, body in self.sections.items())
-
-    def to_yaml_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key in ("created", "status", "parent", "source", "deprecated_at", "last_used"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        out["changes"] = list(self.changes)
-        out.update(self.extra)
-        out["sections"] = dict(self.sections)
-        return out
-
-    @classmethod
-    def from_yaml_dict(
-        cls, version_id: str, data: Mapping[str, Any], *, where: str
-    ) -> PromptVersion:
-        parse_version_id(version_id)
-        if not isinstance(data, Mapping):
-            raise RegistryError(f"{where}: {version_id}: expected a mapping")
-        sections = data.get("sections")
-        if not isinstance(sections, Mapping) or not sections:
-            raise RegistryError(f"{where}: {version_id}.sections: expected named sections")
-        for name, body in sections.items():
-            if not isinstance(body, str):
-                raise RegistryError(f"{where}: {version_id}.sections.{name}: expected text")
-        status = str(data.get("status", "active"))
-        if status not in STATUSES:
-            raise RegistryError(f"{where}: {version_id}.status: {status!r} not in {STATUSES}")
-        changes = data.get("changes") or []
-        if isinstance(changes, str):
-            changes = [changes]
-        known = {"sections", "status", "changes", "created", "parent", "source"}
-        known |= {"deprecated_at", "last_used"}
-        return cls(
-            id=version_id,
-            sections={str(k): str(v) for k, v in sections.items()},
-            created=_text(data.get("created")),
-            status=status,
-            changes=[str(c) for c in changes],
-            parent=_text(data.get("parent")),
-            source=_text(data.get("source")),
-            deprecated_at=_text(data.get("deprecated_at")),
-            last_used=_text(data.get("last_used")),
-            extra={k: v for k, v in data.items() if k not in known},
-        )
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
-def _load_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise RegistryError(f"{path}: expected a mapping with 'role' and 'versions'")
-    return data
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML with multi-line text as ``|`` blocks, so prompt files and suggestions diff and
-    read well; keys keep their order."""
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-        style = "|" if "\n" in value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
-
-
-@dataclass
-class RoleFile:
-    """One role's prompt file: its versions, in version order."""
-
-    role: str
-    path: Path
-    versions: dict[str, PromptVersion]
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path, *, role: str) -> RoleFile:
-        if not path.exists():
-            return cls(role=role, path=path, versions={})
-        data = _load_yaml(path)
-        file_role = data.get("role", role)
-        if file_role != role:
-            raise RegistryError(f"{path}: role {file_role!r} does not match the file name")
-        raw_versions = data.get("versions") or {}
-        if not isinstance(raw_versions, Mapping):
-            raise RegistryError(f"{path}: versions: expected a mapping of version id to version")
-        versions = {}
-        for version_id, body in raw_versions.items():
-            version = PromptVersion.from_yaml_dict(str(version_id), body, where=str(path))
-            if version.role != role:
-                raise RegistryError(f"{path}: version {version_id} belongs to another role")
-            versions[version.id] = version
-        extra = {k: v for k, v in data.items() if k not in ("role", "versions")}
-        return cls(role=role, path=path, versions=_sorted(versions), extra=extra)
-
-    def save(self) -> None:
-        data = {"role": self.role, **self.extra}
-        data["versions"] = {v.id: v.to_yaml_dict() for v in _sorted(self.versions).values()}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        replace_text(self.path, dump_yaml(data))
-
-
-def _sorted(versions: Mapping[str, PromptVersion]) -> dict[str, PromptVersion]:
-    return dict(sorted(versions.items(), key=lambda item: item[1].number))
 
 
 class PromptRegistry:
@@ -264,7 +82,7 @@ class PromptRegistry:
             merged = dict(self.role_file(name).versions)
             if include_archived:
                 merged.update(self.role_file(name, archived=True).versions)
-            out.extend(_sorted(merged).values())
+            out.extend(in_version_order(merged).values())
         return out
 
     def get(self, version_id: str) -> PromptVersion:
@@ -308,9 +126,9 @@ class PromptRegistry:
             if version.id in current.versions or version.id in archived.versions:
                 raise RegistryError(f"prompt version {version.id} already exists")
             current.versions[version.id] = version
-            current.versions = _sorted(current.versions)
+            current.versions = in_version_order(current.versions)
             current.save()
-            self._log(version)
+            log_version(self.changelog, version)
         return version
 
     def new_version(
@@ -350,19 +168,8 @@ class PromptRegistry:
             parent = self.get(base) if base else (existing[-1] if existing else None)
             if parent is not None and parent.role != role:
                 raise RegistryError(f"base {parent.id} is not a version of {role}")
-            merged = dict(parent.sections) if parent else {}
-            for name, text in sections.items():
-                if text is None:
-                    merged.pop(name, None)
-                else:
-                    merged[name] = text
-            if not merged:
-                raise RegistryError("a prompt version needs at least one section")
-            if not existing:
-                number = (1, 0)
-            else:
-                top_major, top_minor = max(v.number for v in existing)
-                number = (top_major + 1, 0) if major else (top_major, top_minor + 1)
+            merged = _merged_sections(parent, sections)
+            number = _next_number(existing, major=major)
             version = PromptVersion(
                 id=f"{role}.v{number[0]}.{number[1]}",
                 sections=merged,
@@ -375,7 +182,7 @@ class PromptRegistry:
             current = self.role_file(role)
             current.versions[version.id] = version
             current.save()
-            self._log(version)
+            log_version(self.changelog, version)
         return version
 
     def deprecate(
@@ -394,7 +201,7 @@ class PromptRegistry:
             version.last_used = (last_used or now.date()).isoformat()
             archive = self.role_file(role, archived=True)
             archive.versions[version.id] = version
-            archive.versions = _sorted(archive.versions)
+            archive.versions = in_version_order(archive.versions)
             # Archive first: a crash in between leaves the version in both files, never in neither.
             archive.save()
             current.save()
@@ -421,19 +228,29 @@ class PromptRegistry:
                     archive.save()
         return removed
 
-    def _log(self, version: PromptVersion) -> None:
-        lines = [f"## {version.id} ({version.created or 'undated'})", ""]
-        if version.parent:
-            source = f" Source: {version.source}." if version.source else ""
-            lines += [f"From {version.parent}.{source}", ""]
-        elif version.source:
-            lines += [f"Source: {version.source}.", ""]
-        lines += [f"- {change}" for change in version.changes] + ["", ""]
-        entry = "\n".join(lines)
-        if self.changelog.exists():
-            body = self.changelog.read_text()
-            head, sep, rest = body.partition("\n## ")
-            text = head.rstrip("\n") + "\n\n" + entry + (("## " + rest) if sep else "")
+
+def _merged_sections(
+    parent: PromptVersion | None, sections: Mapping[str, str | None]
+) -> dict[str, str]:
+    """The parent's sections with ``sections`` set on top (None removes a section).
+
+    Raises:
+        RegistryError: If no section is left.
+    """
+    merged = dict(parent.sections) if parent else {}
+    for name, text in sections.items():
+        if text is None:
+            merged.pop(name, None)
         else:
-            text = "# Prompt changelog\n\nNewest first. Written by `autoforge prompts`.\n\n" + entry
-        replace_text(self.changelog, text.rstrip("\n") + "\n")
+            merged[name] = text
+    if not merged:
+        raise RegistryError("a prompt version needs at least one section")
+    return merged
+
+
+def _next_number(existing: Sequence[PromptVersion], *, major: bool) -> tuple[int, int]:
+    """The next (major, minor) after the highest existing version; ``(1, 0)`` for the first."""
+    if not existing:
+        return (1, 0)
+    top_major, top_minor = max(v.number for v in existing)
+    return (top_major + 1, 0) if major else (top_major, top_minor + 1)

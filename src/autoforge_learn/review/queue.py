@@ -19,8 +19,7 @@ them any more; pending outputs no trigger selects are dropped.
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,30 +28,28 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from autoforge_learn.review.data import ReviewData, load_review_data, use_time
+from autoforge_learn.review.data import ReviewData, load_review_data
+from autoforge_learn.review.model import ManualReview
 from autoforge_learn.review.store import (
     queue_lock,
     queue_path,
     read_reviews,
     write_jsonl_atomic,
 )
-from autoforge_learn.schema.events import UtcDatetime
+from autoforge_learn.review.triggers import (
+    DEFAULT_RATE,
+    FIRST_USES,
+    LOW_SCORE,
+    TRIGGERS,
+    select_outputs,
+)
+from autoforge_learn.review.triggers import sample_draw as sample_draw
+from autoforge_learn.schema.events import StageExecution, UtcDatetime
 from autoforge_learn.store.jsonl import iter_lines
 
-#: The spec 3.2 triggers, in the order the queue serves them.
-TRIGGERS = ("escalation", "low_automatic_score", "new_prompt_version", "random_sample")
 #: Trigger recorded for a review of an output the queue did not select.
 REQUESTED = "requested"
-DEFAULT_RATE = 0.05
 DEFAULT_SEED = 0
-LOW_SCORE = 70.0
-FIRST_USES = 10
-
-
-def sample_draw(seed: int, event_id: str) -> float:
-    """A uniform number in [0, 1) fixed by the seed and the event id (BLAKE2b)."""
-    digest = hashlib.blake2b(f"{seed}:{event_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
 
 
 class QueueItem(BaseModel):
@@ -85,65 +82,6 @@ class QueueItem(BaseModel):
         """Escalations first, then low scores, new versions, the random sample; then time."""
         ranks = [TRIGGERS.index(t) for t in self.triggers if t in TRIGGERS]
         return (min(ranks, default=len(TRIGGERS)), self.output_at, self.event_id)
-
-
-def select_outputs(
-    data: ReviewData,
-    *,
-    seed: int,
-    rate: float = DEFAULT_RATE,
-    low_score: float = LOW_SCORE,
-    first_uses: int = FIRST_USES,
-) -> dict[str, dict[str, Any]]:
-    """The outputs each trigger selects.
-
-    Args:
-        data: The linked outputs of a store.
-        seed: Seed of the random sample.
-        rate: Share of outputs in the random sample, 0 to 1.
-        low_score: Projects scoring below this are ``low_automatic_score``.
-        first_uses: Uses of each prompt version that are ``new_prompt_version``.
-
-    Returns:
-        ``{event_id: {"triggers": [...], "details": {...}}}`` for each selected output,
-        triggers in :data:`TRIGGERS` order.
-
-    Raises:
-        ValueError: If ``rate`` is not between 0 and 1 or ``first_uses`` is negative.
-    """
-    if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"rate must be between 0 and 1, got {rate}")
-    if first_uses < 0:
-        raise ValueError(f"first_uses must be at least 0, got {first_uses}")
-    hits: dict[str, dict[str, Any]] = defaultdict(lambda: {"triggers": [], "details": {}})
-    uses: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-    for event_id, context in data.contexts.items():
-        output = context.output
-        if output.prompt_version is not None:
-            uses[output.prompt_version].append((use_time(output), event_id))
-    first: dict[str, int] = {}
-    for version_uses in uses.values():
-        for number, (_, event_id) in enumerate(sorted(version_uses)[:first_uses], start=1):
-            first[event_id] = number
-    for event_id, context in data.contexts.items():
-        if context.escalations:
-            hit = hits[event_id]
-            hit["triggers"].append("escalation")
-            hit["details"]["escalations"] = [e.event_id for e in context.escalations]
-        if context.quality_score is not None and context.quality_score < low_score:
-            hit = hits[event_id]
-            hit["triggers"].append("low_automatic_score")
-            hit["details"]["quality_score"] = context.quality_score
-        if event_id in first:
-            hit = hits[event_id]
-            hit["triggers"].append("new_prompt_version")
-            hit["details"]["prompt_use"] = first[event_id]
-        draw = sample_draw(seed, event_id)
-        if draw < rate:
-            hit = hits[event_id]
-            hit["triggers"].append("random_sample")
-            hit["details"]["draw"] = round(draw, 6)
-    return dict(hits)
 
 
 @dataclass
@@ -231,6 +169,99 @@ class QueueBuild:
         }
 
 
+def _selected_item(
+    event_id: str,
+    output: StageExecution,
+    hit: dict[str, Any],
+    before: QueueItem | None,
+    review: ManualReview | None,
+    *,
+    seed: int,
+    rate: float,
+    moment: datetime,
+) -> QueueItem:
+    """The queue item of a selected output (``hit``: what :func:`select_outputs` found).
+
+    ``before`` is its item in the previous queue: its queue time and ``done`` carry over.
+    A review marks it done with the review's time.
+    """
+    done = review is not None or (before is not None and before.status == "done")
+    reviewed_at = review.reviewed_at if review else before.reviewed_at if before else None
+    return QueueItem(
+        event_id=event_id,
+        project_id=output.project_id,
+        stage=output.stage_id,
+        agent_role=output.agent_role,
+        prompt_version=output.prompt_version,
+        output_at=output.timestamp,
+        triggers=hit["triggers"],
+        details=hit["details"],
+        status="done" if done else "pending",
+        queued_at=before.queued_at if before else moment,
+        reviewed_at=reviewed_at if done else None,
+        seed=seed,
+        rate=rate,
+    )
+
+
+def _unselected_items(
+    old: dict[str, QueueItem], selected: dict[str, Any], reviewed: dict[str, ManualReview]
+) -> tuple[list[QueueItem], int]:
+    """Items of the previous queue no trigger selects any more: the reviewed ones stay
+    (marked done), the pending ones are dropped. Returns the kept items and the number
+    dropped."""
+    kept: list[QueueItem] = []
+    dropped = 0
+    for event_id, item in old.items():
+        if event_id in selected:
+            continue
+        if item.status == "done" or event_id in reviewed:
+            kept.append(item.model_copy(update={"status": "done"}))
+        else:
+            dropped += 1
+    return kept, dropped
+
+
+def _rebuilt_items(
+    data: ReviewData,
+    selected: dict[str, dict[str, Any]],
+    old: dict[str, QueueItem],
+    reviewed: dict[str, ManualReview],
+    *,
+    seed: int,
+    rate: float,
+    moment: datetime,
+) -> tuple[list[QueueItem], int]:
+    """The new queue in queue order, and how many pending items of the old one were dropped.
+
+    Args:
+        data: The linked outputs.
+        selected: What :func:`select_outputs` selected.
+        old: The previous queue's items by event id.
+        reviewed: The review that counts for each reviewed output.
+        seed: Seed of the random sample.
+        rate: Rate of the random sample.
+        moment: The ``queued_at`` of new items.
+    """
+    items = [
+        _selected_item(
+            event_id,
+            data.contexts[event_id].output,
+            hit,
+            old.get(event_id),
+            reviewed.get(event_id),
+            seed=seed,
+            rate=rate,
+            moment=moment,
+        )
+        for event_id, hit in selected.items()
+    ]
+    kept, dropped = _unselected_items(old, selected, reviewed)
+    items += kept
+    items.sort(key=QueueItem.sort_key)
+    return items, dropped
+
+
 def build_queue(
     root: Path | str,
     *,
@@ -267,41 +298,11 @@ def build_queue(
         selected = select_outputs(
             data, seed=chosen_seed, rate=rate, low_score=low_score, first_uses=first_uses
         )
-        reviewed = read_reviews(root).latest()
         old = {item.event_id: item for item in previous.items}
-        items: list[QueueItem] = []
-        for event_id, hit in selected.items():
-            output = data.contexts[event_id].output
-            before = old.get(event_id)
-            review = reviewed.get(event_id)
-            done = review is not None or (before is not None and before.status == "done")
-            reviewed_at = review.reviewed_at if review else before.reviewed_at if before else None
-            items.append(
-                QueueItem(
-                    event_id=event_id,
-                    project_id=output.project_id,
-                    stage=output.stage_id,
-                    agent_role=output.agent_role,
-                    prompt_version=output.prompt_version,
-                    output_at=output.timestamp,
-                    triggers=hit["triggers"],
-                    details=hit["details"],
-                    status="done" if done else "pending",
-                    queued_at=before.queued_at if before else moment,
-                    reviewed_at=reviewed_at if done else None,
-                    seed=chosen_seed,
-                    rate=rate,
-                )
-            )
-        dropped = 0
-        for event_id, item in old.items():
-            if event_id in selected:
-                continue
-            if item.status == "done" or event_id in reviewed:
-                items.append(item.model_copy(update={"status": "done"}))
-            else:
-                dropped += 1
-        items.sort(key=QueueItem.sort_key)
+        items, dropped = _rebuilt_items(
+            data, selected, old, read_reviews(root).latest(), seed=chosen_seed, rate=rate,
+            moment=moment,
+        )
         path = queue_path(root)
         write_jsonl_atomic(path, [i.model_dump(mode="json") for i in items])
     counts = Counter(t for hit in selected.values() for t in hit["triggers"])

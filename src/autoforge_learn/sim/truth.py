@@ -31,6 +31,7 @@ from autoforge_learn.sim.catalog import (
 )
 from autoforge_learn.sim.model import STAGE_ROLE, LatentModel
 from autoforge_learn.sim.prompts import VERSIONS, VERSIONS_BY_ROLE, render, version_sections
+from autoforge_learn.sim.prompts import PromptVersion as SimPromptVersion
 from autoforge_learn.store.layout import StoreLayout
 
 TRUTH_FILE = "simulation_truth.json"
@@ -97,23 +98,28 @@ def _pair(pair: tuple[str, str]) -> str:
     return f"{pair[0]}->{pair[1]}"
 
 
-def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
-    """Every latent parameter of the simulated world, JSON-ready."""
-    m = model
+def _version_gates_truth(m: LatentModel, version: SimPromptVersion) -> dict[str, Any]:
+    """Per gate of the version's role: failure probability per platform and cause rates."""
+    rates = m.cause_rates[version.id]
+    gates: dict[str, Any] = {}
+    for gid, gate in GATES.items():
+        if STAGE_ROLE[gid] != version.role:
+            continue
+        probability = {
+            platform: round(sum(rates[c.id] for c in gate.causes
+                                if c.platform in (None, platform)), 4)
+            for platform in ("web", "mobile")
+        }
+        gates[gid] = {"failure_probability": probability,
+                      "causes": {c.id: rates[c.id] for c in gate.causes}}
+    return gates
+
+
+def _prompt_versions_truth(m: LatentModel) -> dict[str, Any]:
+    """Every prompt version: rollout, changes, fixed causes, token means and gate rates."""
+    sections = version_sections()
     versions: dict[str, Any] = {}
     for v in VERSIONS:
-        rates = m.cause_rates[v.id]
-        gates: dict[str, Any] = {}
-        for gid, gate in GATES.items():
-            if STAGE_ROLE[gid] != v.role:
-                continue
-            probability = {
-                platform: round(sum(rates[c.id] for c in gate.causes
-                                    if c.platform in (None, platform)), 4)
-                for platform in ("web", "mobile")
-            }
-            gates[gid] = {"failure_probability": probability,
-                          "causes": {c.id: rates[c.id] for c in gate.causes}}
         mean_in, mean_out = TOKEN_MEANS[v.role]
         versions[v.id] = {
             "role": v.role,
@@ -122,12 +128,17 @@ def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
             if v.rollout else None,
             "changes": list(v.changes),
             "fixes": sorted(v.fixes),
-            "sections": list(version_sections()[v.id]),
+            "sections": list(sections[v.id]),
             "token_factor": m.token_factor[v.id],
             "mean_input_tokens": round(mean_in * m.token_factor[v.id]),
             "mean_output_tokens": round(mean_out * m.token_factor[v.id]),
-            "gates": gates,
+            "gates": _version_gates_truth(m, v),
         }
+    return versions
+
+
+def _run_truth(m: LatentModel, projects: int) -> dict[str, Any]:
+    """What was run: generator, seed, project count, problem injection and time window."""
     return {
         "generator": "autoforge_learn.sim",
         "truth_format": TRUTH_FORMAT,
@@ -137,6 +148,12 @@ def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
         "window": {"start": at(m, 0).isoformat(), "end": m.start.isoformat(),
                    "days": m.window_days},
         "max_retries": m.max_retries,
+    }
+
+
+def _catalog_truth(m: LatentModel) -> dict[str, Any]:
+    """The fixed world: recipes, stages, agent models, model prices and failure causes."""
+    return {
         "recipes": [
             {"name": r.name, "family": r.family, "version": r.version, "stages": list(r.stages),
              "skips": [s for s in STAGES if s not in r.stages], "platforms": r.platforms,
@@ -156,7 +173,12 @@ def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
                   "fixed_by": [v.id for v in VERSIONS if cid in v.fixes]}
             for cid, c in CAUSES.items()
         },
-        "prompt_versions": versions,
+    }
+
+
+def _gate_dynamics_truth(m: LatentModel) -> dict[str, Any]:
+    """How gate checks fail and recover: failure multipliers, retries and auto-fix."""
+    return {
         "gate_failure_multipliers": {
             "upstream_defect": m.defect_multiplier, "stage_rerun_after_escalation":
             m.rerun_factor, "recipe": {r.name: r.rate_factor for r in RECIPES},
@@ -177,6 +199,12 @@ def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
             "best": max(m.strategy_success, key=m.strategy_success.__getitem__),
             "worst": min(m.strategy_success, key=m.strategy_success.__getitem__),
         },
+    }
+
+
+def _collaboration_truth(m: LatentModel) -> dict[str, Any]:
+    """Between agents and people: handoffs, approvals, confidence, escalation, cancels."""
+    return {
         "handoffs": {
             _pair(pair): {"defect_rate": rate, "severity_mix": m.handoff_severity[pair],
                           "defect_rate_multiplier_after_troubled_upstream": 1.5}
@@ -198,21 +226,38 @@ def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
                        "block_probability_when_unresolved": m.block_on_unresolved,
                        "otherwise": "stage re-run once; blocked if that escalates unresolved"},
         "cancel_rate": m.cancel_rate,
-        "signals": {
-            "security_critical_rate": m.security_critical,
-            "security_major_rate": m.security_major,
-            "security_missed_rate": m.security_missed,
-            "coverage_mean_by_qa_version": m.coverage_mean,
-            "recipe_effects": "coverage mean + 20 x (1 - gate_rate_factor); security "
-                              "critical/major rates x gate_rate_factor (x2 if the security "
-                              "stage did not pass)",
-            "mobile_coverage_penalty": m.mobile_coverage_penalty,
-            "latency_median_ms": m.latency_median_ms,
-            "page_load_median_ms": m.page_load_median_ms,
-            "slo": {"endpoint_latency_ms": m.slo_latency_ms,
-                    "page_load_time_ms": m.slo_page_load_ms},
-        },
-        "problems": m.problems,
+    }
+
+
+def _signals_truth(m: LatentModel) -> dict[str, Any]:
+    """Security, coverage and performance signals and how recipes shift them."""
+    return {
+        "security_critical_rate": m.security_critical,
+        "security_major_rate": m.security_major,
+        "security_missed_rate": m.security_missed,
+        "coverage_mean_by_qa_version": m.coverage_mean,
+        "recipe_effects": "coverage mean + 20 x (1 - gate_rate_factor); security "
+                          "critical/major rates x gate_rate_factor (x2 if the security "
+                          "stage did not pass)",
+        "mobile_coverage_penalty": m.mobile_coverage_penalty,
+        "latency_median_ms": m.latency_median_ms,
+        "page_load_median_ms": m.page_load_median_ms,
+        "slo": {"endpoint_latency_ms": m.slo_latency_ms,
+                "page_load_time_ms": m.slo_page_load_ms},
+    }
+
+
+def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
+    """Every latent parameter of the simulated world, JSON-ready."""
+    # The sections' keys are spread in the file's key order (orjson keeps insertion order).
+    return {
+        **_run_truth(model, projects),
+        **_catalog_truth(model),
+        "prompt_versions": _prompt_versions_truth(model),
+        **_gate_dynamics_truth(model),
+        **_collaboration_truth(model),
+        "signals": _signals_truth(model),
+        "problems": model.problems,
     }
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from autoforge_learn.findings import Finding, OverrideEvidence, Severity
+from autoforge_learn.findings import Finding, OverrideEvidence, Severity, TextCount
 from autoforge_learn.suggest.base import RuleContext, evidence_list, make
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
 from autoforge_learn.suggest.text import (
@@ -94,6 +95,62 @@ def _decision_type(finding: Finding) -> str:
     return str(finding.key.get("decision_type") or "")
 
 
+@dataclass(frozen=True)
+class ContextReasons:
+    """Override reasons grouped by the kind of context they name (rule 3).
+
+    Attributes:
+        by_kind: Per context kind, the reasons naming it with their counts.
+        matched: Overrides whose reason names some context.
+        total: All overrides with a reason.
+    """
+
+    by_kind: dict[str, list[tuple[str, int]]]
+    matched: int
+    total: int
+
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds named, most often first (ties by name)."""
+        return sorted(self.by_kind, key=lambda k: (-sum(c for _, c in self.by_kind[k]), k))
+
+
+def _context_reasons(reasons: Sequence[TextCount]) -> ContextReasons:
+    """Group reasons by :func:`context_kinds` (a reason without a count counts once)."""
+    total = sum(r.count or 1 for r in reasons)
+    by_kind: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    matched = 0
+    for reason in reasons:
+        text, count = reason.text, reason.count or 1
+        kinds = context_kinds(text)
+        matched += count if kinds else 0
+        for kind in kinds:
+            by_kind[kind].append((text, count))
+    return ContextReasons(by_kind=by_kind, matched=matched, total=total)
+
+
+def _context_block(
+    decision: str, ev: OverrideEvidence, rate: float | None, grouped: ContextReasons
+) -> str:
+    """Rule 3's text: each missing kind of context with the humans' words, then what to do."""
+    overrides, decisions = ev.overrides, ev.decisions
+    lines = [
+        f"Context for {label(decision)} decisions (humans overrode {overrides:.0f}"
+        + (f" of {decisions:.0f}" if decisions else "")
+        + f" recommendations, {pct(rate)}):"
+    ]
+    for kind in grouped.kinds:
+        quotes = "; ".join(
+            f'"{t}" ({c}x)' for t, c in sorted(grouped.by_kind[kind], key=lambda p: -p[1])[:3]
+        )
+        lines.append(f"- {CONTEXT_KINDS[kind][0]}. Humans said: {quotes}")
+    lines.append(
+        "If this context is not in your input, ask for it before recommending, and say "
+        "which of it your recommendation relies on."
+    )
+    return "\n".join(lines)
+
+
 def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
     """Rule 3: humans override because the agent lacks context -> provide that context.
 
@@ -104,39 +161,17 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
     for finding in _override_findings(findings, ctx):
         ev = _ev(finding)
         reasons = ev.reasons
-        total = sum(r.count or 1 for r in reasons)
-        by_kind: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        matched = 0
-        for reason in reasons:
-            text, count = reason.text, reason.count or 1
-            kinds = context_kinds(text)
-            matched += count if kinds else 0
-            for kind in kinds:
-                by_kind[kind].append((text, count))
+        grouped = _context_reasons(reasons)
+        matched, total = grouped.matched, grouped.total
         if not total or matched / total < ctx.config.context_share:
             continue
         role, decision = _role(finding), _decision_type(finding)
-        kinds = sorted(by_kind, key=lambda k: (-sum(c for _, c in by_kind[k]), k))
+        kinds = grouped.kinds
         # The decision and the humans' own words (not the generic word "context", which
         # would pick sections that merely restate context).
         query = words(decision) * 2 + [w for r in reasons for w in words(r.text)]
         target = ctx.target(role, query, new_section=f"{slug(decision)}_context")
-        overrides, decisions = ev.overrides, ev.decisions
         rate = ev.override_rate if ev.override_rate is not None else finding.value
-        lines = [
-            f"Context for {label(decision)} decisions (humans overrode {overrides:.0f}"
-            + (f" of {decisions:.0f}" if decisions else "")
-            + f" recommendations, {pct(rate)}):"
-        ]
-        for kind in kinds:
-            quotes = "; ".join(
-                f'"{t}" ({c}x)' for t, c in sorted(by_kind[kind], key=lambda p: -p[1])[:3]
-            )
-            lines.append(f"- {CONTEXT_KINDS[kind][0]}. Humans said: {quotes}")
-        lines.append(
-            "If this context is not in your input, ask for it before recommending, and say "
-            "which of it your recommendation relies on."
-        )
         missing = [CONTEXT_KINDS[k][0].split(":")[0] for k in kinds]
         rationale = (
             f"{role} lacks {', '.join(m.lower() for m in missing)} needed for decision type "
@@ -147,13 +182,13 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         suggestion = make(
             SuggestionType.CONTEXT_ENRICHMENT,
             target,
-            new_text=append_block(target.old_text, "\n".join(lines)),
+            new_text=append_block(target.old_text, _context_block(decision, ev, rate, grouped)),
             rationale=rationale,
             findings=[finding],
             ctx=ctx,
             evidence=evidence_list(
                 ("override_rate", rate),
-                ("overrides", int(overrides or 0)),
+                ("overrides", int(ev.overrides or 0)),
                 ("decision_type", decision),
                 ("missing_context", missing),
                 ("root_cause", f"missing {missing[0].lower()}" if missing else None),
@@ -163,11 +198,110 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             retry_cut=efficacy * (matched / total) * (rate or 0.0),
             effort="medium",
             risk="medium" if finding.thin_evidence else "low",
-            markers=[f'"{t}"' for k in kinds for t, _ in by_kind[k][:3]],
+            markers=[f'"{t}"' for k in kinds for t, _ in grouped.by_kind[k][:3]],
         )
         if suggestion:
             out.append(suggestion)
     return out
+
+
+@dataclass(frozen=True)
+class RoleOverrides:
+    """One role's override findings summed up for rule 4.
+
+    Attributes:
+        types: The decision types humans overrode, sorted.
+        overrides: Overrides over all types.
+        decisions: Decisions over all types (0 when not known).
+        rate: The override rate (the highest finding value when decisions are not known).
+        chosen: Per decision type, the options humans chose instead, most frequent first.
+        criteria: What humans weighed: the kinds of context their reasons name, else
+            their most frequent reasons.
+        adjacent: The findings' shares of near-miss overrides (where known).
+    """
+
+    types: list[str]
+    overrides: int
+    decisions: int
+    rate: float
+    chosen: dict[str, list[tuple[str, int]]]
+    criteria: list[str]
+    adjacent: list[float]
+
+    @property
+    def type_text(self) -> str:
+        """The decision types as readable labels."""
+        return ", ".join(label(t) for t in self.types)
+
+
+def _role_overrides(group: Sequence[Finding], max_quotes: int) -> RoleOverrides:
+    """Sum up a role's override findings (:func:`_override_findings` kept them)."""
+    overrides = sum(_ev(f).overrides for f in group)
+    decisions = sum(_ev(f).decisions for f in group)
+    reasons = [r for f in group for r in _ev(f).reasons]
+    kinds = sorted({k for r in reasons for k in context_kinds(r.text)})
+    criteria = [CONTEXT_KINDS[k][0].split(":")[1].strip() for k in kinds]
+    if not criteria:
+        criteria = [t for t, _ in quote_top(reasons, limit=max_quotes)]
+    return RoleOverrides(
+        types=sorted({_decision_type(f) for f in group}),
+        overrides=overrides,
+        decisions=decisions,
+        rate=overrides / decisions if decisions else max(f.value for f in group),
+        chosen={
+            _decision_type(f): quote_top(_ev(f).chosen_instead, limit=max_quotes)
+            for f in group
+        },
+        criteria=criteria,
+        adjacent=[s for f in group if (s := _ev(f).adjacent_share) is not None],
+    )
+
+
+def _framework_block(summary: RoleOverrides) -> str:
+    """Rule 4's text: list options (with what humans chose), score them, recommend."""
+    chosen = summary.chosen
+    lines = [
+        f"Decision framework for {summary.type_text} (humans overrode {summary.overrides:.0f}"
+        + (f" of {summary.decisions:.0f}" if summary.decisions else "")
+        + f" recommendations, {pct(summary.rate)}):",
+        "1. List 2-4 concrete options"
+        + (" (humans chose instead: " if any(chosen.values()) else "")
+        + "; ".join(
+            f"{label(t)}: " + ", ".join(f'"{o}"' for o, _ in options)
+            for t, options in sorted(chosen.items())
+            if options
+        )
+        + (")" if any(chosen.values()) else "")
+        + ".",
+    ]
+    if summary.criteria:
+        lines.append(
+            "2. Score each option against the criteria humans used when they "
+            "overrode you: " + "; ".join(summary.criteria) + "."
+        )
+    else:
+        lines.append("2. Score each option against the project's stated constraints.")
+    lines.append(
+        "3. Recommend the best-scoring option, explain why, and name the runner-up "
+        "and what would make it the better choice."
+    )
+    return "\n".join(lines)
+
+
+def _framework_rationale(
+    role: str, summary: RoleOverrides, min_decision_types: int, efficacy: float
+) -> str:
+    """Why rule 4 fires: many overridden types, or overrides that are rarely near misses."""
+    rate = summary.rate
+    why = (
+        f"{len(summary.types)} decision types overridden"
+        if len(summary.types) >= min_decision_types
+        else f"only {pct(min(summary.adjacent))} of overrides were near misses"
+    )
+    return (
+        f"{role} makes ad hoc decisions ({why}). Structured reasoning is expected to bring "
+        f"the override rate from {pct(rate)} to about {pct(rate * (1 - efficacy))}."
+    )
 
 
 def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
@@ -184,77 +318,25 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         by_role[_role(finding)].append(finding)
     out: list[Suggestion] = []
     for role, group in sorted(by_role.items()):
-        types = sorted({_decision_type(f) for f in group})
-        far = [
-            f
-            for f in group
-            if (share := _ev(f).adjacent_share) is not None
-            and share < config.max_adjacent_share
-        ]
-        if len(types) < config.min_decision_types and not far:
+        summary = _role_overrides(group, config.max_quotes)
+        far = [share for share in summary.adjacent if share < config.max_adjacent_share]
+        if len(summary.types) < config.min_decision_types and not far:
             continue
-        overrides = sum(_ev(f).overrides for f in group)
-        decisions = sum(_ev(f).decisions for f in group)
-        rate = overrides / decisions if decisions else max(f.value for f in group)
-        chosen = {
-            _decision_type(f): quote_top(_ev(f).chosen_instead, limit=config.max_quotes)
-            for f in group
-        }
-        reasons = [r for f in group for r in _ev(f).reasons]
-        kinds = sorted({k for r in reasons for k in context_kinds(r.text)})
-        criteria = [CONTEXT_KINDS[k][0].split(":")[1].strip() for k in kinds]
-        if not criteria:
-            criteria = [t for t, _ in quote_top(reasons, limit=config.max_quotes)]
-        query = ["decision", "options", "choices", *(w for t in types for w in words(t))]
+        query = ["decision", "options", "choices", *(w for t in summary.types for w in words(t))]
         target = ctx.target(role, query, new_section="decision_framework")
-        type_text = ", ".join(label(t) for t in types)
-        lines = [
-            f"Decision framework for {type_text} (humans overrode {overrides:.0f}"
-            + (f" of {decisions:.0f}" if decisions else "")
-            + f" recommendations, {pct(rate)}):",
-            "1. List 2-4 concrete options"
-            + (" (humans chose instead: " if any(chosen.values()) else "")
-            + "; ".join(
-                f"{label(t)}: " + ", ".join(f'"{o}"' for o, _ in options)
-                for t, options in sorted(chosen.items())
-                if options
-            )
-            + (")" if any(chosen.values()) else "")
-            + ".",
-        ]
-        if criteria:
-            lines.append(
-                "2. Score each option against the criteria humans used when they "
-                "overrode you: " + "; ".join(criteria) + "."
-            )
-        else:
-            lines.append("2. Score each option against the project's stated constraints.")
-        lines.append(
-            "3. Recommend the best-scoring option, explain why, and name the runner-up "
-            "and what would make it the better choice."
-        )
         efficacy = ctx.efficacy(SuggestionType.DECISION_FRAMEWORK)
-        adjacent = [s for f in group if (s := _ev(f).adjacent_share) is not None]
-        why = (
-            f"{len(types)} decision types overridden"
-            if len(types) >= config.min_decision_types
-            else f"only {pct(min(adjacent))} of overrides were near misses"
-        )
-        rationale = (
-            f"{role} makes ad hoc decisions ({why}). Structured reasoning is expected to bring "
-            f"the override rate from {pct(rate)} to about {pct(rate * (1 - efficacy))}."
-        )
+        rate, adjacent = summary.rate, summary.adjacent
         suggestion = make(
             SuggestionType.DECISION_FRAMEWORK,
             target,
-            new_text=append_block(target.old_text, "\n".join(lines)),
-            rationale=rationale,
+            new_text=append_block(target.old_text, _framework_block(summary)),
+            rationale=_framework_rationale(role, summary, config.min_decision_types, efficacy),
             findings=group,
             ctx=ctx,
             evidence=evidence_list(
                 ("override_rate", round(rate, 4)),
-                ("overrides", int(overrides)),
-                ("decision_types", types),
+                ("overrides", int(summary.overrides)),
+                ("decision_types", summary.types),
                 ("adjacent_share", min(adjacent) if adjacent else None),
                 ("root_cause", "unstructured decisions"),
                 findings=group,
@@ -263,7 +345,7 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             retry_cut=efficacy * rate,
             effort="medium",
             risk="medium" if any(f.thin_evidence for f in group) else "low",
-            markers=[f"Decision framework for {type_text}"],
+            markers=[f"Decision framework for {summary.type_text}"],
         )
         if suggestion:
             out.append(suggestion)

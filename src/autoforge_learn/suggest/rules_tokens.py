@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from autoforge_learn.findings import Finding, TokenEvidence
-from autoforge_learn.registry import parse_version_id
+from autoforge_learn.registry import PromptVersion, parse_version_id
 from autoforge_learn.registry.prompts import RegistryError
 from autoforge_learn.suggest.base import RuleContext, Target, evidence_list, make
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
@@ -40,6 +41,105 @@ def _quality_improved(ev: TokenEvidence, ctx: RuleContext) -> bool:
     return pass_rate > best_rate + ctx.config.quality_tolerance
 
 
+@dataclass(frozen=True)
+class CostlyVersion:
+    """A prompt version whose extra tokens buy no quality, with what its text is compared to.
+
+    Attributes:
+        role: The agent role.
+        version: The costly version.
+        parent: The version it was derived from.
+        current: The role's current version (where the added text is removed).
+    """
+
+    role: str
+    version: PromptVersion
+    parent: PromptVersion
+    current: PromptVersion
+
+
+@dataclass(frozen=True)
+class SectionRemoval:
+    """One section of the current prompt without the text the costly version added.
+
+    Attributes:
+        section: The section name.
+        current_text: Its text in the current version.
+        new_text: Its text without the added lines (``""``: drop the section).
+    """
+
+    section: str
+    current_text: str
+    new_text: str
+
+    @property
+    def removed_chars(self) -> int:
+        """How many characters shorter the section gets."""
+        return len(self.current_text) - len(self.new_text)
+
+
+def _costly_version(finding: Finding, ev: TokenEvidence, ctx: RuleContext) -> CostlyVersion | None:
+    """The finding's version if it is not the best and not significantly better, with its
+    parent and the role's current version (None if any of them is missing)."""
+    version_id = finding.key.get("prompt_version") or finding.prompt_version
+    if not version_id or ev.best_version == version_id:
+        return None
+    role = _role(finding, version_id)
+    if _quality_improved(ev, ctx):
+        return None  # the extra tokens buy quality: not this rule's case
+    version = ctx.version(version_id)
+    parent = ctx.version(version.parent) if version else None
+    current = ctx.latest(role) if role else None
+    if not role or version is None or parent is None or current is None:
+        return None
+    return CostlyVersion(role=role, version=version, parent=parent, current=current)
+
+
+def _section_removal(costly: CostlyVersion, name: str, text: str) -> SectionRemoval | None:
+    """The current section without what the costly version added to section ``name``.
+
+    None when the version did not change the section, the current prompt no longer has
+    it or its added lines, or removing them changes nothing. A rewritten section still
+    as the costly version left it goes back to its parent's text.
+    """
+    before = costly.parent.sections.get(name)
+    if before == text or name not in costly.current.sections:
+        return None
+    added = [
+        line
+        for line in added_lines(before or "", text)
+        if line.strip() and line not in (before or "").splitlines()
+    ]
+    now = costly.current.sections[name]
+    if not added or not any(line.strip() in now for line in added):
+        return None
+    if before is not None and now == text:
+        new_text = before
+    else:
+        new_text = remove_lines(now, added)
+    if new_text.strip() == now.strip():
+        return None
+    return SectionRemoval(section=name, current_text=now, new_text=new_text)
+
+
+def _removal_rationale(
+    costly: CostlyVersion, removal: SectionRemoval, ev: TokenEvidence, prompt_chars: int
+) -> str:
+    """Why the text can go: quality no better than the best version's, tokens higher."""
+    saved = removal.removed_chars
+    changes = "; ".join(costly.version.changes) or "no changelog"
+    ratio = ev.excess_ratio
+    return (
+        f"{costly.version.id} added this text to '{removal.section}' ({changes}), but quality "
+        f"is not significantly better: pass rate {pct(ev.pass_rate)} vs {pct(ev.best_pass_rate)}"
+        f" for {ev.best_version}, while it uses "
+        + (f"{pct(ratio)} more" if ratio is not None else "more")
+        + " tokens per successful output. Removing it shortens the prompt by "
+        f"{saved} characters (~{saved // CHARS_PER_TOKEN} tokens, "
+        f"{pct(saved / prompt_chars)} of the prompt); no quality regression expected."
+    )
+
+
 def constraint_removal(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
     """Rule 5: a prompt version added text that costs tokens but buys no quality -> remove it.
 
@@ -54,67 +154,32 @@ def constraint_removal(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         ev = finding.evidence
         if not isinstance(ev, TokenEvidence):
             continue
-        version_id = finding.key.get("prompt_version") or finding.prompt_version
-        if not version_id or ev.best_version == version_id:
+        costly = _costly_version(finding, ev, ctx)
+        if costly is None:
             continue
-        role = _role(finding, version_id)
-        pass_rate, best_rate = ev.pass_rate, ev.best_pass_rate
-        if _quality_improved(ev, ctx):
-            continue  # the extra tokens buy quality: not this rule's case
-        version = ctx.version(version_id)
-        parent = ctx.version(version.parent) if version else None
-        current = ctx.latest(role) if role else None
-        if not role or version is None or parent is None or current is None:
-            continue
-        total = sum(len(t) for t in current.sections.values()) or 1
-        for name, text in version.sections.items():
-            before = parent.sections.get(name)
-            if before == text or name not in current.sections:
+        prompt_chars = sum(len(t) for t in costly.current.sections.values()) or 1
+        for name, text in costly.version.sections.items():
+            removal = _section_removal(costly, name, text)
+            if removal is None:
                 continue
-            added = [
-                line
-                for line in added_lines(before or "", text)
-                if line.strip() and line not in (before or "").splitlines()
-            ]
-            now = current.sections[name]
-            if not added or not any(line.strip() in now for line in added):
-                continue
-            if before is not None and now == text:
-                new_text = before
-            else:
-                new_text = remove_lines(now, added)
-            if new_text.strip() == now.strip():
-                continue
-            saved = len(now) - len(new_text)
-            target = Target(role, current, name, now)
-            changes = "; ".join(version.changes) or "no changelog"
-            ratio = ev.excess_ratio
-            rationale = (
-                f"{version_id} added this text to '{name}' ({changes}), but quality is not "
-                f"significantly better: pass rate {pct(pass_rate)} vs {pct(best_rate)} for "
-                f"{ev.best_version}, while it uses "
-                + (f"{pct(ratio)} more" if ratio is not None else "more")
-                + " tokens per successful output. Removing it shortens the prompt by "
-                f"{saved} characters (~{saved // CHARS_PER_TOKEN} tokens, "
-                f"{pct(saved / total)} of the prompt); no quality regression expected."
-            )
+            version_id = costly.version.id
             suggestion = make(
                 SuggestionType.CONSTRAINT_REMOVAL,
-                target,
-                new_text=new_text,
-                rationale=rationale,
+                Target(costly.role, costly.current, name, removal.current_text),
+                new_text=removal.new_text,
+                rationale=_removal_rationale(costly, removal, ev, prompt_chars),
                 findings=[finding],
                 ctx=ctx,
                 evidence=evidence_list(
                     ("avg_tokens_per_success", ev.avg_tokens_per_success),
                     ("best_avg_tokens", ev.best_avg_tokens),
-                    ("excess_ratio", ratio),
-                    ("pass_rate", pass_rate),
-                    ("best_pass_rate", best_rate),
+                    ("excess_ratio", ev.excess_ratio),
+                    ("pass_rate", ev.pass_rate),
+                    ("best_pass_rate", ev.best_pass_rate),
                     ("best_version", ev.best_version),
                     ("added_in", version_id),
                     ("root_cause", f"verbose text added in {version_id}"),
-                    ("removed_chars", saved),
+                    ("removed_chars", removal.removed_chars),
                     findings=[finding],
                 ),
                 gate_gain=0.0,

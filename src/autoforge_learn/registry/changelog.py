@@ -1,0 +1,32 @@
+"""The prompt changelog, ``ai/prompts/CHANGELOG.md``: one entry per version, newest first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autoforge_learn.registry.versions import PromptVersion
+from autoforge_learn.store.atomic import replace_text
+
+HEADER = "# Prompt changelog\n\nNewest first. Written by `autoforge prompts`.\n\n"
+
+
+def log_version(changelog: Path, version: PromptVersion) -> None:
+    """Add ``version``'s entry (day, parent, source, changes) at the top of ``changelog``.
+
+    The file is created with its header when missing, and rewritten at once.
+    """
+    lines = [f"## {version.id} ({version.created or 'undated'})", ""]
+    if version.parent:
+        source = f" Source: {version.source}." if version.source else ""
+        lines += [f"From {version.parent}.{source}", ""]
+    elif version.source:
+        lines += [f"Source: {version.source}.", ""]
+    lines += [f"- {change}" for change in version.changes] + ["", ""]
+    entry = "\n".join(lines)
+    if changelog.exists():
+        body = changelog.read_text()
+        head, sep, rest = body.partition("\n## ")
+        text = head.rstrip("\n") + "\n\n" + entry + (("## " + rest) if sep else "")
+    else:
+        text = HEADER + entry
+    replace_text(changelog, text.rstrip("\n") + "\n")
