@@ -33,7 +33,7 @@ from autoforge_learn.label.run import label_events
 from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.selection import Selection, parse_moment, version_role
 from autoforge_learn.workspace import Workspace
-from tests.conftest import pg_schema_url
+from tests.helpers import module_workspace
 
 
 def at(day: str, hour: int = 12, minute: int = 0, second: int = 0) -> datetime:
@@ -261,14 +261,7 @@ def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def shared_ws(request: pytest.FixtureRequest, store_root: Path) -> Iterator[Workspace]:
     """One workspace per engine over :func:`build_store`, for the tests that only read
     (an index per test would cost most of this module's time)."""
-    schemas = pg_schema_url() if request.param == "postgres" else None
-    engine = next(schemas) if schemas is not None else None
-    ws = Workspace(store_root, engine=engine)
-    ws.refresh()
-    yield ws
-    ws.close()
-    if schemas is not None:
-        next(schemas, None)  # drops the schema
+    yield from module_workspace(request.param, store_root)
 
 
 @pytest.fixture
