@@ -588,3 +588,28 @@ def test_written_files_are_the_content(
         written = orjson.loads(path.read_bytes())
         assert written == whole.content[name] == content("everything")[name]
         assert written["selection"] == Selection().to_dict()
+
+
+def test_a_project_completed_twice_counts_once(
+    tmp_path: Path, open_ws: Callable[..., Workspace]
+) -> None:
+    """A project that completes twice (B: blocked on 10-04, then shipped on 10-06) is one
+    completed project, with the latest outcome the selection holds (it counted 2
+    completions of 1 project, success 1 of 2)."""
+    root = make_dataset(tmp_path / ".autoforge")
+    with Collector(root) as c:
+        c.on_project_completion(project_id="B", project_success="shipped",
+                                time_to_completion=100, timestamp=ts("2025-10-06"))
+    ws = open_ws(root)
+    keys = ("projects", "completed", "shipped", "success_rate", "avg_time_to_completion")
+
+    def outcome(selection: Selection) -> dict[str, Any]:
+        rows = aggregate(ws, selection, write=False).content["recipe_success_rates"]["recipes"]
+        return {r["recipe"]: {k: r[k] for k in keys} for r in rows}["fin_v2"]
+
+    assert outcome(Selection()) == {"projects": 1, "completed": 1, "shipped": 1,
+                                    "success_rate": 1.0, "avg_time_to_completion": 100.0}
+    # until 10-05: the second completion is not selected, the first (blocked) counts
+    assert outcome(Selection.build(until="2025-10-05")) == {
+        "projects": 1, "completed": 1, "shipped": 0, "success_rate": 0.0,
+        "avg_time_to_completion": None}
