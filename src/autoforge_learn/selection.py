@@ -228,8 +228,9 @@ class Selection:
 
     def slug(self) -> str:
         """A short, file-name-safe tag of the options ("" when everything), e.g.
-        ``recipe-web_app_last-10``; long ones end in a hash so that two selections
-        never share a tag."""
+        ``recipe-web_app_last-10``; long ones, those naming projects and those with a
+        recipe or role of other characters than letters, digits, '.' and '_' end in a
+        hash, so that two selections never share a tag."""
         if self.is_everything:
             return ""
         parts = []
