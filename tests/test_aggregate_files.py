@@ -351,8 +351,8 @@ EXPECTED: dict[str, dict[str, dict[str, Any]]] = {
             OCTOBER_ALL,
         ]},
     },
-    # until 09-04 includes that whole day: A without its completion (09-05); B and C
-    # have no event before 09-05... C starts 09-15: neither is selected
+    # until 09-04 includes that whole day: A without its completion (09-05); B (10-01)
+    # and C (09-15) start later: neither is selected
     "until=2025-09-04": {
         "agent_performance_by_role": {"roles": [
             # A: fail, pass; one task with 1 retry; one run of 100 s; A's feedback
@@ -584,6 +584,7 @@ def test_written_files_are_the_content(
     assert {name: path.read_bytes() for name, path in again.files.items()} == first
 
     whole = aggregate(shared_ws, SELECTIONS["everything"])
+    assert set(whole.files) == set(FILES)
     for name, path in whole.files.items():
         written = orjson.loads(path.read_bytes())
         assert written == whole.content[name] == content("everything")[name]
