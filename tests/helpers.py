@@ -3,6 +3,7 @@ opens its own workspace (as a separate command would) and closes it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +31,19 @@ def metric_values(
 
     with Workspace(root, engine=engine) as ws:
         return compute(ws, metric, by=by, selection=Selection.build(**selection))
+
+
+def module_workspace(engine: str, root: Path) -> Iterator[Workspace]:
+    """A refreshed workspace over ``root`` on ``engine`` (``duckdb``, or ``postgres``: a
+    fresh schema, dropped afterwards), for a module-scoped fixture whose tests only read
+    the store: ``yield from module_workspace(request.param, root)``."""
+    from tests.conftest import pg_schema_url
+
+    schemas = pg_schema_url() if engine == "postgres" else None
+    url = next(schemas) if schemas is not None else None
+    ws = Workspace(root, engine=url)
+    ws.refresh()
+    yield ws
+    ws.close()
+    if schemas is not None:
+        next(schemas, None)  # drops the schema

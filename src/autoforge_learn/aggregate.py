@@ -149,15 +149,25 @@ def _usage(metrics: _Metrics, by: str) -> dict[str, dict[str, Any]]:
 def _recipe_outcomes(metrics: _Metrics) -> dict[str, dict[str, Any]]:
     """Per recipe of the selected projects: projects, completed, delivered (shipped or
     alpha-ready), shipped, success rate (delivered / completed) and mean time to
-    completion (seconds); outcomes from the selected events."""
+    completion (seconds); outcomes from the selected events, a project's latest
+    completion when it has several (each project counts once)."""
+    import ibis
+
     t = metrics.ws.events()
     selection = metrics.selection
     chosen = selection.projects(t)
     started = t.filter((t.kind == "project_started") & t.project_id.isin(chosen.project_id))
     started = started.select("project_id", "recipe").distinct()
     events = selection.events(t)
-    done = events.filter(events.kind == "project_completed").select(
-        "project_id", "project_success", "time_to_completion"
+    completions = events.filter(events.kind == "project_completed")
+    latest = ibis.row_number().over(
+        group_by=completions.project_id,
+        order_by=[completions.ts.desc(), completions.event_id.desc()],
+    )
+    done = (
+        completions.mutate(nth=latest)
+        .filter(lambda c: c.nth == 0)
+        .select("project_id", "project_success", "time_to_completion")
     )
     joined = started.left_join(done, "project_id")
     delivered = joined.project_success.isin(["shipped", "alpha_ready"]).fill_null(False)

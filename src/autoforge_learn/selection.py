@@ -42,6 +42,8 @@ _RELATIVE = re.compile(r"^(?P<n>\d{1,5})(?P<unit>[hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 _VERSION_ROLE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v[0-9]+\.[0-9]+$")
 _RECIPE_FAMILY = r"_v[0-9.]+$"
+#: Names a slug shows as they are (others also get a hash: see :meth:`Selection.slug`).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._]+")
 #: Accepted forms of ``--since`` / ``--until``, for error messages.
 TIME_FORMS = (
     "an ISO date or time (2025-10-01, 2025-10-01T12:00Z) or a span back from now (12h, 7d, 4w)"
@@ -122,6 +124,17 @@ class Selection:
     project_ids: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
+        # Constructed directly, a selection takes the normal form build() gives it: aware
+        # UTC moments (naive means UTC, a bare date of ``until`` its whole day) and
+        # sorted, distinct names; so equal options make equal selections and slugs.
+        if self.since is not None:
+            object.__setattr__(self, "since", parse_moment(self.since, option="--since"))
+        if self.until is not None:
+            until = parse_moment(self.until, option="--until", end_of_day=True)
+            object.__setattr__(self, "until", until)
+        for name in ("roles", "prompt_versions", "project_ids"):
+            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+        object.__setattr__(self, "recipe", self.recipe or None)
         if self.last_projects is not None and self.last_projects < 1:
             raise UsageError(f"--last {self.last_projects}: expected a positive number")
         if self.since and self.until and self.until <= self.since:
@@ -208,15 +221,16 @@ class Selection:
         if self.since:
             parts.append(f"since {_short(self.since)}")
         if self.until:
-            parts.append(f"until {_short(self.until)}")
+            parts.append(f"until {_until_text(self.until)}")
         if self.last_projects:
             parts.append(f"the last {self.last_projects} projects")
         return ", ".join(parts)
 
     def slug(self) -> str:
         """A short, file-name-safe tag of the options ("" when everything), e.g.
-        ``recipe-web_app_last-10``; long ones end in a hash so that two selections
-        never share a tag."""
+        ``recipe-web_app_last-10``; long ones, those naming projects and those with a
+        recipe or role of other characters than letters, digits, '.' and '_' end in a
+        hash, so that two selections never share a tag."""
         if self.is_everything:
             return ""
         parts = []
@@ -229,11 +243,16 @@ class Selection:
         if self.since:
             parts.append(f"since-{_short(self.since)}")
         if self.until:
-            parts.append(f"until-{_short(self.until)}")
+            parts.append(f"until-{_until_text(self.until)}")
         if self.last_projects:
             parts.append(f"last-{self.last_projects}")
         text = re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(parts))
-        if len(text) > 60 or self.project_ids:
+        # The readable text names the selection alone only while every name it holds
+        # is plain (letters, digits, '.', '_'): "web app" and "web-app", or recipe
+        # "a_role-b" and recipe "a" with role "b", would read the same.
+        names = ([self.recipe] if self.recipe else []) + list(self.roles)
+        plain = all(_PLAIN_NAME.fullmatch(n) for n in names)
+        if len(text) > 60 or self.project_ids or not plain:
             import hashlib
 
             digest = hashlib.sha256(repr(sorted(self.to_dict().items())).encode()).hexdigest()
@@ -347,6 +366,14 @@ def _role_of(event: EventBase) -> str | None:
     if kind == "downstream_feedback":
         return getattr(event, "target_agent", None)
     return getattr(event, "agent_role", None)
+
+
+def _until_text(until: datetime) -> str:
+    """``until`` as the option reads: the end of a day (exclusive) is that day, which
+    ``--until DATE`` includes whole; any other moment as it is."""
+    if until.time() == time() and until.tzinfo is not None:
+        return (until - timedelta(days=1)).date().isoformat()
+    return _short(until)
 
 
 def _short(moment: datetime) -> str:
