@@ -10,8 +10,11 @@ The options are applied in this order:
 
 1. **Projects.** ``project_ids`` keeps those projects; ``recipe`` keeps projects whose
    ``project_started`` event names that recipe or recipe family (``web_app`` matches
-   ``web_app_v2``); ``roles`` and ``prompt_versions`` keep projects with at least one
-   event of one of those roles or versions.
+   ``web_app_v2``); ``roles`` keeps projects with at least one event of one of those
+   roles (counting the roles that ``prompt_versions`` imply), and ``prompt_versions``
+   projects with at least one event of one of those versions. Every option given
+   applies (they combine with "and"), and each looks at all of a project's events,
+   wherever the time window lies.
 2. **Time window.** ``since`` and ``until`` keep the events whose timestamp lies in the
    window (``until`` given as a date includes that whole day, UTC). Projects without an
    event in the window drop out.
@@ -21,8 +24,12 @@ The options are applied in this order:
 4. **Agent events.** With ``roles`` or ``prompt_versions``, events that name an agent
    role keep only those roles (for downstream feedback, the role whose output was
    judged); a prompt version implies its role, and for that role only events of the
-   named versions (or naming no version) stay. Events about the project as a whole
-   (its start and outcome, tests, scans, performance, surveys) stay.
+   named versions (or naming no version) stay. Events that name no role stay: those
+   about the project as a whole (its start and outcome, tests, scans, performance,
+   surveys) and approvals, escalations or feedback recorded without one.
+
+Ties in step 3 follow the engine's string order of project ids (the same on DuckDB and
+on a PostgreSQL database with the C collation).
 """
 
 from __future__ import annotations

@@ -101,12 +101,16 @@ def _projects(t: Any, events: Any, chosen: Any) -> Any:
         team_size=event_field(started, "team_size", "int"),
     )
     done = events.filter(events.kind == "project_completed").select(
-        "project_id", "project_success", "quality_score", "time_to_completion", "token_cost_total"
+        "project_id", "ts", "event_id", "project_success", "quality_score",
+        "time_to_completion", "token_cost_total",
     )
+    # a project completed twice counts its latest completion (as the aggregates do)
+    outcomes = done.execute().sort_values(["project_id", "ts", "event_id"], kind="stable")
+    outcomes = outcomes.drop_duplicates("project_id", keep="last").drop(columns=["ts", "event_id"])
     frame = chosen.execute()
     frame = frame.merge(
         meta.execute().drop_duplicates("project_id"), on="project_id", how="left"
-    ).merge(done.execute().drop_duplicates("project_id"), on="project_id", how="left")
+    ).merge(outcomes, on="project_id", how="left")
     return frame.sort_values(["started", "project_id"], kind="stable").reset_index(drop=True)
 
 
