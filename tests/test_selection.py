@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from autoforge_learn.aggregate import aggregate
-from autoforge_learn.analyze.query import metric_values
 from autoforge_learn.cli import app
 from autoforge_learn.collect import Collector
 from autoforge_learn.dataset import load_dataset
+from autoforge_learn.dataset.metrics import metric_values
 from autoforge_learn.errors import UsageError
 from autoforge_learn.export.raw import export_events, read_events
 from autoforge_learn.label.run import label_events
