@@ -216,4 +216,4 @@ def test_data_without_spread_are_judged_by_their_side() -> None:
     same = ratio_of_sums([2, 2, 2], [4, 4, 4])
     assert against_threshold(same, 0.5, alternative="greater").p_value >= 0.5
     cmp = compare_ratios([0, 0, 0], [5, 5, 5], [0, 0], [4, 4], alternative="greater")
-    assert cmp.p_value == 1.0
+    assert cmp.p_value >= 0.5
