@@ -26,35 +26,6 @@ if TYPE_CHECKING:
     from autoforge_learn.settings import PatternSettings
 
 
-def proportions_z(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
-    """Two-proportion z-test with the pooled variance (as statsmodels'
-    ``proportions_ztest``): returns ``(z, two-sided p)`` for rate1 - rate2."""
-    from scipy import stats
-
-    if n1 == 0 or n2 == 0:
-        return 0.0, 1.0
-    pooled = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 0.0, 1.0
-    z = (k1 / n1 - k2 / n2) / se
-    return float(z), float(2 * stats.norm.sf(abs(z)))
-
-
-def version_table(runs: Any) -> Any:
-    """Per prompt version: role, runs, successes, tokens, first-pass count and averages."""
-    runs = runs[runs["prompt_version"].notna()].copy()
-    runs["tokens"] = runs["input_tokens"].fillna(0) + runs["output_tokens"].fillna(0)
-    runs["ok"] = runs["succeeded"].fillna(False).astype(bool)
-    table = runs.groupby("prompt_version").agg(
-        agent_role=("agent_role", "first"), runs=("tokens", "size"), tokens=("tokens", "sum"),
-        successes=("ok", "sum"), first_pass=("all_first_pass", "sum"),
-        first_seen=("ts", "min"),
-    )
-    table["avg"] = table["tokens"] / table["successes"].where(table["successes"] > 0)
-    return table.reset_index()
-
-
 def token_counts(runs: Any) -> Any:
     """Stage runs with ``tokens`` (input + output) and ``ok`` (succeeded) columns."""
     return runs.assign(
