@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.dataset import Dataset
 from autoforge_learn.findings import AutoFixEvidence, Finding, Pattern, Severity
-from autoforge_learn.patterns.claims import ProjectCounts, estimate, per_project, versus_group
+from autoforge_learn.patterns.claims import (
+    ProjectCounts,
+    estimate,
+    interval,
+    per_project,
+    versus_group,
+)
 from autoforge_learn.patterns.common import examples, r
 
 if TYPE_CHECKING:
@@ -105,7 +111,7 @@ def _strategy_finding(
         severity=Severity.LOW,
         metric="success_rate",
         value=r(est.value) or 0.0,
-        interval=(r(est.low) or 0.0, r(est.high) or 0.0),
+        interval=interval(est),
         sample_size=n,
         baseline=r(cmp.b.value) if cmp is not None else None,
         impact=float(n - k),

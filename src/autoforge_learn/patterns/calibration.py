@@ -16,6 +16,7 @@ direction after looking). Impact = ``|gap| * n`` (expected surprises).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +100,8 @@ def _role_finding(role: str, group: Any, settings: PatternSettings) -> Finding |
         severity=Severity.LOW,
         metric="calibration_gap",
         value=r(gap * 100, 2) or 0.0,
-        interval=(r(est.low * 100, 2) or 0.0, r(est.high * 100, 2) or 0.0),
+        interval=(None if not (math.isfinite(est.low) and math.isfinite(est.high))
+                  else (round(est.low * 100, 2), round(est.high * 100, 2))),
         sample_size=n,
         threshold=opts.gap_points,
         baseline=0.0,

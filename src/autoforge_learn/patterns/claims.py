@@ -87,8 +87,8 @@ def versus_threshold(
     if est is None:
         return None, None
     test = against_threshold(est, threshold, alternative=alternative)
-    if test is None:
-        return est, None
+    if test is None:  # one project: a claim that cannot be tested is inconclusive
+        return est, untestable(claim, est.value - threshold, f"threshold {threshold:g}", 1)
     q = _t_quantile(est.projects - 1)
     return est, Hypothesis(
         claim=claim,
@@ -125,8 +125,8 @@ def versus_group(
         scale=scale,
         alternative=alternative,
     )
-    if cmp is None:
-        return None, None
+    if cmp is None:  # fewer than two projects on a side: inconclusive
+        return None, untestable(claim, 0.0, baseline_name, min(group.size, baseline.size))
     return cmp, Hypothesis(
         claim=claim,
         test=cmp.test,
@@ -137,6 +137,23 @@ def versus_group(
         baseline=baseline_name,
         projects=min(cmp.a.projects, cmp.b.projects),
     )
+
+
+def untestable(claim: str, effect: float, baseline: str, projects: int) -> Hypothesis:
+    """A claim too few projects stand behind to test (p = 1, no interval): the judge
+    marks its finding inconclusive."""
+    return Hypothesis(
+        claim=claim, test="not testable: fewer than two projects", p_value=1.0,
+        effect=_r(effect), effect_low=None, effect_high=None, baseline=baseline,
+        projects=projects,
+    )
+
+
+def interval(est: Estimate, digits: int = 4) -> tuple[float, float] | None:
+    """An estimate's interval for a finding, None when it is not finite."""
+    if not (math.isfinite(est.low) and math.isfinite(est.high)):
+        return None
+    return round(est.low, digits), round(est.high, digits)
 
 
 def _t_quantile(df: int) -> float:

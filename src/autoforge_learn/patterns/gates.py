@@ -33,7 +33,13 @@ import numpy as np
 
 from autoforge_learn.dataset import Dataset
 from autoforge_learn.findings import Finding, GateCauseEvidence, Pattern, Segment, Severity
-from autoforge_learn.patterns.claims import estimate, per_project, versus_group, versus_threshold
+from autoforge_learn.patterns.claims import (
+    estimate,
+    interval,
+    per_project,
+    versus_group,
+    versus_threshold,
+)
 from autoforge_learn.patterns.clustering import cluster_reasons
 from autoforge_learn.patterns.common import examples, r, top_texts
 from autoforge_learn.stats.projects import Estimate
@@ -210,7 +216,7 @@ def _cause_finding(
         severity=Severity.LOW,
         metric="cause_failure_rate",
         value=r(est.value) or 0.0,
-        interval=(r(est.low) or 0.0, r(est.high) or 0.0),
+        interval=interval(est),
         sample_size=checks,
         threshold=opts.cause_rate,
         baseline=opts.cause_rate,

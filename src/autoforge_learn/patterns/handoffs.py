@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.dataset import Dataset
 from autoforge_learn.findings import FeedbackCount, Finding, HandoffEvidence, Pattern, Severity
-from autoforge_learn.patterns.claims import ProjectCounts, per_project, versus_threshold
+from autoforge_learn.patterns.claims import ProjectCounts, interval, per_project, versus_threshold
 from autoforge_learn.patterns.common import examples, r
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _pair_finding(a: str, b: str, group: Any, rows: Any, threshold: float) -> Fi
         severity=Severity.LOW,
         metric="rejection_rate",
         value=r(est.value) or 0.0,
-        interval=(r(est.low) or 0.0, r(est.high) or 0.0),
+        interval=interval(est),
         sample_size=n,
         threshold=threshold,
         baseline=threshold,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.dataset import Dataset
 from autoforge_learn.findings import Finding, OverrideEvidence, Pattern, Severity
-from autoforge_learn.patterns.claims import per_project, versus_threshold
+from autoforge_learn.patterns.claims import interval, per_project, versus_threshold
 from autoforge_learn.patterns.common import examples, r, top_texts
 from autoforge_learn.schema.decisions import nearby_option
 
@@ -71,7 +71,7 @@ def _finding(decision_type: str, role: str, group: Any, threshold: float) -> Fin
         severity=Severity.LOW,
         metric="override_rate",
         value=r(est.value) or 0.0,
-        interval=(r(est.low) or 0.0, r(est.high) or 0.0),
+        interval=interval(est),
         sample_size=n,
         threshold=threshold,
         baseline=threshold,

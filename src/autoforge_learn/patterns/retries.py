@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.dataset import Dataset
 from autoforge_learn.findings import Finding, GateRetries, Pattern, RetryEvidence, Severity
-from autoforge_learn.patterns.claims import per_project, versus_threshold
+from autoforge_learn.patterns.claims import interval, per_project, versus_threshold
 from autoforge_learn.patterns.common import examples, r, top_texts
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def _finding(
         severity=Severity.LOW,
         metric="avg_retries",
         value=r(est.value) or 0.0,
-        interval=(r(est.low) or 0.0, r(est.high) or 0.0),
+        interval=interval(est),
         sample_size=n,
         threshold=threshold,
         baseline=threshold,

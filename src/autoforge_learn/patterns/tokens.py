@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.dataset import Dataset
 from autoforge_learn.findings import Finding, Pattern, Severity, TokenEvidence
-from autoforge_learn.patterns.claims import estimate, per_project, versus_group
+from autoforge_learn.patterns.claims import estimate, interval, per_project, versus_group
 from autoforge_learn.patterns.common import r
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def _version_finding(version: str, role_runs: Any, settings: PatternSettings) ->
         severity=Severity.LOW,
         metric="avg_tokens_per_success",
         value=r(est.value, 1) or 0.0,
-        interval=(r(est.low, 1) or 0.0, r(est.high, 1) or 0.0),
+        interval=interval(est, 1),
         sample_size=n,
         threshold=r(base.value * (1 + excess), 1),
         baseline=r(base.value, 1),
@@ -104,12 +104,12 @@ def _version_finding(version: str, role_runs: Any, settings: PatternSettings) ->
             best_avg_tokens=r(base.value, 1),
             excess_ratio=r(ratio) if math.isfinite(ratio) else None,
             pass_rate=r(quality.a.value) if quality else None,
-            pass_rate_interval=[r(quality.a.low), r(quality.a.high)] if quality else [],
+            pass_rate_interval=list(interval(quality.a) or ()) if quality else [],
             best_pass_rate=r(quality.b.value) if quality else None,
             p_better_quality=r(quality.p_value) if quality else None,
             executions=n,
             successes=successes,
         ),
-        hypothesis=hypothesis if cmp is not None else None,
+        hypothesis=hypothesis,
         projects=est.projects + base.projects,
     )
