@@ -31,6 +31,7 @@ from autoforge_learn.findings.evidence import (
     Segment,
     TextCount,
     TokenEvidence,
+    VersionRate,
 )
 
 
@@ -241,4 +242,5 @@ __all__ = [
     "Status",
     "TextCount",
     "TokenEvidence",
+    "VersionRate",
 ]

@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autoforge_learn.dataset import Dataset
-from autoforge_learn.findings import Finding, GateCauseEvidence, Pattern, Segment, Severity
+from autoforge_learn.findings import (
+    Finding,
+    GateCauseEvidence,
+    Pattern,
+    Segment,
+    Severity,
+    VersionRate,
+)
 from autoforge_learn.patterns.claims import (
     estimate,
     interval,
@@ -161,6 +168,33 @@ def _segment(
     )
 
 
+def _by_version(
+    first_gate: Any, hits: Any, settings: PatternSettings
+) -> tuple[list[VersionRate], float | None]:
+    """The cause's first-check rate per prompt version (over projects), and the p-value
+    that it differs between versions (each version against the others, two-sided,
+    Bonferroni-corrected for the versions compared)."""
+    rates, p_values = [], []
+    for version, rows in first_gate.groupby("prompt_version", sort=True, dropna=True):
+        inside = (first_gate["prompt_version"] == version).to_numpy()
+        mine = per_project(rows, hits[inside])
+        est = estimate(mine)
+        if est is None:
+            continue
+        rates.append(VersionRate(
+            version=str(version), failures=int(hits[inside].sum()), checks=int(inside.sum()),
+            projects=est.projects, rate=r(est.value), low=r(est.low), high=r(est.high),
+        ))
+        rest = per_project(first_gate[~inside], hits[~inside])
+        if min(mine.size, rest.size) >= settings.min_group_projects:
+            cmp = versus_group(mine, rest, claim="", baseline_name="",
+                               alternative="two-sided")[0]
+            if cmp is not None:
+                p_values.append(cmp.p_value)
+    p = min(1.0, min(p_values) * len(p_values)) if len(p_values) > 1 else None
+    return rates, r(p) if p is not None else None
+
+
 def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 1, the top causes of each frequently failing gate."""
     opts = settings.gate_failure_root_cause
@@ -201,6 +235,9 @@ def _cause_finding(
     if est is None:
         return None
     segment = _segment(first_gate, first_cause, settings)
+    by_version, p_versions = _by_version(
+        first_gate, first_gate["event_id"].isin(first_cause["event_id"]).to_numpy(), settings
+    )
     checks, n_fail = len(gate_rows), len(rows)
     versions = rows.groupby("prompt_version").size().sort_values(ascending=False)
     role, stage = rows["agent_role"].mode(), rows["stage"].mode()
@@ -236,6 +273,8 @@ def _cause_finding(
             phrasings=top_texts(rows["reason"]),
             versions={str(v): int(c) for v, c in versions.items()},
             segment=segment,
+            by_version=by_version,
+            p_versions_differ=p_versions,
         ),
         examples=examples(rows, "validation_reason"),
         hypothesis=hypothesis,
