@@ -54,19 +54,14 @@ def per_project(frame: Any, numerator: Any, denominator: Any | None = None) -> P
     """
     import pandas as pd
 
-    parts = pd.DataFrame(
-        {
-            "project_id": frame["project_id"].to_numpy(),
-            "num": np.asarray(numerator, dtype=float),
-            "den": np.ones(len(frame)) if denominator is None else np.asarray(
-                denominator, dtype=float
-            ),
-        }
-    )
-    sums = parts.groupby("project_id", sort=True)[["num", "den"]].sum()
-    return ProjectCounts(
-        sums.index.to_numpy(dtype=object), sums["num"].to_numpy(), sums["den"].to_numpy()
-    )
+    codes, projects = pd.factorize(np.asarray(frame["project_id"], dtype=object), sort=True)
+    size = len(projects)
+    num = np.bincount(codes, weights=np.asarray(numerator, dtype=float), minlength=size)
+    if denominator is None:
+        den = np.bincount(codes, minlength=size).astype(float)
+    else:
+        den = np.bincount(codes, weights=np.asarray(denominator, dtype=float), minlength=size)
+    return ProjectCounts(np.asarray(projects, dtype=object), num, den)
 
 
 def estimate(counts: ProjectCounts, *, scale: Scale = "share") -> Estimate | None:
