@@ -86,6 +86,7 @@ def versus_threshold(
         return est, untestable(claim, est.value - threshold, f"threshold {threshold:g}", 1)
     q = _t_quantile(est.projects - 1)
     return est, Hypothesis(
+        detectable=_detectable(est.se, est.projects - 1, alternative),
         claim=claim,
         test=f"{test.test} (ratio of per-project sums, delta method)",
         p_value=_clean_p(test.p_value),
@@ -123,6 +124,7 @@ def versus_group(
     if cmp is None:  # fewer than two projects on a side: inconclusive
         return None, untestable(claim, 0.0, baseline_name, min(group.size, baseline.size))
     return cmp, Hypothesis(
+        detectable=_detectable(cmp.se, cmp.df, alternative),
         claim=claim,
         test=cmp.test,
         p_value=_clean_p(cmp.p_value),
@@ -149,6 +151,18 @@ def interval(est: Estimate, digits: int = 4) -> tuple[float, float] | None:
     if not (math.isfinite(est.low) and math.isfinite(est.high)):
         return None
     return round(est.low, digits), round(est.high, digits)
+
+
+def _detectable(se: float, df: float, alternative: Alternative, *, alpha: float = 0.05,
+                power: float = 0.8) -> float | None:
+    """The effect detected with ``power`` at level ``alpha``: ``(t_alpha + t_power) * se``
+    (the usual normal-theory approximation with Student's t quantiles)."""
+    from scipy import stats
+
+    if not (math.isfinite(se) and df > 0):
+        return None
+    level = alpha if alternative != "two-sided" else alpha / 2
+    return _r(float((stats.t.ppf(1 - level, df) + stats.t.ppf(power, df)) * se))
 
 
 def _t_quantile(df: int) -> float:
