@@ -56,3 +56,28 @@ def always_valid_p(e_values: Sequence[float] | np.ndarray) -> float:
     if e.size == 0:
         return 1.0
     return float(min(1.0, 1.0 / max(1.0, float(e.max()))))
+
+
+def mixture_e_value(estimate: float, variance: float, *, tau: float) -> float:
+    """The two-sided normal-mixture likelihood ratio for an estimate of a difference
+    with the given variance (mixture ``N(0, tau^2)`` over the true difference):
+    ``sqrt(V / (V + tau^2)) * exp(tau^2 d^2 / (2 V (V + tau^2)))``. For sums of
+    independent observations (an estimate whose information grows as data arrive) it is
+    a nonnegative martingale under "no difference", so it can be checked at every look.
+    """
+    if variance <= 0 or tau <= 0:
+        raise ValueError("variance and tau must be positive")
+    total = variance + tau**2
+    log_e = 0.5 * math.log(variance / total) + tau**2 * estimate**2 / (2 * variance * total)
+    return math.exp(min(log_e, 700.0))
+
+
+def confidence_sequence(
+    estimate: float, variance: float, *, tau: float, alpha: float = 0.05
+) -> tuple[float, float]:
+    """The always-valid interval of the difference at this look: every true difference
+    outside it has been rejected by the mixture test at level ``alpha``."""
+    total = variance + tau**2
+    radius = math.sqrt(variance * total / tau**2 * (math.log(total / variance)
+                                                     + 2 * math.log(1 / alpha)))
+    return estimate - radius, estimate + radius

@@ -1,0 +1,173 @@
+"""The statistical tests of an experiment, on one value (or numerator and denominator)
+per project of each arm: the project is the unit, whatever happens inside it.
+
+* Ratio metrics (gate pass rate, override rate...): the ratio of each arm's per-project
+  sums, compared with Welch's t on the delta-method linearized values
+  (:func:`autoforge_learn.stats.projects.compare_ratios`).
+* Continuous metrics (cost, duration, quality, retries per project...): Welch's t on the
+  projects' values (on the log scale for skewed positive metrics: cost, durations,
+  tokens), or, with at most :data:`EXACT_UP_TO` projects in an arm, the exact
+  permutation test of the difference of means (every split of the projects enumerated).
+* Sequential mode: the always-valid normal-mixture test
+  (:mod:`autoforge_learn.stats.sequential`), its e-value computed after every project in
+  the order they were assigned, so a look at any time is valid.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from autoforge_learn.stats.projects import Comparison, compare_means, compare_ratios
+
+#: Arms this small (or smaller) are compared with the exact permutation test.
+EXACT_UP_TO = 7
+
+
+@dataclass(frozen=True)
+class ArmData:
+    """Per project of one arm, in assignment order: a numerator and a denominator (a
+    ratio metric) or one value (``denominators`` None)."""
+
+    projects: tuple[str, ...]
+    numerators: np.ndarray
+    denominators: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.projects)
+
+    def head(self, n: int) -> ArmData:
+        """The first ``n`` projects."""
+        den = None if self.denominators is None else self.denominators[:n]
+        return ArmData(self.projects[:n], self.numerators[:n], den)
+
+    def values(self) -> np.ndarray:
+        """Per-project values (a ratio metric: each project's own ratio)."""
+        if self.denominators is None:
+            return self.numerators
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.numerators / self.denominators
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Treatment against control for one metric."""
+
+    effect: float
+    low: float
+    high: float
+    p_value: float
+    control_value: float
+    treatment_value: float
+    se: float
+    test: str
+
+
+def permutation_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact two-sided permutation p-value of the difference of means of ``a`` and
+    ``b`` (every split of the pooled values; ties count as extreme)."""
+    pooled = np.concatenate([a, b])
+    observed = abs(a.mean() - b.mean())
+    total, extreme = 0, 0
+    for chosen in itertools.combinations(range(pooled.size), a.size):
+        mask = np.zeros(pooled.size, dtype=bool)
+        mask[list(chosen)] = True
+        diff = abs(pooled[mask].mean() - pooled[~mask].mean())
+        extreme += diff >= observed - 1e-12
+        total += 1
+    return extreme / total
+
+
+def smallest_permutation_p(n1: int, n2: int) -> float:
+    """The smallest two-sided p-value the exact permutation test can give."""
+    return min(1.0, 2 / math.comb(n1 + n2, n1))
+
+
+def fixed_test(control: ArmData, treatment: ArmData, *, log: bool) -> TestResult | None:
+    """The fixed-horizon test of treatment against control (see the module docstring).
+
+    Returns:
+        None with fewer than two projects in an arm.
+    """
+    if control.size < 2 or treatment.size < 2:
+        return None
+    if control.denominators is not None and treatment.denominators is not None:
+        cmp = compare_ratios(treatment.numerators, treatment.denominators,
+                             control.numerators, control.denominators, scale="real")
+        return _from(cmp) if cmp else None
+    a, b = treatment.values(), control.values()
+    if log and np.all(a > 0) and np.all(b > 0):
+        cmp = compare_means(np.log(a), np.log(b))
+        if cmp is None:
+            return None
+        ratio = math.exp(cmp.effect)
+        return TestResult(
+            effect=float(a.mean() - b.mean()), low=float(b.mean() * (math.exp(cmp.low) - 1)),
+            high=float(b.mean() * (math.exp(cmp.high) - 1)), p_value=cmp.p_value,
+            control_value=float(b.mean()), treatment_value=float(a.mean()), se=cmp.se,
+            test=f"Welch t on log values (ratio of geometric means {ratio:.3f})",
+        )
+    cmp = compare_means(a, b)
+    if cmp is None:
+        return None
+    result = _from(cmp)
+    if min(a.size, b.size) <= EXACT_UP_TO:
+        return TestResult(**{**result.__dict__, "p_value": permutation_p(a, b),
+                             "test": "exact permutation test of the difference of means"})
+    return result
+
+
+def _from(cmp: Comparison) -> TestResult:
+    return TestResult(
+        effect=cmp.effect, low=cmp.low, high=cmp.high, p_value=cmp.p_value,
+        control_value=cmp.b.value, treatment_value=cmp.a.value, se=cmp.se, test=cmp.test,
+    )
+
+
+def sequential_test(
+    control: ArmData, treatment: ArmData, *, alpha: float
+) -> TestResult | None:
+    """The always-valid test: the mixture e-value after each project (in assignment
+    order, once both arms hold three), its running maximum giving the p-value; the
+    interval is the confidence sequence at the current look. The variance carries the
+    t correction ``df / (df - 2)`` of its plug-in estimate, and the mixture scale is
+    half the projects' standard deviation (about the effects worth detecting)."""
+    from autoforge_learn.stats.sequential import confidence_sequence, mixture_e_value
+
+    best, current = 0.0, None
+    for n_c, n_t in _looks(control.size, treatment.size):
+        look = fixed_test(control.head(n_c), treatment.head(n_t), log=False)
+        if look is None or look.se <= 0:
+            continue
+        df = max(3.0, float(n_c + n_t - 2))
+        variance = look.se**2 * df / (df - 2)
+        spread = look.se * math.sqrt(n_c * n_t / (n_c + n_t))
+        tau = max(spread / 2, 1e-12)
+        best = max(best, mixture_e_value(look.effect, variance, tau=tau))
+        current = (look, variance, tau)
+    if current is None:
+        return None
+    look, variance, tau = current
+    low, high = confidence_sequence(look.effect, variance, tau=tau, alpha=alpha)
+    return TestResult(
+        effect=look.effect, low=low, high=high, p_value=min(1.0, 1 / best) if best else 1.0,
+        control_value=look.control_value, treatment_value=look.treatment_value, se=look.se,
+        test="always-valid normal-mixture test (valid at every look)",
+    )
+
+
+def _looks(n_control: int, n_treatment: int) -> list[tuple[int, int]]:
+    """The (control, treatment) sizes after each arriving project, both arms >= 3
+    (projects arrive interleaved in proportion to the arms' sizes)."""
+    total = n_control + n_treatment
+    looks = []
+    for k in range(1, total + 1):
+        n_c = round(k * n_control / total)
+        n_t = k - n_c
+        if n_c >= 3 and n_t >= 3:
+            looks.append((n_c, n_t))
+    return looks

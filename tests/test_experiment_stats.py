@@ -1,0 +1,132 @@
+"""The experiments' statistics against references (scipy) and by simulation: exact
+permutation test, sample ratio check, design refusal, sequential validity, assignment."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from autoforge_learn.experiments.arms import (
+    ArmData,
+    fixed_test,
+    permutation_p,
+    sequential_test,
+    smallest_permutation_p,
+)
+from autoforge_learn.experiments.assign import arm_of
+from autoforge_learn.experiments.design import (
+    design_problem,
+    non_inferiority_p,
+    sample_ratio_p,
+)
+from autoforge_learn.experiments.model import Experiment, ExperimentError, Guardrail
+
+
+def _arm(values: np.ndarray) -> ArmData:
+    return ArmData(tuple(f"p{i}" for i in range(values.size)), values)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_permutation_p_is_scipy_s_exact_test(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(0, 1, 4 + seed % 2), rng.normal(0.8, 1, 5)
+    ref = stats.permutation_test(
+        (a, b), lambda x, y: abs(np.mean(x) - np.mean(y)), permutation_type="independent",
+        alternative="greater", n_resamples=np.inf,
+    )
+    assert permutation_p(a, b) == pytest.approx(ref.pvalue, abs=1e-12)
+
+
+def test_small_arms_use_the_exact_test_and_large_ones_welch() -> None:
+    rng = np.random.default_rng(1)
+    small = fixed_test(_arm(rng.normal(0, 1, 5)), _arm(rng.normal(1, 1, 5)), log=False)
+    assert small.test.startswith("exact permutation")
+    a, b = rng.normal(0, 1, 12), rng.normal(0.5, 1, 12)
+    large = fixed_test(_arm(a), _arm(b), log=False)
+    ref = stats.ttest_ind(b, a, equal_var=False)
+    assert large.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+    assert fixed_test(_arm(a[:1]), _arm(b), log=False) is None
+
+
+@pytest.mark.parametrize("counts", [(9, 11, 50), (30, 70, 50), (480, 520, 50), (700, 300, 25)])
+def test_sample_ratio_is_scipy(counts: tuple[int, int, int]) -> None:
+    n_c, n_t, split = counts
+    total = n_c + n_t
+    if total < 200:
+        ref = stats.binomtest(n_t, total, split / 100).pvalue
+    else:
+        ref = stats.chisquare([n_c, n_t], [total * (1 - split / 100), total * split / 100]).pvalue
+    assert sample_ratio_p(n_c, n_t, split) == pytest.approx(ref, rel=1e-12)
+
+
+def test_designs_that_cannot_reach_a_verdict_are_refused() -> None:
+    assert smallest_permutation_p(3, 3) == pytest.approx(0.1)
+    assert "smallest p-value is 0.1" in design_problem(6, 50, alpha=0.05, continuous=True)
+    assert design_problem(8, 50, alpha=0.05, continuous=True) is None  # 2/70 = 0.029
+    assert "at least two" in design_problem(10, 95, alpha=0.05, continuous=False)
+    assert design_problem(None, 50, alpha=0.05, continuous=True) is None
+
+
+def test_non_inferiority_is_a_one_sided_t() -> None:
+    # harm 1 with se 2, margin 5: t = -2 on 10 df
+    assert non_inferiority_p(1.0, 2.0, 5.0, 10) == pytest.approx(stats.t.cdf(-2, 10))
+    assert non_inferiority_p(6.0, 2.0, 5.0, 10) > 0.5
+
+
+def test_sequential_aa_with_a_look_after_every_project_stays_under_alpha() -> None:
+    """1,000 A/A experiments, up to 40 projects an arm, looked at after every project:
+    the always-valid test rejects in at most alpha of them."""
+    rng = np.random.default_rng(5)
+    runs, rejected = 1000, 0
+    for _ in range(runs):
+        result = sequential_test(_arm(rng.normal(0, 1, 40)), _arm(rng.normal(0, 1, 40)),
+                                 alpha=0.05)
+        rejected += result.p_value <= 0.05
+    assert rejected / runs <= 0.05, rejected / runs
+
+
+def test_sequential_detects_a_real_effect() -> None:
+    rng = np.random.default_rng(6)
+    found = sum(
+        sequential_test(_arm(rng.normal(0, 1, 40)), _arm(rng.normal(1.0, 1, 40)),
+                        alpha=0.05).p_value <= 0.05
+        for _ in range(200)
+    )
+    assert found / 200 >= 0.7
+
+
+def _experiment(**kw: object) -> Experiment:
+    base = dict(id="exp-1", role="architect", control="architect.v1.0",
+                treatment="architect.v1.1", salt="0123456789abcdef",
+                started_at=datetime(2025, 10, 1, tzinfo=UTC))
+    return Experiment.model_validate({**base, **kw})
+
+
+def test_assignment_is_sticky_and_follows_the_split() -> None:
+    exp = _experiment(split=30)
+    arms = [arm_of(exp, f"proj-{i}") for i in range(4000)]
+    assert arms == [arm_of(exp, f"proj-{i}") for i in range(4000)]
+    assert arms.count("treatment") / 4000 == pytest.approx(0.30, abs=0.03)
+    # a project on treatment at 25% stays there at 50% (rollouts only add projects)
+    at_25 = {i for i in range(4000) if arm_of(exp, f"proj-{i}", share=0.25) == "treatment"}
+    at_50 = {i for i in range(4000) if arm_of(exp, f"proj-{i}", share=0.5) == "treatment"}
+    assert at_25 < at_50
+    other = _experiment(salt="fedcba9876543210", split=30)
+    assert arms != [arm_of(other, f"proj-{i}") for i in range(4000)]
+
+
+def test_guardrails_and_bad_designs_read_clearly() -> None:
+    assert Guardrail.parse("cost_per_project:+10%") == Guardrail(
+        metric="cost_per_project", margin=0.10, relative=True)
+    assert Guardrail.parse("quality_score:-2") == Guardrail(metric="quality_score", margin=2)
+    with pytest.raises(ExperimentError, match="METRIC:"):
+        Guardrail.parse("cost_per_project>10")
+    with pytest.raises(ValueError, match="not a version of role"):
+        _experiment(treatment="engineer.v1.1")
+    with pytest.raises(ValueError):
+        _experiment(id="../escape")
+    assert math.isclose(Guardrail.parse("x:+2.5%").margin, 0.025)
