@@ -513,6 +513,11 @@ def test_trends_have_one_panel_per_metric_each_with_its_unit(data):
     assert list(gate.y) == pytest.approx([25.0, 40.0, 12.0])
     assert list(gate.customdata) == ["30 projects", "4 projects", "25 projects"]
     assert "%{customdata}" in gate.hovertemplate
+    assert list(fig.layout.xaxis.ticktext) == [
+        "2025-08<br>n=30",
+        "2025-09<br>n=4",
+        "2025-10<br>n=25",
+    ]
     # Months with too few projects are hollow.
     assert list(gate.marker.color) == ["#2563eb", "white", "#2563eb"]
 

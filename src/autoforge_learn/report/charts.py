@@ -235,8 +235,9 @@ def trends_figure(data: ReportData) -> Any:
             col=col,
         )
         fig.update_yaxes(title_text=unit, row=row, col=col)
-        fig.update_xaxes(type="category", row=row, col=col)
-    fig.update_layout(height=90 + 260 * rows, margin={"t": 60, "l": 60, "r": 20, "b": 40})
+        ticks = [f"{p}<br>n={s.projects[p]}" if p in s.projects else f"{p}<br>n=?" for p in periods]
+        fig.update_xaxes(type="category", tickvals=periods, ticktext=ticks, row=row, col=col)
+    fig.update_layout(height=90 + 280 * rows, margin={"t": 60, "l": 60, "r": 20, "b": 40})
     return fig
 
 
@@ -299,7 +300,13 @@ def plotly_divs(data: ReportData) -> dict[str, str]:
                 text=[f"n={f.sample_size}" for f in rows],
             )
         )
-        fig.update_layout(title="Auto-fix success rate (%)", height=120 + 28 * len(rows))
+        fig.update_layout(
+            title="Auto-fix success rate (%)",
+            height=160 + 36 * len(rows),
+            xaxis={"range": [0, 100], "title": {"text": "success rate (%)"}},
+            yaxis={"automargin": True},
+            margin={"t": 50, "b": 50},
+        )
         divs["strategies"] = fig.to_html(
             full_html=False, include_plotlyjs=False, config=config, div_id="chart-strategies"
         )

@@ -54,6 +54,15 @@ def spans(*parts: Inline | Sequence[Inline] | None) -> Spans:
     return tuple(out)
 
 
+def quoted_code(text: str) -> Spans:
+    """Free text (a rationale, a trigger) whose `back-quoted` parts become :class:`Code`
+    spans, so no back quote reaches a reader as markup."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired back quote: plain text
+        return (text,)
+    return spans(*(Code(p) if i % 2 else p for i, p in enumerate(parts)))
+
+
 def plain(parts: Spans) -> str:
     """The text of inline spans without any markup."""
     return "".join(p if isinstance(p, str) else p.text for p in parts)
@@ -121,7 +130,7 @@ class Document:
 
 # -- Markdown ----------------------------------------------------------------------------
 
-_MD_SPECIAL = str.maketrans({"\\": "\\\\", "*": "\\*", "`": "\\`", "<": "&lt;", "|": "\\|"})
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\*`<|"})
 
 
 def _md_text(text: str) -> str:

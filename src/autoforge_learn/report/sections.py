@@ -39,6 +39,7 @@ from autoforge_learn.report.document import (
     Strong,
     Table,
     plain,
+    quoted_code,
     spans,
 )
 from autoforge_learn.suggest.model import Suggestion
@@ -141,7 +142,7 @@ def ranked_suggestions(data: ReportData) -> list[Suggestion]:
 
 
 def _num(x: float) -> str:
-    return f"{x:.3g}"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def _p(name: str, value: float) -> str:
@@ -163,7 +164,7 @@ def evidence(f: Finding) -> Spans:
     if h is not None:
         q = _p("q", h.q_value) if h.q_value is not None else _p("p", h.p_value) + " (unadjusted)"
         parts.append(
-            f"effect {h.effect:+.3g} against {h.baseline} "
+            f"effect {'+' if h.effect > 0 else ''}{_num(h.effect)} against {h.baseline} "
             f"(95% interval {_num(h.effect_low)} to {_num(h.effect_high)}), {q}, {_projects(f)}"
         )
     else:
@@ -373,7 +374,7 @@ def _next_actions(data: ReportData) -> list[Block]:
                     f"risk {s.risk})",
                 ),
                 (
-                    spans(change.rationale.strip()),
+                    quoted_code(change.rationale.strip()),
                     spans(
                         f"Expected: gate success +{impact.gate_success_improvement:.0%}, "
                         f"retries -{impact.retry_reduction:.0%}."
@@ -432,7 +433,14 @@ def _loops(data: ReportData) -> list[Block]:
     return [
         ItemList(
             tuple(
-                Item(spans(Strong(a.loop_id), f": {a.trigger} → {', '.join(a.actions)}"))
+                Item(
+                    spans(
+                        Strong(a.loop_id),
+                        ": ",
+                        quoted_code(a.trigger),
+                        f" → {', '.join(a.actions)}",
+                    )
+                )
                 for a in data.loop_actions
             )
         )
