@@ -21,6 +21,21 @@ from autoforge_learn.workspace import Workspace
 PG_URL = os.environ.get("AUTOFORGE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+#: The real ChatDev run logs (read-only, beside the repository in development and CI).
+CHATDEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "chatdev"
+
+
+def chatdev_logs() -> Path:
+    """The ChatDev logs, or a skip with the reason (a fresh clone has no ``../shared``);
+    in CI they must be there."""
+    if not CHATDEV.is_dir():
+        message = f"the real ChatDev logs are not at {CHATDEV} (../shared beside the repo)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHATDEV
+
+
 def in_ci() -> bool:
     """Whether the tests run in CI (where everything they need must be there)."""
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -17,17 +17,18 @@ from autoforge_learn.export import export_events
 from autoforge_learn.importers.chatdev import import_chatdev
 from autoforge_learn.schema import parse_line
 from autoforge_learn.store import StoreLayout
+from tests.conftest import chatdev_logs
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "chatdev"
 runner = CliRunner()
 
 
 def _fill(root: Path) -> None:
     """A store with ChatDev runs and hand-made events with nested and extra fields."""
+    logs = chatdev_logs()
     report = import_chatdev(
         [
-            DATA / "Gomoku_HumanAgentInteraction_20230920135038",
-            DATA / "FlappyBird_THUNLP_20230726121145",
+            logs / "Gomoku_HumanAgentInteraction_20230920135038",
+            logs / "FlappyBird_THUNLP_20230726121145",
         ],
         root=root,
     )

@@ -15,6 +15,7 @@ from autoforge_learn.stats.multiple import benjamini_hochberg, holm
 from autoforge_learn.stats.pooling import partial_pool
 from autoforge_learn.stats.power import minimum_detectable_effect, power_two_sample
 from autoforge_learn.stats.projects import (
+    against_threshold,
     compare_means,
     compare_ratios,
     project_mean,
@@ -188,3 +189,31 @@ def test_power_on_a_known_effect_is_near_the_analytic_power() -> None:
     )
     analytic = power_two_sample(d, n, n)
     assert found / runs == pytest.approx(analytic, abs=0.04)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("alternative", ["greater", "less", "two-sided"])
+def test_threshold_tests_are_scipy_one_sample_t(seed: int, alternative: str) -> None:
+    rng = np.random.default_rng(seed)
+    y, n = _clustered(rng, 6 + seed, 30, 0.2, 0.2)
+    est = ratio_of_sums(y, n)
+    test = against_threshold(est, 0.15, alternative=alternative)
+    # the ratio's linearized values have mean R: the one-sample t on them is the test
+    linear = est.value + (y - est.value * n) / n.mean()
+    ref = stats.ttest_1samp(linear, 0.15, alternative=alternative)
+    assert test.statistic == pytest.approx(ref.statistic, rel=1e-10)
+    assert test.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+    values = rng.normal(2, 1, size=8)
+    mean = against_threshold(project_mean(values), 1.5, alternative=alternative)
+    ref = stats.ttest_1samp(values, 1.5, alternative=alternative)
+    assert mean.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+
+
+def test_data_without_spread_are_judged_by_their_side() -> None:
+    none = ratio_of_sums([0, 0, 0], [5, 6, 7])
+    assert against_threshold(none, 0.25, alternative="greater").p_value == 1.0
+    assert against_threshold(none, 0.25, alternative="less").p_value == 0.0
+    same = ratio_of_sums([2, 2, 2], [4, 4, 4])
+    assert against_threshold(same, 0.5, alternative="greater").p_value >= 0.5
+    cmp = compare_ratios([0, 0, 0], [5, 5, 5], [0, 0], [4, 4], alternative="greater")
+    assert cmp.p_value >= 0.5

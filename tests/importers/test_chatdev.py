@@ -18,8 +18,8 @@ from autoforge_learn.importers.chatdev.importer import project_id_for
 from autoforge_learn.schema.events import PROMPT_VERSION_PATTERN
 from autoforge_learn.store import StoreLayout
 from autoforge_learn.store.validate import validate_files
+from tests.conftest import chatdev_logs
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "chatdev"
 runner = CliRunner()
 
 _USAGE = re.compile(r"^(prompt|completion)_tokens: (-?\d+)\s*$", re.M)
@@ -28,8 +28,7 @@ _POST = re.compile(r"\*\*num_(prompt|completion)_tokens\*\*=(-?\d+)")
 
 @pytest.fixture(scope="module")
 def data() -> Path:
-    assert DATA.is_dir(), f"the ChatDev logs are expected at {DATA} (shared/ beside the repo)"
-    return DATA
+    return chatdev_logs()
 
 
 @pytest.fixture(scope="module")

@@ -141,7 +141,9 @@ def test_override(findings: dict[str, Finding]) -> None:
     assert (o.evidence.decisions, o.evidence.overrides, o.value) == (2, 1, 0.5)
     assert o.evidence.adjacent_share == 1.0
     assert _dumped(o.evidence.chosen_instead) == [{"text": "B", "count": 1}]
-    assert str(o.severity) in ("medium", "high")  # >= 50%
+    # two projects are too few for any claim: listed as inconclusive, never acted on
+    assert str(o.status) == "inconclusive" and str(o.severity) == "low"
+    assert o.hypothesis is not None and o.hypothesis.baseline == "threshold 0.5"
 
 
 def test_calibration(findings: dict[str, Finding]) -> None:
@@ -156,8 +158,8 @@ def test_calibration(findings: dict[str, Finding]) -> None:
 def test_autofix_and_tokens(findings: dict[str, Finding]) -> None:
     assert findings["auto_fix_strategy:strategy=draft_stub"].value == 1.0
     assert findings["auto_fix_strategy:strategy=fill_template"].evidence.rank == 2
-    t = findings["token_efficiency:prompt_version=product.v1.0"]
-    assert t.value == pytest.approx(150.0) and t.evidence.pass_rate == 0.5
+    # one prompt version per role: nothing to compare token use with
+    assert not [f for f in findings.values() if f.pattern == "token_efficiency"]
 
 
 def test_recipes(findings: dict[str, Finding]) -> None:
@@ -194,8 +196,9 @@ def test_thresholds_come_from_the_config_file(tmp_path: Path) -> None:
     with Workspace(root) as ws:
         found = {f.id: f for f in detect_patterns(ws, patterns=["retry_hotspot"])}
     architect = found["retry_hotspot:agent_role=architect"]
-    assert architect.threshold == 0.25 and str(architect.severity) == "medium"
-    assert architect.thin_evidence  # 2 stages < min_sample (20)
+    assert architect.threshold == 0.25 and architect.hypothesis.baseline == "threshold 0.25"
+    assert str(architect.status) == "inconclusive"  # two projects
+    assert architect.thin_evidence  # inconclusive: too few projects
     overrides = Settings().merged({"patterns": {"retry_hotspot": {"threshold": 5}}})
     with Workspace(root, settings=overrides) as ws:
         again = detect_patterns(ws, patterns=["retry_hotspot"])

@@ -43,7 +43,7 @@ def test_patterns_table_and_filters(root: Path) -> None:
     result = runner.invoke(app, ["patterns", "--root", str(root), "--from-last-N-projects", "1",
                                  "--since", "2025-01-01"])
     assert result.exit_code == 0, result.output
-    assert "retry_hotspot" in result.output and "thin" in result.output
+    assert "retry_hotspot" in result.output and "inconclusive" in result.output
 
 
 def test_bad_pattern_and_format(root: Path) -> None:
@@ -52,7 +52,14 @@ def test_bad_pattern_and_format(root: Path) -> None:
     assert runner.invoke(app, ["patterns", "--root", str(root), "--format", "x"]).exit_code == 2
 
 
-def test_loops(root: Path) -> None:
+def test_loops(tmp_path: Path) -> None:
+    from tests.patterns.test_loops import base, build
+
+    root = tmp_path / ".autoforge"
+    projects = base()
+    for i, p in enumerate(projects):
+        p["rejected"] = i < 22
+    build(root, projects)
     result = runner.invoke(app, ["loops", "--root", str(root), "--format", "json"])
     assert result.exit_code == 0, result.output
     ids = {a["loop_id"] for a in json.loads(result.output)}

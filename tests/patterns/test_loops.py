@@ -11,8 +11,7 @@ import pytest
 
 from autoforge_learn.collect import Collector
 from autoforge_learn.patterns.detect import detect_patterns
-from autoforge_learn.patterns.loops import evaluate_loops, quality_lower_bound
-from autoforge_learn.patterns.tokens import proportions_z
+from autoforge_learn.patterns.loops import evaluate_loops
 from autoforge_learn.settings import Settings
 from autoforge_learn.workspace import Workspace
 
@@ -74,103 +73,99 @@ def loops(tmp_path: Path, projects: list[dict[str, Any]], **config: Any) -> set[
         return {a.loop_id for a in evaluate_loops(ws, findings)}
 
 
-def base(n: int = 12) -> list[dict[str, Any]]:
-    return [{"quality": 90.0 + (i % 3) - 1} for i in range(n)]
+def base(n: int = 30) -> list[dict[str, Any]]:
+    """``n`` ordinary projects (quality 89-91, tokens 95-105)."""
+    return [{"quality": 90.0 + (i % 3) - 1, "tokens": 95 + (i * 7) % 11} for i in range(n)]
 
 
-@pytest.mark.parametrize("times,fires", [(3, True), (2, False)])
-def test_loop1_same_root_cause(tmp_path: Path, times: int, fires: bool) -> None:
+@pytest.mark.parametrize("failing,fires", [(12, True), (2, False)])
+def test_loop1_a_cause_beyond_its_threshold(tmp_path: Path, failing: int, fires: bool) -> None:
+    """One cause failing the first check of 12 of 30 projects (40% against the 8%
+    threshold) is a discovery and fires; in 2 of 30 (7%) it is not."""
     projects = base()
-    for i in range(times):
-        projects[i]["fails"] = [f"{i + 2} user stories lack acceptance criteria"]
+    for i in range(failing):
+        projects[i * 2]["fails"] = [f"{i % 4 + 2} user stories lack acceptance criteria"]
     assert ("loop_1_gate_failures" in loops(tmp_path, projects)) is fires
 
 
-@pytest.mark.parametrize("overrides,fires", [(2, True), (1, False)])
+@pytest.mark.parametrize("overrides,fires", [(26, True), (16, False)])
 def test_loop2_overrides(tmp_path: Path, overrides: int, fires: bool) -> None:
+    """26 of 30 decisions overridden (87% against 50%) fires; 16 of 30 (53%) is not
+    significantly above half and does not."""
     projects = base()
-    for i in range(4):
-        projects[i]["override"] = i < overrides
+    for i, p in enumerate(projects):
+        p["override"] = i < overrides
     assert ("loop_2_human_overrides" in loops(tmp_path, projects)) is fires
 
 
-@pytest.mark.parametrize("rejected,fires", [(True, True), (False, False)])
-def test_loop3_downstream_rejection(tmp_path: Path, rejected: bool, fires: bool) -> None:
+@pytest.mark.parametrize("rejected,fires", [(22, True), (4, False)])
+def test_loop3_downstream_rejection(tmp_path: Path, rejected: int, fires: bool) -> None:
     projects = base()
-    projects[5]["rejected"] = rejected
+    for i, p in enumerate(projects):
+        p["rejected"] = i < rejected
     assert ("loop_3_downstream_feedback" in loops(tmp_path, projects)) is fires
 
 
-@pytest.mark.parametrize("last,fires", [(70.0, True), (86.0, False)])
-def test_loop4_quality_drop(tmp_path: Path, last: float, fires: bool) -> None:
+@pytest.mark.parametrize("after,fires", [(75.0, True), (89.5, False)])
+def test_loop4_a_sustained_quality_drop(tmp_path: Path, after: float, fires: bool) -> None:
+    """After the first 10 projects (~90), 20 projects at ~75 fire; at ~89.5 they do not."""
     projects = base()
-    projects[-1]["quality"] = last
+    for p in projects[10:]:
+        p["quality"] = after + (p["quality"] - 90.0)
     assert ("loop_4_quality_regression" in loops(tmp_path, projects)) is fires
 
 
-def test_quality_prediction_interval() -> None:
-    from scipy import stats
-
-    prior = [90.0, 91.0, 89.0, 92.0, 88.0]
-    m, s, n = 90.0, stats.tstd(prior), 5
-    expected = m - stats.t.ppf(0.975, n - 1) * s * (1 + 1 / n) ** 0.5
-    assert quality_lower_bound(prior) == pytest.approx(expected)
-    assert quality_lower_bound([1.0, 2.0]) is None
-
-
-@pytest.mark.parametrize("tokens,fires", [(130, True), (110, False)])
+@pytest.mark.parametrize("tokens,fires", [(150, True), (110, False)])
 def test_loop5_tokens(tmp_path: Path, tokens: int, fires: bool) -> None:
     projects = base()
     for i, p in enumerate(projects):
-        if i >= 6:
-            p.update(version="product.v1.1", tokens=tokens)
+        if i >= 15:
+            p.update(version="product.v1.1", tokens=tokens + (i * 5) % 9)
     assert ("loop_5_token_efficiency" in loops(tmp_path, projects)) is fires
 
 
 @pytest.mark.parametrize("recent_escalations,fires", [(8, True), (1, False)])
 def test_loop6_escalation_shift(tmp_path: Path, recent_escalations: int, fires: bool) -> None:
-    projects = base(30)
-    for i in range(0, 20, 10):
+    projects = base(40)
+    for i in range(0, 30, 15):
         projects[i]["escalated"] = True
-    for i in range(20, 20 + recent_escalations):
+    for i in range(30, 30 + recent_escalations):
         projects[i]["escalated"] = True
     fired = loops(tmp_path, projects, recent_projects=10)
     assert ("loop_6_autonomy_calibration" in fired) is fires
 
 
-@pytest.mark.parametrize("counts", [(8, 20, 2, 40), (3, 10, 3, 10), (0, 5, 4, 9)])
-def test_two_proportion_test_matches_statsmodels(counts: tuple[int, int, int, int]) -> None:
-    from statsmodels.stats.proportion import proportions_ztest
-
-    k1, n1, k0, n0 = counts
-    z, p = proportions_z(k1, n1, k0, n0)
-    z_ref, p_ref = proportions_ztest([k1, k0], [n1, n0])
-    assert z == pytest.approx(z_ref) and p == pytest.approx(p_ref)
+def test_a_handful_of_projects_fires_nothing(tmp_path: Path) -> None:
+    """Five projects with every problem at its worst: too few to conclude anything."""
+    projects = base(5)
+    for i, p in enumerate(projects):
+        p.update(override=True, rejected=True, escalated=True,
+                 fails=[f"{i + 2} user stories lack acceptance criteria"])
+    assert loops(tmp_path, projects) == set()
 
 
 def test_loop4_on_a_simulation_with_a_known_drop(tmp_path: Path) -> None:
-    """One more project whose quality drops far below the previous projects' prediction
-    interval fires loop 4 for that project, and changes nothing else."""
+    """A simulated world's quality holds (no loop 4); 25 more projects far below it fire
+    loop 4 (the simulator's quality is spread widely: a drop must be large to show)."""
     from autoforge_learn.sim import simulate
 
     root = tmp_path / ".autoforge"
-    simulate(root, projects=60, seed=5)
-    everything = Settings().merged({"loops": {"recent_projects": 1000}})
+    simulate(root, projects=40, seed=5)
 
-    def fired() -> dict[str, Any]:
-        with Workspace(root, settings=everything) as ws:
-            return {a.evidence["project_id"]: a for a in evaluate_loops(ws, [])
-                    if a.loop_id == "loop_4_quality_regression"}
+    def fired() -> list[Any]:
+        with Workspace(root) as ws:
+            return [a for a in evaluate_loops(ws, []) if a.loop_id == "loop_4_quality_regression"]
 
-    before = fired()
-    assert len(before) <= 3  # the simulator's own blocked projects, at most a few
+    assert fired() == []
     c = Collector(root)
     late = datetime(2030, 1, 1, tzinfo=UTC)
-    c.on_project_start(project_id="dropped", recipe="web_app_v2", timestamp=late,
-                       created_at=late)
-    c.on_project_completion(project_id="dropped", project_success="alpha_ready",
-                            quality_score=20.0, timestamp=late + timedelta(hours=5))
+    for i in range(25):
+        start = late + timedelta(days=i)
+        c.on_project_start(project_id=f"dropped-{i}", recipe="web_app_v2", timestamp=start,
+                           created_at=start)
+        c.on_project_completion(project_id=f"dropped-{i}", project_success="alpha_ready",
+                                quality_score=20.0 + i % 3, timestamp=start + timedelta(hours=5))
     c.close()
-    after = fired()
-    assert set(after) == set(before) | {"dropped"}
-    assert after["dropped"].evidence["prediction_lower"] > 20.0
+    (action,) = fired()
+    assert action.evidence["monitored_mean"] < action.evidence["reference_mean"]
+    assert action.hypothesis is not None and action.hypothesis.q_value <= 0.05

@@ -1,7 +1,9 @@
 """Matching findings against the simulator's truth (``simulation_truth.json``).
 
-A finding is a *claim* when its severity is ``high`` or ``medium``; for auto-fix
-strategies the claims are the strategies marked ``best`` / ``worst`` in the evidence.
+A finding is a *claim* when it is a discovery (its hypothesis survives the run's false
+discovery correction, on enough projects); for auto-fix strategies the claims are the
+strategies marked ``best`` / ``worst`` whose difference from the others is a discovery
+in that direction.
 A claim matches a truth problem when:
 
 * gate root cause: the claim's failing checks (its gate and cause label, recomputed with
@@ -43,7 +45,7 @@ def load_truth(root: Path) -> tuple[dict[str, Any], dict[str, str]]:
 def _claims(findings: list[Finding]) -> dict[str, list[Finding]]:
     claims: dict[str, list[Finding]] = {t: [] for t in TYPES}
     for f in findings:
-        claim = str(f.severity) in ("high", "medium")
+        claim = str(f.status) == "discovery"
         if f.pattern == Pattern.GATE_FAILURE_ROOT_CAUSE and claim:
             claims["gate_root_cause"].append(f)
         elif f.pattern == Pattern.RETRY_HOTSPOT and claim:
@@ -54,9 +56,11 @@ def _claims(findings: list[Finding]) -> dict[str, list[Finding]]:
             claims["token_inefficient"].append(f)
         elif f.pattern == Pattern.CONFIDENCE_CALIBRATION and claim:
             claims["miscalibration"].append(f)
-        elif isinstance(f.evidence, AutoFixEvidence) and f.evidence.best:
+        elif isinstance(f.evidence, AutoFixEvidence) and f.evidence.best and claim and (
+                f.hypothesis is not None and f.hypothesis.effect > 0):
             claims["auto_fix_best"].append(f)
-        elif isinstance(f.evidence, AutoFixEvidence) and f.evidence.worst and claim:
+        elif isinstance(f.evidence, AutoFixEvidence) and f.evidence.worst and claim and (
+                f.hypothesis is not None and f.hypothesis.effect < 0):
             claims["auto_fix_worst"].append(f)
     return claims
 

@@ -1,4 +1,4 @@
-"""The detector -> suggestion contract, on what the real detectors find in the demo's data.
+"""The detector -> suggestion contract, on what the real detectors find in simulated data.
 
 The findings carry the detectors' own shapes: template cause labels such as
 ``missing test offline mode <*>``, every group reported with severity ``low`` when under
@@ -17,7 +17,7 @@ import orjson
 import pytest
 import yaml
 
-from autoforge_learn.demo import DEMO_PROJECTS, DEMO_SEED
+from autoforge_learn.demo import DEMO_SEED
 from autoforge_learn.findings import Finding, GateCauseEvidence
 from autoforge_learn.patterns.detect import detect_patterns
 from autoforge_learn.registry import PromptRegistry
@@ -36,10 +36,11 @@ NOW = datetime(2025, 11, 5, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The demo's store (50 projects, seed 7) and its findings saved as JSON."""
+    """A 200-project world (the demo's seed; enough projects for discoveries of every
+    kind the rules act on) and its findings saved as JSON."""
     base = tmp_path_factory.mktemp("demo")
     root = base / ".autoforge"
-    simulate(root, projects=DEMO_PROJECTS, seed=DEMO_SEED)
+    simulate(root, projects=200, seed=DEMO_SEED)
     with Workspace(root) as ws:
         found = detect_patterns(ws)
     saved = base / "findings.json"

@@ -55,6 +55,10 @@ def _print(fmt: OutputFormat, data: list[dict[str, Any]], table: Any) -> None:
         print_rows(data, fmt=fmt)
 
 
+_STATUS_STYLE = {"discovery": "bold", "inconclusive": "magenta", "not_significant": "dim",
+                 "context": "dim"}
+
+
 def _findings_table(findings: list[Finding]) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -67,18 +71,19 @@ def _findings_table(findings: list[Finding]) -> None:
         groups.setdefault(str(f.pattern), []).append(f)
     for pattern, items in groups.items():
         table = Table(title=pattern, title_justify="left", show_lines=False)
-        for name in ("severity", "finding", "value", "interval", "n", "impact"):
-            table.add_column(name, overflow="fold")
+        for name in ("severity", "status", "finding", "value", "interval", "projects", "q"):
+            table.add_column(name, overflow="fold", justify="right" if name in (
+                "value", "projects", "q") else "left")
         for f in items:
-            sev = Text(str(f.severity), style=_SEVERITY_STYLE.get(str(f.severity), ""))
-            if f.thin_evidence:
-                sev.append(" (thin)", style="magenta")
             interval = (
                 f"{f.interval[0]:.3g} - {f.interval[1]:.3g}" if f.interval is not None else ""
             )
+            q = f.hypothesis.q_value if f.hypothesis is not None else None
             table.add_row(
-                sev, Text(f.title), f"{f.value:.4g}", interval, str(f.sample_size),
-                f"{f.impact:.3g}",
+                Text(str(f.severity), style=_SEVERITY_STYLE.get(str(f.severity), "")),
+                Text(str(f.status).replace("_", " "), style=_STATUS_STYLE.get(str(f.status), "")),
+                Text(f.title), f"{f.value:.4g}", interval, str(f.projects),
+                "" if q is None else f"{q:.3g}",
             )
         console.print(table)
 

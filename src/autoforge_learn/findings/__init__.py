@@ -31,6 +31,7 @@ from autoforge_learn.findings.evidence import (
     Segment,
     TextCount,
     TokenEvidence,
+    VersionRate,
 )
 
 
@@ -84,7 +85,7 @@ class Hypothesis:
         test: The test that gave the p-value.
         p_value: Its p-value (one- or two-sided as the claim says).
         effect: The effect against the baseline, on the metric's scale.
-        effect_low: Lower end of the effect's 95% interval.
+        effect_low: Lower end of the effect's 95% interval (None: not estimable).
         effect_high: Upper end.
         baseline: What the effect is measured against, named ("the other versions of
             the gate", "threshold 10%", "the role's default version architect.v1.1").
@@ -98,8 +99,8 @@ class Hypothesis:
     test: str
     p_value: float
     effect: float
-    effect_low: float
-    effect_high: float
+    effect_low: float | None
+    effect_high: float | None
     baseline: str
     projects: int
     q_value: float | None = None
@@ -241,4 +242,5 @@ __all__ = [
     "Status",
     "TextCount",
     "TokenEvidence",
+    "VersionRate",
 ]

@@ -37,6 +37,18 @@ class Segment(_Model):
     rate_ratio: float | None = Field(description="Rate here / rate elsewhere (None: infinite)")
 
 
+class VersionRate(_Model):
+    """A cause's first-check rate under one prompt version, over projects."""
+
+    version: str
+    failures: int
+    checks: int
+    projects: int
+    rate: float | None
+    low: float | None = Field(description="Lower end of the rate's 95% interval")
+    high: float | None = Field(description="Upper end of the rate's 95% interval")
+
+
 class GateCauseEvidence(_Model):
     """Gate failure root cause: one cause (cluster of reasons) of one gate."""
 
@@ -53,6 +65,15 @@ class GateCauseEvidence(_Model):
     phrasings: list[TextCount]
     versions: dict[str, int] = Field(description="Failures of this cause per prompt version")
     segment: Segment
+    by_version: list[VersionRate] = Field(
+        default_factory=list, description="The cause's first-check rate per prompt version"
+    )
+    p_versions_differ: float | None = Field(
+        None,
+        description="p-value that the cause's rate differs between the gate's prompt "
+        "versions (each against the rest over projects, Bonferroni-corrected); None with "
+        "one version",
+    )
 
 
 class GateRetries(_Model):

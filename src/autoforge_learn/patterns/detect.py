@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.errors import UsageError
 from autoforge_learn.findings import Finding, Pattern
+from autoforge_learn.patterns.verdicts import judge
 
 if TYPE_CHECKING:
     from autoforge_learn.dataset import Dataset
@@ -55,7 +56,8 @@ def detect_patterns(
 
     Returns:
         Findings sorted by pattern (in the order of :class:`Pattern`), then by impact
-        within the pattern.
+        within the pattern; their claims judged together
+        (:func:`autoforge_learn.patterns.verdicts.judge`).
 
     Raises:
         UsageError: If a pattern has no detector.
@@ -76,7 +78,8 @@ def detect_patterns(
     findings: list[Finding] = []
     for pattern in sorted(wanted, key=_ORDER.index):
         findings.extend(detectors[pattern](data, settings))
-    return findings
+    # the run's claims are one family: adjusted together, then graded
+    return judge(findings, settings)
 
 
 def _one(pattern: Pattern) -> Callable[..., list[Finding]]:

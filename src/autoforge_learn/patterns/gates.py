@@ -4,22 +4,20 @@ For every gate: checks, failures and failure rate. For a gate failing more than
 ``gate_failure_rate`` of its checks, the failure reasons are clustered
 (:mod:`.clustering`) and the ``top_n`` clusters by failures become findings.
 
-Per cluster (cause):
+Per cluster (cause), with the project as the unit throughout (first checks only, so
+that retries, which repeat a cause, do not inflate it):
 
-* ``value`` = cause failures / gate checks, with its Wilson interval;
-* the *most affected segment* is the prompt version or platform (with at least
-  ``min_sample`` first checks of the gate) where the cause's first-check rate (failures
-  of the cause on a first check / first checks of the gate) is highest; first checks
-  only, so that retries, which repeat a cause, do not inflate it;
-* severity: ``high`` when that segment's Wilson lower bound exceeds ``cause_rate``,
-  ``medium`` when its point rate does, or when the cause is *concentrated* in the
-  segment (its rate there is above ``cause_rate / 2`` and significantly above the rest of
-  the gate's checks: one-sided two-proportion z-test, Bonferroni-corrected for the
-  number of segments compared, p < ``concentration_alpha``; a cause tied to one prompt
-  version or platform is one a prompt change can fix), else ``low``; a point rate above
-  ``cause_rate`` alone needs p < ``segment_alpha``; both ``medium`` rules also need the
-  segment's rate to be at least ``concentration_ratio`` times the rest's; fewer than
-  ``min_failures`` failures is ``low``;
+* ``value`` = the cause's first-check rate (failures of the cause on a first check /
+  first checks of the gate, the ratio of the projects' sums), overall or in the prompt
+  version or platform the claim names, with its delta-method interval;
+* the claim: the cause fails more than ``cause_rate`` of first checks, overall or in
+  one prompt version or platform (each candidate with at least ``min_group_projects``
+  projects is tested, one-sided; the smallest p-value is Bonferroni-corrected for the
+  candidates tried);
+* the *segment*: the prompt version or platform where the cause is most concentrated
+  against the rest of the gate's first checks (one-sided Welch over projects,
+  Bonferroni-corrected for the segments compared): a cause tied to one prompt version
+  beyond chance is one a prompt change can fix;
 * ``retries`` = failing checks of the cause that were themselves a retry
   (``retry_attempt > 1``), i.e. the cause came back after a retry;
 * impact = cause failures (what fixing it would save).
@@ -28,13 +26,33 @@ Per cluster (cause):
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from autoforge_learn.dataset import Dataset
-from autoforge_learn.findings import Finding, GateCauseEvidence, Pattern, Segment, Severity
+from autoforge_learn.findings import (
+    Finding,
+    GateCauseEvidence,
+    Pattern,
+    Segment,
+    Severity,
+    VersionRate,
+)
+from autoforge_learn.patterns.claims import (
+    estimate,
+    interval,
+    per_project,
+    versus_group,
+    versus_threshold,
+)
 from autoforge_learn.patterns.clustering import cluster_reasons
-from autoforge_learn.patterns.common import examples, r, thin, top_texts
-from autoforge_learn.patterns.tokens import proportions_z
+from autoforge_learn.patterns.common import examples, r, top_texts
+from autoforge_learn.stats.projects import Estimate
+
+if TYPE_CHECKING:
+    from autoforge_learn.findings import Hypothesis
 
 if TYPE_CHECKING:
     from autoforge_learn.settings import PatternSettings
@@ -80,112 +98,185 @@ def _retry_links(group: Any) -> list[tuple[int, int]]:
     return out
 
 
-def _worst_segment(
-    gate_rows: Any, cause_rows: Any, min_checks: int
-) -> tuple[str, str, int, int, int]:
-    """(segment kind, value, cause failures, gate checks, segments compared) of the
-    highest cause rate."""
-    best = ("all", "all", len(cause_rows), len(gate_rows))
-    best_rate = best[2] / max(1, best[3])
+def _rate_claim(
+    gate_id: str, cause: str, first_gate: Any, first_cause: Any, settings: PatternSettings
+) -> tuple[Estimate | None, Hypothesis | None]:
+    """The claim that the cause fails more than ``cause_rate`` of the gate's first checks,
+    overall or in one prompt version or platform: each candidate (with enough projects)
+    is tested over projects, and the smallest p-value is Bonferroni-corrected for the
+    candidates tried. Returns the overall estimate (or the chosen segment's) and the
+    claim."""
+    threshold = settings.gate_failure_root_cause.cause_rate
+    hits = first_gate["event_id"].isin(first_cause["event_id"])
+    candidates: list[tuple[str, Any]] = [("", np.ones(len(first_gate), dtype=bool))]
+    for column, word in (("prompt_version", "in"), ("platform", "on")):
+        for value in sorted(first_gate[column].dropna().unique()):
+            candidates.append((f" {word} {value}", (first_gate[column] == value).to_numpy()))
+    tried: list[tuple[float, Estimate, Hypothesis]] = []
+    for where, mask in candidates:
+        counts = per_project(first_gate[mask], hits[mask])
+        if where and counts.size < settings.min_group_projects:
+            continue
+        est, hyp = versus_threshold(
+            counts, threshold,
+            claim=f"'{cause}' makes {gate_id} fail more than {threshold:.0%} of first "
+            f"checks{where}",
+        )
+        if est is not None and hyp is not None:
+            tried.append((hyp.p_value, est, hyp))
+    if not tried:
+        return estimate(per_project(first_gate, hits)), None
+    p, est, hyp = min(tried, key=lambda t: t[0])
+    return est, replace(hyp, p_value=min(1.0, p * len(tried)),
+                        test=f"{hyp.test}; Bonferroni over {len(tried)} segments")
+
+
+def _segment(
+    first_gate: Any, first_cause: Any, settings: PatternSettings
+) -> Segment:
+    """Where the cause is most concentrated: each prompt version and platform with
+    enough projects is compared with the rest of the gate's first checks (one-sided,
+    over projects); the smallest p-value, Bonferroni-corrected for the segments
+    compared, says whether the cause is tied to one of them."""
+    hits = first_gate["event_id"].isin(first_cause["event_id"])
+    best: tuple[float, str, str, Any] | None = None
     compared = 0
     for column in ("prompt_version", "platform"):
-        checks = gate_rows.groupby(column).size()
-        fails = cause_rows.groupby(column).size()
-        for value, n in checks.items():
-            k = int(fails.get(value, 0))
-            if n >= min_checks:
-                compared += 1
-                if k / n > best_rate:
-                    best, best_rate = (column, str(value), k, int(n)), k / n
-    return (*best, max(1, compared))
+        for value, rows in first_gate.groupby(column, sort=True, dropna=True):
+            inside = first_gate[column] == value
+            mine = per_project(rows, hits[inside])
+            rest = per_project(first_gate[~inside], hits[~inside])
+            if min(mine.size, rest.size) < settings.min_group_projects:
+                continue
+            compared += 1
+            cmp = versus_group(mine, rest, claim="", baseline_name="")[0]
+            if cmp is not None and (best is None or cmp.p_value < best[0]):
+                best = (cmp.p_value, column, str(value), cmp)
+    if best is None:
+        total = per_project(first_gate, hits)
+        k, n = int(total.numerators.sum()), int(total.denominators.sum())
+        return Segment(by="all", value="all", failures=k, checks=n,
+                       rate=r(k / n) if n else None, p_concentrated=None, rate_ratio=None)
+    p, column, value, cmp = best
+    inside = first_gate[column] == value
+    k, n = int(hits[inside].sum()), int(inside.sum())
+    ratio = cmp.a.value / cmp.b.value if cmp.b.value > 0 else math.inf
+    return Segment(
+        by=column, value=value, failures=k, checks=n, rate=r(cmp.a.value),
+        p_concentrated=r(min(1.0, p * compared)),
+        rate_ratio=None if math.isinf(ratio) else r(ratio),
+    )
+
+
+def _by_version(
+    first_gate: Any, hits: Any, settings: PatternSettings
+) -> tuple[list[VersionRate], float | None]:
+    """The cause's first-check rate per prompt version (over projects), and the p-value
+    that it differs between versions (each version against the others, two-sided,
+    Bonferroni-corrected for the versions compared)."""
+    rates, p_values = [], []
+    for version, rows in first_gate.groupby("prompt_version", sort=True, dropna=True):
+        inside = (first_gate["prompt_version"] == version).to_numpy()
+        mine = per_project(rows, hits[inside])
+        est = estimate(mine)
+        if est is None:
+            continue
+        rates.append(VersionRate(
+            version=str(version), failures=int(hits[inside].sum()), checks=int(inside.sum()),
+            projects=est.projects, rate=r(est.value), low=r(est.low), high=r(est.high),
+        ))
+        rest = per_project(first_gate[~inside], hits[~inside])
+        if min(mine.size, rest.size) >= settings.min_group_projects:
+            cmp = versus_group(mine, rest, claim="", baseline_name="",
+                               alternative="two-sided")[0]
+            if cmp is not None:
+                p_values.append(cmp.p_value)
+    p = min(1.0, min(p_values) * len(p_values)) if len(p_values) > 1 else None
+    return rates, r(p) if p is not None else None
 
 
 def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 1, the top causes of each frequently failing gate."""
-    from autoforge_learn.stats import wilson_interval
-
     opts = settings.gate_failure_root_cause
     gates = data.gates
     if gates.empty:
         return []
     failed = gate_clusters(gates, settings)
     findings: list[Finding] = []
-    min_sample = settings.min_sample
     for gate_id, gate_rows in gates.groupby("gate_id", sort=True):
-        checks = len(gate_rows)
         gate_failed = failed[failed["gate_id"] == gate_id]
-        gate_rate = len(gate_failed) / checks
-        if gate_rate <= opts.gate_failure_rate:
+        overall = estimate(per_project(gate_rows, gate_rows["validation_result"] != "pass"))
+        if overall is None or overall.value <= opts.gate_failure_rate:
             continue
         sizes = gate_failed.groupby("cluster").size().sort_values(ascending=False, kind="stable")
         for cluster_id in list(sizes.index)[: opts.top_n]:
             rows = gate_failed[gate_failed["cluster"] == cluster_id]
-            cause = str(rows["cause"].iloc[0])
-            n_fail = len(rows)
-            first_gate = gate_rows[gate_rows["retry_attempt"].fillna(1) <= 1]
-            first_rows = rows[rows["retry_attempt"].fillna(1) <= 1]
-            kind, value, k, n, compared = _worst_segment(first_gate, first_rows, min_sample)
-            severity = Severity.LOW
-            z, p_two = proportions_z(k, n, len(first_rows) - k, len(first_gate) - n)
-            # One-sided, Bonferroni-corrected for picking the worst of the segments.
-            p_concentrated = min(1.0, p_two / 2 * compared) if z > 0 else 1.0
-            rest_k, rest_n = len(first_rows) - k, len(first_gate) - n
-            ratio = (k / n) / (rest_k / rest_n) if rest_k and n else math.inf
-            if n_fail >= opts.min_failures:
-                low = (wilson_interval(k, n) or (0.0, 1.0))[0]
-                cause_rate = opts.cause_rate
-                focused = ratio >= opts.concentration_ratio
-                if low > cause_rate:
-                    severity = Severity.HIGH
-                elif focused and (
-                        (k / n > cause_rate and p_concentrated < opts.segment_alpha)
-                        or (p_concentrated < opts.concentration_alpha
-                            and k / n > cause_rate / 2)):
-                    severity = Severity.MEDIUM
-            versions = rows.groupby("prompt_version").size().sort_values(ascending=False)
-            role = rows["agent_role"].mode()
-            stage = rows["stage"].mode()
-            top_version = None
-            if kind == "prompt_version":
-                top_version = value
-            elif len(versions):
-                top_version = str(versions.index[0])
-            rate = n_fail / checks
-            findings.append(Finding(
-                pattern=Pattern.GATE_FAILURE_ROOT_CAUSE,
-                key={"gate_id": str(gate_id), "cause": cause},
-                title=(f"{gate_id} fails {rate:.0%} of checks for '{cause}' "
-                       f"({n_fail} of {checks}"
-                       + (f"; {k / n:.0%} on {kind} {value})" if kind != "all" else ")")),
-                severity=severity,
-                metric="cause_failure_rate",
-                value=r(rate) or 0.0,
-                interval=wilson_interval(n_fail, checks),
-                sample_size=checks,
-                threshold=opts.cause_rate,
-                baseline=r(gate_rate),
-                impact=float(n_fail),
-                thin_evidence=thin(checks, settings) or n_fail < opts.min_failures,
-                agent_role=str(role.iloc[0]) if len(role) else None,
-                prompt_version=top_version,
-                evidence=GateCauseEvidence(
-                    gate_id=str(gate_id),
-                    stage=str(stage.iloc[0]) if len(stage) else None,
-                    cause=cause,
-                    failures=n_fail,
-                    gate_failures=len(gate_failed),
-                    gate_checks=checks,
-                    gate_failure_rate=r(gate_rate),
-                    share_of_failures=r(n_fail / max(1, len(gate_failed))),
-                    retries=int((rows["retry_attempt"].fillna(1) > 1).sum()),
-                    phrasings=top_texts(rows["reason"]),
-                    versions={str(v): int(c) for v, c in versions.items()},
-                    segment=Segment(
-                        by=kind, value=value, failures=k, checks=n, rate=r(k / n),
-                        p_concentrated=r(p_concentrated),
-                        rate_ratio=None if math.isinf(ratio) else r(ratio),
-                    ),
-                ),
-                examples=examples(rows, "validation_reason"),
-            ))
+            finding = _cause_finding(str(gate_id), gate_rows, gate_failed, rows, overall, settings)
+            if finding is not None:
+                findings.append(finding)
     return sorted(findings, key=lambda f: -f.impact)
+
+
+def _cause_finding(
+    gate_id: str,
+    gate_rows: Any,
+    gate_failed: Any,
+    rows: Any,
+    overall: Estimate,
+    settings: PatternSettings,
+) -> Finding | None:
+    """One cause of one gate: its first-check rate over projects, tested against
+    ``cause_rate``, with the segment it is most concentrated in."""
+    opts = settings.gate_failure_root_cause
+    cause = str(rows["cause"].iloc[0])
+    first_gate = gate_rows[gate_rows["retry_attempt"].fillna(1) <= 1]
+    first_cause = rows[rows["retry_attempt"].fillna(1) <= 1]
+    est, hypothesis = _rate_claim(gate_id, cause, first_gate, first_cause, settings)
+    if est is None:
+        return None
+    segment = _segment(first_gate, first_cause, settings)
+    by_version, p_versions = _by_version(
+        first_gate, first_gate["event_id"].isin(first_cause["event_id"]).to_numpy(), settings
+    )
+    checks, n_fail = len(gate_rows), len(rows)
+    versions = rows.groupby("prompt_version").size().sort_values(ascending=False)
+    role, stage = rows["agent_role"].mode(), rows["stage"].mode()
+    top_version = segment.value if segment.by == "prompt_version" else (
+        str(versions.index[0]) if len(versions) else None)
+    where = f"; {segment.rate:.0%} on {segment.by} {segment.value}" if (
+        segment.by != "all" and segment.rate is not None) else ""
+    return Finding(
+        pattern=Pattern.GATE_FAILURE_ROOT_CAUSE,
+        key={"gate_id": gate_id, "cause": cause},
+        title=(f"{gate_id} fails {est.value:.0%} of first checks for '{cause}' "
+               f"({n_fail} failures in {checks} checks, {est.projects} projects{where})"),
+        severity=Severity.LOW,
+        metric="cause_failure_rate",
+        value=r(est.value) or 0.0,
+        interval=interval(est),
+        sample_size=checks,
+        threshold=opts.cause_rate,
+        baseline=opts.cause_rate,
+        impact=float(n_fail),
+        agent_role=str(role.iloc[0]) if len(role) else None,
+        prompt_version=top_version,
+        evidence=GateCauseEvidence(
+            gate_id=gate_id,
+            stage=str(stage.iloc[0]) if len(stage) else None,
+            cause=cause,
+            failures=n_fail,
+            gate_failures=len(gate_failed),
+            gate_checks=checks,
+            gate_failure_rate=r(overall.value),
+            share_of_failures=r(n_fail / max(1, len(gate_failed))),
+            retries=int((rows["retry_attempt"].fillna(1) > 1).sum()),
+            phrasings=top_texts(rows["reason"]),
+            versions={str(v): int(c) for v, c in versions.items()},
+            segment=segment,
+            by_version=by_version,
+            p_versions_differ=p_versions,
+        ),
+        examples=examples(rows, "validation_reason"),
+        hypothesis=hypothesis,
+        projects=est.projects,
+    )

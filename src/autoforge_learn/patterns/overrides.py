@@ -2,9 +2,10 @@
 
 A decision is *overridden* when the human chose something other than the agent's
 recommendation (``decision_aligned`` false). ``override_rate`` = overrides / decisions per
-``(decision_type, agent_role)``, with a Wilson interval. Severity: ``high`` when the
-interval's lower bound is at least ``threshold`` (spec: 50%), ``medium`` when the rate
-is, else ``low``. ``adjacent_share``: among overrides with the options known, the share
+``(decision_type, agent_role)``, over projects (the ratio of their sums, delta-method
+interval). The claim: humans override more than ``threshold`` (spec: 50%) of them,
+tested over projects (one-sided). ``adjacent_share``: among overrides with the options
+known, the share
 where the human chose an option next to the recommended one in ``options_offered``
 (spec 3.1's "reasonable" alignment). Impact = overrides.
 """
@@ -14,8 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.dataset import Dataset
-from autoforge_learn.findings import Finding, OverrideEvidence, Pattern
-from autoforge_learn.patterns.common import examples, r, rate_severity, thin, top_texts
+from autoforge_learn.findings import Finding, OverrideEvidence, Pattern, Severity
+from autoforge_learn.patterns.claims import interval, per_project, versus_threshold
+from autoforge_learn.patterns.common import examples, r, top_texts
 from autoforge_learn.schema.decisions import nearby_option
 
 if TYPE_CHECKING:
@@ -31,8 +33,6 @@ def overridden(approvals: Any) -> Any:
 
 def detect_overrides(data: Dataset, settings: PatternSettings) -> list[Finding]:
     """Findings of pattern 4, one per decision type and role."""
-    from autoforge_learn.stats import wilson_interval
-
     threshold = settings.human_override.threshold
     a = data.approvals
     if a.empty:
@@ -40,36 +40,54 @@ def detect_overrides(data: Dataset, settings: PatternSettings) -> list[Finding]:
     a = a.assign(overridden=overridden(a))
     findings = []
     for (decision_type, role), group in a.groupby(["decision_type", "agent_role"], sort=True):
-        n = len(group)
-        over = group[group["overridden"]]
-        k = len(over)
-        columns = (over[c].tolist() for c in ("options_offered", "agent_recommendation",
-                                               "human_decision"))
-        adj = [x for x in map(nearby_option, *columns) if x is not None]
-        findings.append(Finding(
-            pattern=Pattern.HUMAN_OVERRIDE,
-            key={"decision_type": str(decision_type), "agent_role": str(role)},
-            title=f"{role} {decision_type} overridden {k / n:.0%} ({k} of {n})",
-            severity=rate_severity(k, n, threshold, strict=False),
-            metric="override_rate",
-            value=r(k / n) or 0.0,
-            interval=wilson_interval(k, n),
-            sample_size=n,
-            threshold=threshold,
-            baseline=r(a["overridden"].mean()),
-            impact=float(k),
-            thin_evidence=thin(n, settings),
-            agent_role=str(role),
-            prompt_version=(str(over["prompt_version"].mode().iloc[0])
-                            if k and over["prompt_version"].notna().any() else None),
-            evidence=OverrideEvidence(
-                decisions=n,
-                overrides=k,
-                override_rate=r(k / n),
-                reasons=top_texts(over["human_reasoning"]),
-                chosen_instead=top_texts(over["human_decision"]),
-                adjacent_share=r(sum(adj) / len(adj)) if adj else None,
-            ),
-            examples=examples(over, "human_reasoning"),
-        ))
+        finding = _finding(str(decision_type), str(role), group, threshold)
+        if finding is not None:
+            findings.append(finding)
     return sorted(findings, key=lambda f: (-f.value, -f.impact))
+
+
+def _finding(decision_type: str, role: str, group: Any, threshold: float) -> Finding | None:
+    """The override finding of one decision type of one role, tested over projects."""
+    counts = per_project(group, group["overridden"])
+    est, hypothesis = versus_threshold(
+        counts,
+        threshold,
+        claim=f"humans override {role}'s {decision_type} recommendations more than "
+        f"{threshold:.0%} of the time",
+    )
+    if est is None:
+        return None
+    n = len(group)
+    over = group[group["overridden"]]
+    k = len(over)
+    columns = (over[c].tolist() for c in ("options_offered", "agent_recommendation",
+                                           "human_decision"))
+    adj = [x for x in map(nearby_option, *columns) if x is not None]
+    return Finding(
+        pattern=Pattern.HUMAN_OVERRIDE,
+        key={"decision_type": decision_type, "agent_role": role},
+        title=f"{role} {decision_type} overridden {est.value:.0%} ({k} of {n}, "
+        f"{est.projects} projects)",
+        severity=Severity.LOW,
+        metric="override_rate",
+        value=r(est.value) or 0.0,
+        interval=interval(est),
+        sample_size=n,
+        threshold=threshold,
+        baseline=threshold,
+        impact=float(k),
+        agent_role=role,
+        prompt_version=(str(over["prompt_version"].mode().iloc[0])
+                        if k and over["prompt_version"].notna().any() else None),
+        evidence=OverrideEvidence(
+            decisions=n,
+            overrides=k,
+            override_rate=r(est.value),
+            reasons=top_texts(over["human_reasoning"]),
+            chosen_instead=top_texts(over["human_decision"]),
+            adjacent_share=r(sum(adj) / len(adj)) if adj else None,
+        ),
+        examples=examples(over, "human_reasoning"),
+        hypothesis=hypothesis,
+        projects=est.projects,
+    )

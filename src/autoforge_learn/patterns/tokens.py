@@ -1,15 +1,15 @@
 """Pattern 5: token efficiency (spec 4.1).
 
-Per prompt version: ``avg_tokens_per_success`` = (input + output tokens of all its stage
-executions) / executions that succeeded. Each version is compared with its role's best
-(lowest) version: ``excess_ratio`` = avg / best - 1. A version is flagged when
-``excess_ratio > excess`` (spec: 20%) and its quality is equal or worse: its first-time
-pass rate (share of executions whose gates all passed on the first check) is not
-significantly better than the best's (one-sided two-proportion z-test, ``alpha``).
-Severity of a flagged version: ``high`` with at least ``min_sample`` executions, else
-``medium``; others ``low``. Impact = excess tokens, ``(avg - best) * successes``. The
-interval is the t interval of the mean tokens per execution divided by the success
-share (approximate: the share is taken as known).
+Per prompt version: ``avg_tokens_per_success`` = (input + output tokens of its stage
+executions) / executions that succeeded, over projects (the ratio of the projects'
+sums). Each version is compared with the other versions of its role, pooled (never with
+the lowest of many noisy versions): ``excess_ratio`` = avg / baseline - 1. The claim:
+the version uses more than ``excess`` (spec: 20%) more tokens per success than the
+baseline, tested over projects (Welch t on the delta-method linearized ratios,
+one-sided). Its quality is compared the same way (first-time pass rate, the share of
+executions whose gates all passed on the first check): ``p_better_quality`` is the
+one-sided p-value that it is higher; whether extra tokens buy quality is the suggestion
+rules' call. Impact = excess tokens, ``(avg - baseline) * successes``.
 """
 
 from __future__ import annotations
@@ -19,110 +19,97 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.dataset import Dataset
 from autoforge_learn.findings import Finding, Pattern, Severity, TokenEvidence
-from autoforge_learn.patterns.common import r, thin
+from autoforge_learn.patterns.claims import estimate, interval, per_project, versus_group
+from autoforge_learn.patterns.common import r
 
 if TYPE_CHECKING:
     from autoforge_learn.settings import PatternSettings
 
 
-def proportions_z(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
-    """Two-proportion z-test with the pooled variance (as statsmodels'
-    ``proportions_ztest``): returns ``(z, two-sided p)`` for rate1 - rate2."""
-    from scipy import stats
-
-    if n1 == 0 or n2 == 0:
-        return 0.0, 1.0
-    pooled = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 0.0, 1.0
-    z = (k1 / n1 - k2 / n2) / se
-    return float(z), float(2 * stats.norm.sf(abs(z)))
-
-
-def _interval(runs: Any, version: str, success_share: float) -> tuple[float, float] | None:
-    """Student-t interval of the mean tokens per execution, divided by the success share
-    (so approximately an interval of tokens per successful output)."""
-    from autoforge_learn.stats import mean_interval
-
-    if success_share <= 0:
-        return None
-    rows = runs[runs["prompt_version"] == version]
-    tokens = (rows["input_tokens"].fillna(0) + rows["output_tokens"].fillna(0)).to_numpy(
-        dtype=float)
-    interval = mean_interval(tokens)
-    if interval is None:
-        return None
-    return (round(interval[0] / success_share, 1), round(interval[1] / success_share, 1))
-
-
-def version_table(runs: Any) -> Any:
-    """Per prompt version: role, runs, successes, tokens, first-pass count and averages."""
-    runs = runs[runs["prompt_version"].notna()].copy()
-    runs["tokens"] = runs["input_tokens"].fillna(0) + runs["output_tokens"].fillna(0)
-    runs["ok"] = runs["succeeded"].fillna(False).astype(bool)
-    table = runs.groupby("prompt_version").agg(
-        agent_role=("agent_role", "first"), runs=("tokens", "size"), tokens=("tokens", "sum"),
-        successes=("ok", "sum"), first_pass=("all_first_pass", "sum"),
-        first_seen=("ts", "min"),
+def token_counts(runs: Any) -> Any:
+    """Stage runs with ``tokens`` (input + output) and ``ok`` (succeeded) columns."""
+    return runs.assign(
+        tokens=runs["input_tokens"].fillna(0) + runs["output_tokens"].fillna(0),
+        ok=runs["succeeded"].fillna(False).astype(bool),
     )
-    table["avg"] = table["tokens"] / table["successes"].where(table["successes"] > 0)
-    return table.reset_index()
 
 
 def detect_token_efficiency(data: Dataset, settings: PatternSettings) -> list[Finding]:
-    """Findings of pattern 5, one per prompt version."""
-    from autoforge_learn.stats import wilson_interval
-
-    opts = settings.token_efficiency
-    excess, alpha = opts.excess, opts.alpha
+    """Findings of pattern 5: each prompt version against the other versions of its
+    role, over projects."""
     runs = data.runs
     if runs.empty:
         return []
-    table = version_table(runs)
+    runs = token_counts(runs[runs["prompt_version"].notna()])
     findings = []
-    for role, group in table.groupby("agent_role", sort=True):
-        valid = group[group["avg"].notna()]
-        if valid.empty:
+    for _role, role_runs in runs.groupby("agent_role", sort=True):
+        versions = sorted(role_runs["prompt_version"].unique())
+        if len(versions) < 2:
             continue
-        best = valid.sort_values(["avg", "prompt_version"]).iloc[0]
-        for row in valid.itertuples(index=False):
-            ratio = row.avg / best.avg - 1
-            n, bn = int(row.runs), int(best.runs)
-            z, p_two = proportions_z(int(row.first_pass), n, int(best.first_pass), bn)
-            p_better = p_two / 2 if z > 0 else 1 - p_two / 2
-            flagged = ratio > excess and p_better >= alpha
-            severity = Severity.LOW
-            if flagged:
-                severity = Severity.HIGH if n >= settings.min_sample else (
-                    Severity.MEDIUM)
-            findings.append(Finding(
-                pattern=Pattern.TOKEN_EFFICIENCY,
-                key={"prompt_version": str(row.prompt_version)},
-                title=(f"{row.prompt_version}: {row.avg:,.0f} tokens per successful output, "
-                       f"{ratio:+.0%} vs {best.prompt_version}"),
-                severity=severity,
-                metric="avg_tokens_per_success",
-                value=r(row.avg, 1) or 0.0,
-                interval=_interval(runs, str(row.prompt_version), row.successes / n),
-                sample_size=n,
-                threshold=r(best.avg * (1 + excess), 1),
-                baseline=r(best.avg, 1),
-                impact=r(max(0.0, row.avg - best.avg) * row.successes, 1) or 0.0,
-                thin_evidence=thin(n, settings),
-                agent_role=str(role),
-                prompt_version=str(row.prompt_version),
-                evidence=TokenEvidence(
-                    avg_tokens_per_success=r(row.avg, 1),
-                    best_version=str(best.prompt_version),
-                    best_avg_tokens=r(best.avg, 1),
-                    excess_ratio=r(ratio),
-                    pass_rate=r(row.first_pass / n),
-                    pass_rate_interval=list(wilson_interval(int(row.first_pass), n) or []),
-                    best_pass_rate=r(best.first_pass / bn),
-                    p_better_quality=r(p_better),
-                    executions=n,
-                    successes=int(row.successes),
-                ),
-            ))
+        for version in versions:
+            finding = _version_finding(str(version), role_runs, settings)
+            if finding is not None:
+                findings.append(finding)
     return sorted(findings, key=lambda f: -f.impact)
+
+
+def _version_finding(version: str, role_runs: Any, settings: PatternSettings) -> Finding | None:
+    """One version's tokens per successful output against the role's other versions:
+    the claim is that it uses more than ``excess`` more, tested over projects."""
+    excess = settings.token_efficiency.excess
+    mine = role_runs[role_runs["prompt_version"] == version]
+    others = role_runs[role_runs["prompt_version"] != version]
+    role = str(mine["agent_role"].iloc[0])
+    tokens = per_project(mine, mine["tokens"], mine["ok"])
+    base_tokens = per_project(others, others["tokens"], others["ok"])
+    cmp, hypothesis = versus_group(
+        tokens,
+        base_tokens,
+        claim=f"{version} uses more than {excess:.0%} more tokens per successful output "
+        f"than {role}'s other versions",
+        baseline_name=f"{role}'s other versions, plus {excess:.0%}",
+        scale="positive",
+        baseline_factor=1 + excess,
+    )
+    est = estimate(tokens, scale="positive")
+    base = estimate(base_tokens, scale="positive")
+    if est is None or base is None:
+        return None
+    quality = versus_group(
+        per_project(mine, mine["all_first_pass"]),
+        per_project(others, others["all_first_pass"]),
+        claim="",
+        baseline_name="",
+    )[0]
+    ratio = est.value / base.value - 1 if base.value else math.inf
+    n, successes = len(mine), int(mine["ok"].sum())
+    return Finding(
+        pattern=Pattern.TOKEN_EFFICIENCY,
+        key={"prompt_version": version},
+        title=(f"{version}: {est.value:,.0f} tokens per successful output, {ratio:+.0%} vs "
+               f"{role}'s other versions ({est.projects} vs {base.projects} projects)"),
+        severity=Severity.LOW,
+        metric="avg_tokens_per_success",
+        value=r(est.value, 1) or 0.0,
+        interval=interval(est, 1),
+        sample_size=n,
+        threshold=r(base.value * (1 + excess), 1),
+        baseline=r(base.value, 1),
+        impact=r(max(0.0, est.value - base.value) * successes, 1) or 0.0,
+        agent_role=role,
+        prompt_version=version,
+        evidence=TokenEvidence(
+            avg_tokens_per_success=r(est.value, 1),
+            best_version="(the other versions)",
+            best_avg_tokens=r(base.value, 1),
+            excess_ratio=r(ratio) if math.isfinite(ratio) else None,
+            pass_rate=r(quality.a.value) if quality else None,
+            pass_rate_interval=list(interval(quality.a) or ()) if quality else [],
+            best_pass_rate=r(quality.b.value) if quality else None,
+            p_better_quality=r(quality.p_value) if quality else None,
+            executions=n,
+            successes=successes,
+        ),
+        hypothesis=hypothesis,
+        projects=est.projects + base.projects,
+    )

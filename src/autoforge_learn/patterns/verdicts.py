@@ -46,6 +46,7 @@ def judge(findings: Iterable[Finding], settings: PatternSettings) -> list[Findin
         finding.hypothesis.q_value = round(float(q), 6)
     for finding in items:
         finding.status, finding.severity = grade(finding, settings)
+        finding.thin_evidence = finding.status == Status.INCONCLUSIVE
     return items
 
 

@@ -197,8 +197,14 @@ def _welch(
 
 
 def _p(statistic: float, df: float, alternative: Alternative) -> float:
-    if not math.isfinite(statistic):
-        return 1.0 if math.isnan(statistic) else 0.0
+    if math.isnan(statistic):
+        return 1.0
+    if math.isinf(statistic):  # no spread at all: the data are all on one side
+        if alternative == "greater":
+            return 0.0 if statistic > 0 else 1.0
+        if alternative == "less":
+            return 0.0 if statistic < 0 else 1.0
+        return 0.0
     if alternative == "greater":
         return float(stats.t.sf(statistic, df))
     if alternative == "less":
@@ -295,4 +301,49 @@ def compare_means(
     return _compare(
         a, b, xa - xa.mean(), xb - xb.mean(), alternative=alternative,
         confidence=confidence, test="Welch t on per-project values",
+    )
+
+
+@dataclass(frozen=True)
+class ThresholdTest:
+    """An estimate tested against a fixed value, projects as the unit.
+
+    Attributes:
+        estimate: The estimate.
+        threshold: The value it is tested against.
+        statistic: Student's t of ``(value - threshold) / se`` with ``projects - 1`` df.
+        p_value: For the alternative asked (``greater``: above the threshold).
+        test: Which test produced the p-value.
+    """
+
+    estimate: Estimate
+    threshold: float
+    statistic: float
+    p_value: float
+    test: str
+
+
+def against_threshold(
+    estimate: Estimate, threshold: float, *, alternative: Alternative = "greater"
+) -> ThresholdTest | None:
+    """Test an estimate against a fixed value with Student's t on ``projects - 1``
+    degrees of freedom (for a ratio of sums: the one-sample t on the per-project
+    linearized values; for a mean: ``scipy.stats.ttest_1samp``).
+
+    Returns:
+        The test, or None with fewer than two projects.
+    """
+    if estimate.projects < 2:
+        return None
+    diff = estimate.value - threshold
+    if estimate.se > 0:
+        statistic = diff / estimate.se
+    else:
+        statistic = 0.0 if diff == 0 else math.copysign(math.inf, diff)
+    return ThresholdTest(
+        estimate=estimate,
+        threshold=threshold,
+        statistic=statistic,
+        p_value=_p(statistic, estimate.projects - 1, alternative),
+        test="one-sample t over projects",
     )

@@ -1,0 +1,170 @@
+"""The detectors' claims as tests with the project as the unit.
+
+Each detector groups its rows (gate checks, stage runs, decisions...) by project before
+anything is estimated: :func:`per_project` turns a frame and a per-row numerator (and
+denominator) into one pair per project, and the helpers below test them with the
+statistics core (:mod:`autoforge_learn.stats.projects`) and wrap the result as the
+finding's :class:`~autoforge_learn.findings.Hypothesis`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autoforge_learn.findings import Hypothesis
+from autoforge_learn.stats.projects import (
+    Alternative,
+    Comparison,
+    Estimate,
+    Scale,
+    against_threshold,
+    compare_ratios,
+    ratio_of_sums,
+)
+
+
+@dataclass(frozen=True)
+class ProjectCounts:
+    """One numerator and one denominator per project."""
+
+    projects: np.ndarray
+    numerators: np.ndarray
+    denominators: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.projects.size)
+
+    def only(self, keep: np.ndarray) -> ProjectCounts:
+        """The projects where ``keep`` is true."""
+        return ProjectCounts(self.projects[keep], self.numerators[keep], self.denominators[keep])
+
+
+def per_project(frame: Any, numerator: Any, denominator: Any | None = None) -> ProjectCounts:
+    """Sum ``numerator`` (and ``denominator``, default one per row) per project.
+
+    Args:
+        frame: Rows with a ``project_id`` column.
+        numerator: One value per row (a boolean counts as 0/1).
+        denominator: One value per row, or None to count the rows.
+    """
+    import pandas as pd
+
+    parts = pd.DataFrame(
+        {
+            "project_id": frame["project_id"].to_numpy(),
+            "num": np.asarray(numerator, dtype=float),
+            "den": np.ones(len(frame)) if denominator is None else np.asarray(
+                denominator, dtype=float
+            ),
+        }
+    )
+    sums = parts.groupby("project_id", sort=True)[["num", "den"]].sum()
+    return ProjectCounts(
+        sums.index.to_numpy(dtype=object), sums["num"].to_numpy(), sums["den"].to_numpy()
+    )
+
+
+def estimate(counts: ProjectCounts, *, scale: Scale = "share") -> Estimate | None:
+    """The ratio of sums over the projects."""
+    return ratio_of_sums(counts.numerators, counts.denominators, scale=scale)
+
+
+def versus_threshold(
+    counts: ProjectCounts,
+    threshold: float,
+    *,
+    claim: str,
+    scale: Scale = "share",
+    alternative: Alternative = "greater",
+) -> tuple[Estimate | None, Hypothesis | None]:
+    """The ratio of sums and the hypothesis that it lies beyond ``threshold``."""
+    est = estimate(counts, scale=scale)
+    if est is None:
+        return None, None
+    test = against_threshold(est, threshold, alternative=alternative)
+    if test is None:  # one project: a claim that cannot be tested is inconclusive
+        return est, untestable(claim, est.value - threshold, f"threshold {threshold:g}", 1)
+    q = _t_quantile(est.projects - 1)
+    return est, Hypothesis(
+        claim=claim,
+        test=f"{test.test} (ratio of per-project sums, delta method)",
+        p_value=_clean_p(test.p_value),
+        effect=_r(est.value - threshold),
+        effect_low=_r(est.value - threshold - q * est.se),
+        effect_high=_r(est.value - threshold + q * est.se),
+        baseline=f"threshold {threshold:g}",
+        projects=est.projects,
+    )
+
+
+def versus_group(
+    group: ProjectCounts,
+    baseline: ProjectCounts,
+    *,
+    claim: str,
+    baseline_name: str,
+    scale: Scale = "share",
+    alternative: Alternative = "greater",
+    baseline_factor: float = 1.0,
+) -> tuple[Comparison | None, Hypothesis | None]:
+    """Group against baseline projects (ratio of sums each side), and the hypothesis.
+
+    ``baseline_factor`` scales the baseline's numerators: ``1.2`` tests "more than 20%
+    above the baseline".
+    """
+    cmp = compare_ratios(
+        group.numerators,
+        group.denominators,
+        baseline.numerators * baseline_factor,
+        baseline.denominators,
+        scale=scale,
+        alternative=alternative,
+    )
+    if cmp is None:  # fewer than two projects on a side: inconclusive
+        return None, untestable(claim, 0.0, baseline_name, min(group.size, baseline.size))
+    return cmp, Hypothesis(
+        claim=claim,
+        test=cmp.test,
+        p_value=_clean_p(cmp.p_value),
+        effect=_r(cmp.effect),
+        effect_low=_r(cmp.low),
+        effect_high=_r(cmp.high),
+        baseline=baseline_name,
+        projects=min(cmp.a.projects, cmp.b.projects),
+    )
+
+
+def untestable(claim: str, effect: float, baseline: str, projects: int) -> Hypothesis:
+    """A claim too few projects stand behind to test (p = 1, no interval): the judge
+    marks its finding inconclusive."""
+    return Hypothesis(
+        claim=claim, test="not testable: fewer than two projects", p_value=1.0,
+        effect=_r(effect), effect_low=None, effect_high=None, baseline=baseline,
+        projects=projects,
+    )
+
+
+def interval(est: Estimate, digits: int = 4) -> tuple[float, float] | None:
+    """An estimate's interval for a finding, None when it is not finite."""
+    if not (math.isfinite(est.low) and math.isfinite(est.high)):
+        return None
+    return round(est.low, digits), round(est.high, digits)
+
+
+def _t_quantile(df: int) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, df)) if df > 0 else math.inf
+
+
+def _clean_p(p: float) -> float:
+    return 1.0 if not math.isfinite(p) else min(1.0, max(0.0, float(p)))
+
+
+def _r(value: float) -> float:
+    return round(value, 6) if math.isfinite(value) else value
