@@ -28,14 +28,16 @@ from autoforge_learn.report import (
     render_markdown,
 )
 from autoforge_learn.report.charts import trends_figure, trends_figure_png
+from autoforge_learn.report.document import plain
 from autoforge_learn.report.files import projects_by_month, trend_series
-from autoforge_learn.report.sections import adjusted_effect, top_actions
+from autoforge_learn.report.sections import adjusted_effect, evidence, top_actions
 from autoforge_learn.suggest import Suggestion
 
 GATE = "api_contract_present fails 31% for missing error definitions"
 TOKENS = "architect.v1.2 uses 40% more tokens per success"
 RETRIES = "qa retries 1.4 per stage"
 LEGACY = "engineer hands off without tests"
+CALIBRATION = "engineer states 90% confidence and succeeds 70%"
 INCONCLUSIVE = "reviewer overrides 60% of mobile decisions"
 NOT_SIGNIFICANT = "pm retries 1.1 per stage"
 
@@ -109,19 +111,23 @@ def data() -> ReportData:
         interval=(0.27, 0.36),
         impact=90.0,
         examples=[Example("e1", "P1", "Missing error code definitions for 4 endpoints")],
+        baseline=0.16,
         hypothesis=_hypothesis(0.15, 0.09, 0.21, 0.002, 42),
         status=Status.DISCOVERY,
         projects=42,
     )
-    # Larger adjusted effect (0.3) than the retry finding (0.2) despite a larger q-value.
+    # Medium discoveries rank by adjusted effect relative to their baseline value: the
+    # retries' 0.2 of 0.8 (25%) comes before the tokens' 1,000 of 10,000 (10%), although
+    # the tokens' effect is larger in its own unit and its q-value smaller.
     tokens = _finding(
         Pattern.TOKEN_EFFICIENCY,
         {"prompt_version": "architect.v1.2"},
         TOKENS,
         Severity.MEDIUM,
-        0.4,
+        14000.0,
         300,
-        hypothesis=_hypothesis(0.4, 0.3, 0.5, 0.04, 30, "architect.v1.1"),
+        baseline=10000.0,
+        hypothesis=_hypothesis(2000.0, 1000.0, 3000.0, 0.001, 30, "architect.v1.1"),
         status=Status.DISCOVERY,
         projects=30,
     )
@@ -133,9 +139,23 @@ def data() -> ReportData:
         1.4,
         120,
         impact=400.0,
-        hypothesis=_hypothesis(0.6, 0.2, 1.0, 0.001, 25, "threshold 0.8"),
+        baseline=0.8,
+        hypothesis=_hypothesis(0.6, 0.2, 1.0, 0.04, 25, "threshold 0.8"),
         status=Status.DISCOVERY,
         projects=25,
+    )
+    # No usable baseline value (zero): after the medium ones that have one.
+    calibration = _finding(
+        Pattern.CONFIDENCE_CALIBRATION,
+        {"agent_role": "engineer"},
+        CALIBRATION,
+        Severity.MEDIUM,
+        0.2,
+        50,
+        baseline=0.0,
+        hypothesis=_hypothesis(0.12, 0.05, 0.19, 0.02, 22, "threshold 0.1"),
+        status=Status.DISCOVERY,
+        projects=22,
     )
     # An old detector's finding: no hypothesis, status context, severity from its threshold.
     legacy = _finding(
@@ -196,7 +216,7 @@ def data() -> ReportData:
         title="Learning report 2025-10",
         generated_at=date(2025, 11, 1),
         scope="200 projects, 2025-05 to 2025-10",
-        findings=[legacy, chance, unsure, retries, *strategies, tokens, gate],
+        findings=[legacy, chance, calibration, unsure, retries, *strategies, tokens, gate],
         # The engine's first suggestion addresses the legacy finding, the second the gate.
         suggestions=[
             _suggestion("SUG-2025-10-001", "engineer", [legacy.id]),
@@ -381,17 +401,19 @@ def test_both_renderings_hold_the_same_top_actions_ranked(rendered):
     md_lines = _md_top_actions(md)
     html_lines = _page(html).top_actions
     assert md_lines == html_lines
-    assert len(md_lines) == 4
-    # High first; then medium by adjusted effect (0.3 before 0.2, although q is larger);
-    # the untested finding after the tested ones of its severity.
-    for line, title in zip(md_lines, (GATE, TOKENS, RETRIES, LEGACY), strict=True):
+    assert len(md_lines) == 5
+    # High first; then medium by relative adjusted effect (see the fixture); the untested
+    # finding after the tested ones of its severity.
+    for line, title in zip(md_lines, (GATE, RETRIES, TOKENS, CALIBRATION, LEGACY), strict=True):
         assert title in line
     assert md_lines[0].startswith("[high]") and md_lines[1].startswith("[medium]")
     assert "42 projects" in md_lines[0] and "95% interval 0.09 to 0.21" in md_lines[0]
     assert "q = 0.002" in md_lines[0] and "against the other versions" in md_lines[0]
-    assert "30 projects" in md_lines[1] and "95% interval 0.3 to 0.5" in md_lines[1]
-    assert "not tested across projects" in md_lines[3] and "thin evidence" in md_lines[3]
-    assert "projects not counted" in md_lines[3] and "95% interval 0.05 to 0.5" in md_lines[3]
+    assert "25 projects" in md_lines[1] and "95% interval 0.2 to 1" in md_lines[1]
+    assert "effect +2,000 against architect.v1.1 (95% interval 1,000 to 3,000)" in md_lines[2]
+    assert "q = 0.001" in md_lines[2]
+    assert "not tested across projects" in md_lines[4] and "thin evidence" in md_lines[4]
+    assert "projects not counted" in md_lines[4] and "95% interval 0.05 to 0.5" in md_lines[4]
 
 
 def test_the_same_words_appear_in_both_renderings(rendered):
@@ -417,7 +439,7 @@ def test_executive_summary_follows_the_ranking(data, rendered):
     _out, md, html = rendered
     bullets = executive_summary(data)
     assert len(bullets) == 3
-    assert bullets[0].startswith("4 findings call for action; the first: " + GATE)
+    assert bullets[0].startswith("5 findings call for action; the first: " + GATE)
     assert "42 projects" in bullets[0]
     # The largest relative change between months with enough projects.
     assert bullets[1] == (
@@ -434,7 +456,8 @@ def test_executive_summary_follows_the_ranking(data, rendered):
 
 def test_inconclusive_items_are_collapsed_and_never_top_actions(data, rendered):
     _out, md, html = rendered
-    assert [f.title for f in top_actions(data.findings)] == [GATE, TOKENS, RETRIES, LEGACY]
+    titles = [f.title for f in top_actions(data.findings)]
+    assert titles == [GATE, RETRIES, TOKENS, CALIBRATION, LEGACY]
     page = _page(html)
     assert all(INCONCLUSIVE not in line for line in page.top_actions)
     assert len(page.details) == 1 and INCONCLUSIVE in page.details[0]
@@ -448,7 +471,7 @@ def test_all_findings_hold_not_significant_and_context(rendered):
     _out, md, _html = rendered
     table = _md_section(md, "All findings")
     rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
-    assert len(rows) == 7  # every finding but the inconclusive one
+    assert len(rows) == 8  # every finding but the inconclusive one
     assert any(NOT_SIGNIFICANT in r and r.startswith("| not significant | low |") for r in rows)
     assert any("architect_drafts_stub" in r and r.startswith("| context | info |") for r in rows)
     assert rows[0].startswith("| discovery | high |") and GATE in rows[0]
@@ -598,6 +621,12 @@ def test_adjusted_effect_is_the_interval_end_nearest_zero():
     assert adjusted_effect(_hypothesis(0.15, 0.09, 0.21, 0.01, 20)) == 0.09
     assert adjusted_effect(_hypothesis(-0.3, -0.5, -0.1, 0.01, 20)) == -0.1
     assert adjusted_effect(_hypothesis(0.1, -0.1, 0.3, 0.01, 20)) == 0.0
+    unknown = _hypothesis(0.2, None, None, 0.01, 20)
+    assert adjusted_effect(unknown) == 0.0
+    finding = _finding(
+        Pattern.RETRY_HOTSPOT, {"r": "x"}, "x", Severity.MEDIUM, 1.2, 40, hypothesis=unknown
+    )
+    assert "effect +0.2 against the other versions (no interval)" in plain(evidence(finding))
 
 
 def test_findings_of_the_old_detectors_rank_by_severity_then_impact(tmp_path):

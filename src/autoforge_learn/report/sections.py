@@ -8,8 +8,11 @@ with the same text.
 Ranking. The *top actions* are the findings to act on: discoveries (claims that survive
 the run's false discovery correction) of high or medium severity. They are ranked by
 severity, then by their *adjusted effect* (the end of the effect's 95% interval nearest
-zero: the smallest effect the data support), then by q-value (the Benjamini-Hochberg
-adjusted p-value). Findings from detectors that do not test a hypothesis yet (status
+zero: the smallest effect the data support) relative to the finding's baseline value
+(effects are on their metrics' scales, tokens and rates alike, so only a relative size
+compares across detectors), then by q-value (the Benjamini-Hochberg adjusted p-value).
+A finding without a usable baseline value (none, or zero) ranks after those that have
+one, by q-value. Findings from detectors that do not test a hypothesis yet (status
 ``context``, no hypothesis, severity high or medium) are still listed, after the tested
 ones of their severity, ranked by the detector's impact, and say they are untested.
 Inconclusive findings are never in the top list: they are collapsed in their own section.
@@ -82,7 +85,9 @@ def adjusted_effect(hypothesis: Hypothesis) -> float:
     """The end of the effect's 95% interval nearest zero (0 when the interval spans zero
     or is unknown): the smallest effect the data support, in the effect's sign."""
     low, high = hypothesis.effect_low, hypothesis.effect_high
-    if not (math.isfinite(low) and math.isfinite(high)) or low <= 0 <= high:
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return 0.0
+    if low <= 0 <= high:
         return 0.0
     return low if low > 0 else high
 
@@ -92,14 +97,27 @@ def _q(hypothesis: Hypothesis) -> float:
     return q if math.isfinite(q) else 1.0
 
 
-def rank_key(f: Finding) -> tuple[int, int, float, float, str]:
-    """Severity; tested before untested; larger adjusted effect (untested: impact);
-    smaller q-value; id."""
+def relative_effect(f: Finding) -> float | None:
+    """The size of the adjusted effect relative to the finding's baseline value
+    (``|adjusted effect| / |baseline|``), or None without a hypothesis or a non-zero
+    baseline value."""
+    h, base = f.hypothesis, f.baseline
+    if h is None or base is None or not math.isfinite(base) or base == 0:
+        return None
+    return abs(adjusted_effect(h)) / abs(base)
+
+
+def rank_key(f: Finding) -> tuple[int, int, int, float, float, str]:
+    """Severity; tested before untested; with a relative effect before without; larger
+    relative adjusted effect (untested: impact); smaller q-value; id."""
     band = _SEVERITY_ORDER[f.severity]
     h = f.hypothesis
     if h is not None:
-        return (band, 0, -abs(adjusted_effect(h)), _q(h), f.id)
-    return (band, 1, -f.impact, 1.0, f.id)
+        relative = relative_effect(f)
+        if relative is None:
+            return (band, 0, 1, 0.0, _q(h), f.id)
+        return (band, 0, 0, -relative, _q(h), f.id)
+    return (band, 1, 0, -f.impact, 1.0, f.id)
 
 
 def ranked(findings: list[Finding]) -> list[Finding]:
@@ -142,10 +160,20 @@ def ranked_suggestions(data: ReportData) -> list[Suggestion]:
 
 
 def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
+def _interval(low: float | None, high: float | None) -> str:
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return "no interval"
+    return f"95% interval {_num(low)} to {_num(high)}"
+
+
 def _p(name: str, value: float) -> str:
+    if not math.isfinite(value):
+        return f"{name} n/a"
     return f"{name} < 0.001" if value < 0.001 else f"{name} = {value:.2g}"
 
 
@@ -165,14 +193,10 @@ def evidence(f: Finding) -> Spans:
         q = _p("q", h.q_value) if h.q_value is not None else _p("p", h.p_value) + " (unadjusted)"
         parts.append(
             f"effect {'+' if h.effect > 0 else ''}{_num(h.effect)} against {h.baseline} "
-            f"(95% interval {_num(h.effect_low)} to {_num(h.effect_high)}), {q}, {_projects(f)}"
+            f"({_interval(h.effect_low, h.effect_high)}), {q}, {_projects(f)}"
         )
     else:
-        interval = (
-            f"95% interval {_num(f.interval[0])} to {_num(f.interval[1])}"
-            if f.interval
-            else "no interval"
-        )
+        interval = _interval(*f.interval) if f.interval else "no interval"
         parts.append(
             f"{f.metric} = {_num(f.value)} ({interval}), {f.sample_size} observations, "
             f"{_projects(f)}, not tested across projects"
@@ -497,8 +521,9 @@ def _how_to_read(data: ReportData) -> list[Block]:
             spans(
                 "Top actions are discoveries (claims that survive this run's false discovery "
                 "correction) of high or medium severity, ranked by severity, then by adjusted "
-                "effect (the end of the effect's 95% interval nearest zero, on the metric's "
-                "scale), then by q-value (the p-value adjusted with Benjamini-Hochberg). "
+                "effect (the end of the effect's 95% interval nearest zero) relative to the "
+                "finding's baseline value, then by q-value (the p-value adjusted with "
+                "Benjamini-Hochberg). "
                 "Findings whose detector does not test a hypothesis yet say "
                 '"not tested across projects" and rank after the tested ones of their '
                 "severity, by impact."
@@ -565,6 +590,7 @@ __all__ = [
     "inconclusive",
     "is_action",
     "rank_key",
+    "relative_effect",
     "ranked",
     "top_actions",
     "trend_sentence",
