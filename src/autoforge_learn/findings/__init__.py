@@ -93,6 +93,9 @@ class Hypothesis:
             of a test against a fixed threshold).
         q_value: Benjamini-Hochberg adjusted p-value across the run's hypotheses
             (filled when the run's findings are judged together).
+        detectable: The smallest effect this many projects detect with 80% power at
+            level 0.05 (same scale as ``effect``; None when not estimable): what "not
+            significant" can and cannot rule out.
     """
 
     claim: str
@@ -104,6 +107,7 @@ class Hypothesis:
     baseline: str
     projects: int
     q_value: float | None = None
+    detectable: float | None = None
 
 
 @dataclass

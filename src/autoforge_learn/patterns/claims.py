@@ -54,19 +54,14 @@ def per_project(frame: Any, numerator: Any, denominator: Any | None = None) -> P
     """
     import pandas as pd
 
-    parts = pd.DataFrame(
-        {
-            "project_id": frame["project_id"].to_numpy(),
-            "num": np.asarray(numerator, dtype=float),
-            "den": np.ones(len(frame)) if denominator is None else np.asarray(
-                denominator, dtype=float
-            ),
-        }
-    )
-    sums = parts.groupby("project_id", sort=True)[["num", "den"]].sum()
-    return ProjectCounts(
-        sums.index.to_numpy(dtype=object), sums["num"].to_numpy(), sums["den"].to_numpy()
-    )
+    codes, projects = pd.factorize(np.asarray(frame["project_id"], dtype=object), sort=True)
+    size = len(projects)
+    num = np.bincount(codes, weights=np.asarray(numerator, dtype=float), minlength=size)
+    if denominator is None:
+        den = np.bincount(codes, minlength=size).astype(float)
+    else:
+        den = np.bincount(codes, weights=np.asarray(denominator, dtype=float), minlength=size)
+    return ProjectCounts(np.asarray(projects, dtype=object), num, den)
 
 
 def estimate(counts: ProjectCounts, *, scale: Scale = "share") -> Estimate | None:
@@ -91,6 +86,7 @@ def versus_threshold(
         return est, untestable(claim, est.value - threshold, f"threshold {threshold:g}", 1)
     q = _t_quantile(est.projects - 1)
     return est, Hypothesis(
+        detectable=_detectable(est.se, est.projects - 1, alternative),
         claim=claim,
         test=f"{test.test} (ratio of per-project sums, delta method)",
         p_value=_clean_p(test.p_value),
@@ -128,6 +124,7 @@ def versus_group(
     if cmp is None:  # fewer than two projects on a side: inconclusive
         return None, untestable(claim, 0.0, baseline_name, min(group.size, baseline.size))
     return cmp, Hypothesis(
+        detectable=_detectable(cmp.se, cmp.df, alternative),
         claim=claim,
         test=cmp.test,
         p_value=_clean_p(cmp.p_value),
@@ -154,6 +151,18 @@ def interval(est: Estimate, digits: int = 4) -> tuple[float, float] | None:
     if not (math.isfinite(est.low) and math.isfinite(est.high)):
         return None
     return round(est.low, digits), round(est.high, digits)
+
+
+def _detectable(se: float, df: float, alternative: Alternative, *, alpha: float = 0.05,
+                power: float = 0.8) -> float | None:
+    """The effect detected with ``power`` at level ``alpha``: ``(t_alpha + t_power) * se``
+    (the usual normal-theory approximation with Student's t quantiles)."""
+    from scipy import stats
+
+    if not (math.isfinite(se) and df > 0):
+        return None
+    level = alpha if alternative != "two-sided" else alpha / 2
+    return _r(float((stats.t.ppf(1 - level, df) + stats.t.ppf(power, df)) * se))
 
 
 def _t_quantile(df: int) -> float:
