@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 
@@ -188,7 +189,7 @@ def data() -> ReportData:
         Severity.LOW,
         1.1,
         90,
-        hypothesis=_hypothesis(0.1, -0.1, 0.3, 0.4, 28),
+        hypothesis=replace(_hypothesis(0.1, -0.1, 0.3, 0.4, 28), detectable=0.25),
         status=Status.NOT_SIGNIFICANT,
         projects=28,
     )
@@ -472,7 +473,9 @@ def test_all_findings_hold_not_significant_and_context(rendered):
     table = _md_section(md, "All findings")
     rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
     assert len(rows) == 8  # every finding but the inconclusive one
-    assert any(NOT_SIGNIFICANT in r and r.startswith("| not significant | low |") for r in rows)
+    (chance,) = [r for r in rows if NOT_SIGNIFICANT in r]
+    assert chance.startswith("| not significant | low |")
+    assert "q = 0.4, 28 projects, smallest detectable effect 0.25 (80% power)" in chance
     assert any("architect_drafts_stub" in r and r.startswith("| context | info |") for r in rows)
     assert rows[0].startswith("| discovery | high |") and GATE in rows[0]
 

@@ -195,6 +195,9 @@ def evidence(f: Finding) -> Spans:
             f"effect {'+' if h.effect > 0 else ''}{_num(h.effect)} against {h.baseline} "
             f"({_interval(h.effect_low, h.effect_high)}), {q}, {_projects(f)}"
         )
+        if f.status != Status.DISCOVERY and h.detectable is not None:
+            # What a negative result can rule out: effects this size would have shown.
+            parts.append(f", smallest detectable effect {_num(h.detectable)} (80% power)")
     else:
         interval = _interval(*f.interval) if f.interval else "no interval"
         parts.append(
@@ -533,7 +536,9 @@ def _how_to_read(data: ReportData) -> list[Block]:
             spans(
                 "Inconclusive items rest on too few projects to tell: they are listed apart "
                 "and never acted on. Findings that are not significant, and context, are "
-                f"under {ALL_FINDINGS}. Findings marked ",
+                f"under {ALL_FINDINGS}; where known they give the smallest effect their "
+                "projects could detect (80% power), what the result can rule out. "
+                "Findings marked ",
                 Strong("thin evidence"),
                 " rest on too few observations to act on alone.",
             )
