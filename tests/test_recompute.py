@@ -103,3 +103,25 @@ def test_cli_table_lists_only_differences_for_many_projects(simulated):
     assert result.exit_code == 0, result.output
     assert "80 projects recomputed from raw events: all match" in result.stdout
     assert StoreLayout(simulated).raw_files()
+
+
+@pytest.mark.parametrize(
+    ("metric", "recorded", "recomputed", "status"),
+    [
+        # Float rounding (1e-6 relative) is a match, however large the value...
+        ("time_to_completion", 86_400.0, 86_400.0 * (1 + 5e-7), "match"),
+        ("tokens_total", 12_345_678, 12_345_678 * (1 - 9e-7), "match"),
+        # ... a larger relative difference is not.
+        ("time_to_completion", 86_400.0, 86_400.0 * (1 + 3e-6), "mismatch"),
+        # Near zero a tiny absolute difference decides.
+        ("time_to_completion", 0.0, 1e-12, "match"),
+        ("agent_decisions_overridden", 0, 1e-3, "mismatch"),
+        # A metric's own rounding still applies (quality is recorded to 0.01).
+        ("quality_score", 87.25, 87.254, "match"),
+        ("quality_score", 87.25, 87.27, "mismatch"),
+    ],
+)
+def test_float_rounding_is_a_match(metric, recorded, recomputed, status):
+    from autoforge_learn.recompute import MetricCheck
+
+    assert MetricCheck(metric, recorded, recomputed).status == status

@@ -37,6 +37,11 @@ RECORDED_ONLY = ("project_success", "critical_errors_post_deployment", "security
 
 # Rounding of the recorded values: quality to 0.01, costs to 1e-6, ranks to 0.1.
 _TOLERANCE = {"quality_score": 0.005, "delivery_speed_rank": 0.05, "token_cost_total": 1e-6}
+#: Relative difference that is float rounding, not a different value.
+REL_TOLERANCE = 1e-6
+#: Absolute difference that is float rounding for metrics without their own rounding
+#: (it decides near zero, where a relative tolerance cannot).
+ABS_TOLERANCE = 1e-6
 
 
 @dataclass
@@ -49,15 +54,23 @@ class MetricCheck:
 
     @property
     def status(self) -> str:
-        """``match``, ``mismatch``, ``not_recorded`` or ``not_derivable``."""
+        """``match``, ``mismatch``, ``not_recorded`` or ``not_derivable``.
+
+        Values within :data:`REL_TOLERANCE` of each other (relative), or within the
+        metric's rounding (absolute, :data:`ABS_TOLERANCE` by default), match.
+        """
         if self.recomputed is None and self.recorded is None:
             return "match"
         if self.recorded is None:
             return "not_recorded"
         if self.recomputed is None:
             return "not_derivable"
-        tolerance = _TOLERANCE.get(self.metric, 1e-6)
-        same = math.isclose(float(self.recorded), float(self.recomputed), abs_tol=tolerance)
+        same = math.isclose(
+            float(self.recorded),
+            float(self.recomputed),
+            rel_tol=REL_TOLERANCE,
+            abs_tol=_TOLERANCE.get(self.metric, ABS_TOLERANCE),
+        )
         return "match" if same else "mismatch"
 
     def to_dict(self) -> dict[str, Any]:

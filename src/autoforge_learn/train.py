@@ -193,7 +193,7 @@ def train(
     from autoforge_learn.patterns.detect import detect_patterns
     from autoforge_learn.patterns.loops import evaluate_loops
     from autoforge_learn.report import ReportData
-    from autoforge_learn.report.files import trend_series, write_report_set
+    from autoforge_learn.report.files import projects_by_month, trend_series, write_report_set
     from autoforge_learn.review import learning_signals
     from autoforge_learn.selection import Selection
     from autoforge_learn.suggest import suggest_from_root
@@ -226,13 +226,18 @@ def train(
         findings=findings,
         loop_actions=actions,
         suggestions=suggestions,
-        trends=trend_series(aggregated["trend_analysis"]["months"], TREND_METRICS),
+        trends=trend_series(
+            aggregated["trend_analysis"]["months"],
+            TREND_METRICS,
+            projects=projects_by_month(data.projects["started"]),
+        ),
         calibration={
             str(f.agent_role): f.evidence.buckets
             for f in findings
             if isinstance(f.evidence, CalibrationEvidence) and f.evidence.buckets
         },
         totals={"projects": len(data.projects), "events": events},
+        min_projects=ws.settings.patterns.min_projects,
     )
     files = write_report_set(ws, report, now=now, selection=selection)
     return TrainResult(

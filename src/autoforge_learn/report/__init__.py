@@ -1,20 +1,21 @@
-"""Learning reports: Markdown with PNG charts, HTML with interactive charts."""
+"""Learning reports: one document rendered as Markdown (PNG charts) and as a
+self-contained HTML page (interactive charts)."""
 
 from autoforge_learn.report.data import ReportData, TrendSeries
 from autoforge_learn.report.render import (
+    SECTIONS,
     RenderedReport,
     executive_summary,
     render_html,
     render_markdown,
-    template_text,
 )
 
 __all__ = [
+    "SECTIONS",
     "RenderedReport",
     "ReportData",
     "TrendSeries",
     "executive_summary",
     "render_html",
     "render_markdown",
-    "template_text",
 ]

@@ -11,14 +11,44 @@ from autoforge_learn.report.data import ReportData, TrendSeries
 _PERCENT_UNITS = ("share",)
 
 
-def _scale(series: TrendSeries) -> tuple[list[str], list[float | None], str]:
-    periods = [p for p, _ in series.points]
-    values = [v for _, v in series.points]
+def unit_label(unit: str) -> str:
+    """The axis unit of a catalogue unit as charted: shares in %, seconds in hours."""
+    return {"share": "%", "seconds": "hours"}.get(unit, unit)
+
+
+def _scale(series: TrendSeries) -> tuple[list[str], list[float], str]:
+    """The known points of a series on its chart scale, and the axis unit."""
+    known = series.known()
+    periods = [p for p, _ in known]
+    values = [v for _, v in known]
     if series.unit in _PERCENT_UNITS:
-        return periods, [None if v is None else 100 * v for v in values], "%"
-    if series.unit == "seconds":
-        return periods, [None if v is None else v / 3600 for v in values], "hours"
-    return periods, values, series.unit
+        values = [100 * v for v in values]
+    elif series.unit == "seconds":
+        values = [v / 3600 for v in values]
+    return periods, values, unit_label(series.unit)
+
+
+def trend_panels(data: ReportData) -> list[TrendSeries]:
+    """The series that get a panel: those with at least one known value."""
+    return [s for s in data.trends if s.known()]
+
+
+def projects_text(series: TrendSeries, period: str) -> str:
+    """How many projects a point rests on, in words."""
+    n = series.projects.get(period)
+    return "projects unknown" if n is None else f"{n} project{'s' if n != 1 else ''}"
+
+
+def chart_names(data: ReportData) -> list[str]:
+    """The charts the data have, in report order (both renderings use this)."""
+    names = []
+    if trend_panels(data):
+        names.append("trends")
+    if data.calibration:
+        names.append("calibration")
+    if _strategies(data.findings):
+        names.append("strategies")
+    return names
 
 
 def _known(buckets: list[CalibrationBucket]) -> list[CalibrationBucket]:
@@ -52,28 +82,58 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def trends_png(data: ReportData, path: Path) -> Path | None:
-    """Small multiples: one panel per metric over the months."""
-    series = [s for s in data.trends if any(v is not None for _, v in s.points)]
+    """The trend panels (:func:`trends_figure_png`) as a PNG file."""
+    fig = trends_figure_png(data)
+    return None if fig is None else _save(fig, path)
+
+
+def trends_figure_png(data: ReportData) -> Any:
+    """Small multiples (a matplotlib figure, None without data): one panel per metric,
+    its unit on the y axis, the projects behind each month under its label; months with
+    too few projects to compare are hollow."""
+    series = trend_panels(data)
     if not series:
         return None
     plt = _pyplot()
     cols = 2 if len(series) > 1 else 1
     rows = (len(series) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 2.8 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 3.0 * rows), squeeze=False)
+    few_anywhere = False
     for ax, s in zip(axes.flat, series, strict=False):
         periods, values, unit = _scale(s)
-        xs = [i for i, v in enumerate(values) if v is not None]
-        ys = [v for v in values if v is not None]
-        ax.plot(xs, ys, marker="o", color="#2563eb", linewidth=2)
-        name = f"{s.label} ({unit})" if unit not in ("count", "score") else s.label
+        xs = list(range(len(periods)))
+        enough = [s.projects.get(p, 0) >= data.min_projects for p in periods]
+        few_anywhere = few_anywhere or not all(enough)
+        ax.plot(xs, values, color="#2563eb", linewidth=2)
+        ax.scatter(
+            xs,
+            values,
+            s=36,
+            zorder=3,
+            facecolors=["#2563eb" if ok else "white" for ok in enough],
+            edgecolors="#2563eb",
+        )
         better = "lower" if s.lower_is_better else "higher"
-        ax.set_title(f"{name}, {better} is better", fontsize=10)
-        ax.set_xticks(range(len(periods)), periods, rotation=30, ha="right", fontsize=8)
+        ax.set_title(f"{s.label}, {better} is better", fontsize=10)
+        ax.set_ylabel(unit, fontsize=9)
+        labels = [f"{p}\nn={s.projects[p]}" if p in s.projects else f"{p}\nn=?" for p in periods]
+        ax.set_xticks(xs, labels, fontsize=7)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(series) :]:
         ax.axis("off")
     fig.tight_layout()
-    return _save(fig, path)
+    if few_anywhere:
+        fig.text(
+            0.5,
+            -0.01,
+            f"n = projects in the month; hollow points: fewer than {data.min_projects} "
+            "projects, not compared with other months",
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#4b5563",
+        )
+    return fig
 
 
 def calibration_png(data: ReportData, path: Path) -> Path | None:
@@ -134,27 +194,64 @@ def render_pngs(data: ReportData, directory: Path, *, stem: str) -> dict[str, Pa
 # -- plotly (HTML) -----------------------------------------------------------------------
 
 
+def trends_figure(data: ReportData) -> Any:
+    """Small multiples (a plotly figure, None without data): one panel per metric, its
+    own y axis titled with its unit; the hover text gives each month's projects; months
+    with too few projects to compare are hollow."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    series = trend_panels(data)
+    if not series:
+        return None
+    cols = 2 if len(series) > 1 else 1
+    rows = (len(series) + cols - 1) // cols
+    titles = [f"{s.label}, {'lower' if s.lower_is_better else 'higher'} is better" for s in series]
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=0.5 / max(rows, 1)
+    )
+    for i, s in enumerate(series):
+        periods, values, unit = _scale(s)
+        row, col = i // cols + 1, i % cols + 1
+        enough = [s.projects.get(p, 0) >= data.min_projects for p in periods]
+        fig.add_trace(
+            go.Scatter(
+                x=periods,
+                y=values,
+                mode="lines+markers",
+                name=s.label,
+                showlegend=False,
+                customdata=[projects_text(s, p) for p in periods],
+                hovertemplate=f"%{{x}}: %{{y:.4~g}} {unit}<br>%{{customdata}}<extra>"
+                f"{s.label}</extra>",
+                marker={
+                    "size": 8,
+                    "color": ["#2563eb" if ok else "white" for ok in enough],
+                    "line": {"color": "#2563eb", "width": 2},
+                },
+                line={"color": "#2563eb"},
+            ),
+            row=row,
+            col=col,
+        )
+        fig.update_yaxes(title_text=unit, row=row, col=col)
+        ticks = [f"{p}<br>n={s.projects[p]}" if p in s.projects else f"{p}<br>n=?" for p in periods]
+        fig.update_xaxes(type="category", tickvals=periods, ticktext=ticks, row=row, col=col)
+    fig.update_layout(height=90 + 280 * rows, margin={"t": 60, "l": 60, "r": 20, "b": 40})
+    return fig
+
+
 def plotly_divs(data: ReportData) -> dict[str, str]:
-    """Interactive charts as HTML fragments (plotly.js is loaded once by the page)."""
+    """Interactive charts as HTML fragments (the page inlines plotly.js once)."""
     import plotly.graph_objects as go
 
     divs: dict[str, str] = {}
     config = {"displaylogo": False, "responsive": True}
-    series = [s for s in data.trends if any(v is not None for _, v in s.points)]
-    if series:
-        fig = go.Figure()
-        for s in series:
-            periods, values, unit = _scale(s)
-            fig.add_trace(
-                go.Scatter(x=periods, y=values, mode="lines+markers", name=f"{s.label} ({unit})")
-            )
-        fig.update_layout(
-            title="Metric trends",
-            height=420,
-            legend={"orientation": "h"},
-            margin={"t": 50, "l": 40, "r": 20, "b": 40},
+    trends = trends_figure(data)
+    if trends is not None:
+        divs["trends"] = trends.to_html(
+            full_html=False, include_plotlyjs=False, config=config, div_id="chart-trends"
         )
-        divs["trends"] = fig.to_html(full_html=False, include_plotlyjs=False, config=config)
     if data.calibration:
         fig = go.Figure()
         fig.add_trace(
@@ -182,7 +279,9 @@ def plotly_divs(data: ReportData) -> dict[str, str]:
             xaxis_title="stated confidence (%)",
             yaxis_title="actual success (%)",
         )
-        divs["calibration"] = fig.to_html(full_html=False, include_plotlyjs=False, config=config)
+        divs["calibration"] = fig.to_html(
+            full_html=False, include_plotlyjs=False, config=config, div_id="chart-calibration"
+        )
     rows = _strategies(data.findings)
     if rows:
         fig = go.Figure(
@@ -201,6 +300,14 @@ def plotly_divs(data: ReportData) -> dict[str, str]:
                 text=[f"n={f.sample_size}" for f in rows],
             )
         )
-        fig.update_layout(title="Auto-fix success rate (%)", height=120 + 28 * len(rows))
-        divs["strategies"] = fig.to_html(full_html=False, include_plotlyjs=False, config=config)
+        fig.update_layout(
+            title="Auto-fix success rate (%)",
+            height=160 + 36 * len(rows),
+            xaxis={"range": [0, 100], "title": {"text": "success rate (%)"}},
+            yaxis={"automargin": True},
+            margin={"t": 50, "b": 50},
+        )
+        divs["strategies"] = fig.to_html(
+            full_html=False, include_plotlyjs=False, config=config, div_id="chart-strategies"
+        )
     return divs

@@ -22,6 +22,8 @@ class TrendSeries:
             ``share`` is shown as %, ``seconds`` as hours, ``USD...`` with ``$``.
         points: ``(period, value)`` pairs, oldest first; period is ``YYYY-MM``.
         lower_is_better: Whether a fall is an improvement.
+        projects: Projects behind each period (``YYYY-MM`` -> count); a period missing
+            here has an unknown count and is never compared.
     """
 
     metric: str
@@ -29,11 +31,20 @@ class TrendSeries:
     unit: str
     points: list[tuple[str, float | None]]
     lower_is_better: bool = True
+    projects: dict[str, int] = field(default_factory=dict)
 
-    def change(self) -> tuple[float, float] | None:
-        """``(first, last)`` known values, or None with fewer than two."""
-        known = [v for _, v in self.points if v is not None]
-        return (known[0], known[-1]) if len(known) >= 2 else None
+    def known(self) -> list[tuple[str, float]]:
+        """The ``(period, value)`` points that have a value."""
+        return [(p, v) for p, v in self.points if v is not None]
+
+    def comparable(self, min_projects: int) -> list[tuple[str, float]]:
+        """The known points of periods with at least ``min_projects`` projects."""
+        return [(p, v) for p, v in self.known() if self.projects.get(p, 0) >= min_projects]
+
+    def change(self, min_projects: int) -> tuple[tuple[str, float], tuple[str, float]] | None:
+        """The first and last comparable points, or None with fewer than two."""
+        points = self.comparable(min_projects)
+        return (points[0], points[-1]) if len(points) >= 2 else None
 
 
 @dataclass
@@ -50,6 +61,8 @@ class ReportData:
         trends: Metric series to chart.
         calibration: Per role, the calibration buckets for a reliability chart.
         totals: Headline counts (projects, events, ...).
+        min_projects: Projects a month needs to be compared with another month (``autoforge
+            train`` passes ``patterns.min_projects``, the projects a claim needs).
     """
 
     title: str
@@ -61,3 +74,4 @@ class ReportData:
     trends: list[TrendSeries] = field(default_factory=list)
     calibration: dict[str, list[CalibrationBucket]] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
+    min_projects: int = 10

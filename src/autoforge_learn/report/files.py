@@ -11,7 +11,7 @@ overwrites the report of the whole store (or of another selection).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,19 +36,40 @@ class ReportFiles:
     trends: Path
 
 
-def trend_series(months: list[dict[str, Any]], metrics: Iterable[str]) -> list[TrendSeries]:
+def trend_series(
+    months: list[dict[str, Any]],
+    metrics: Iterable[str],
+    *,
+    projects: Mapping[str, int] | None = None,
+) -> list[TrendSeries]:
     """One series per metric from per-month rows (``month`` and a value per metric);
-    label, unit and direction come from the metrics catalogue."""
+    label, unit and direction come from the metrics catalogue. ``projects`` gives the
+    projects behind each month (``YYYY-MM`` -> count); months without a count are never
+    compared with others."""
     from autoforge_learn.analyze.metrics import get_metric
 
+    counts = {str(k): int(v) for k, v in (projects or {}).items()}
     series = []
     for name in metrics:
         metric = get_metric(name)
         points = [(str(row["month"]), row.get(name)) for row in months]
+        known = {p: counts[p] for p, _ in points if p in counts}
         series.append(
-            TrendSeries(name, metric.label, metric.unit, points, metric.lower_is_better)
+            TrendSeries(name, metric.label, metric.unit, points, metric.lower_is_better, known)
         )
     return series
+
+
+def projects_by_month(started: Iterable[Any]) -> dict[str, int]:
+    """Projects per ``YYYY-MM`` month from their start times (datetimes or pandas
+    timestamps; missing ones are left out)."""
+    counts: dict[str, int] = {}
+    for moment in started:
+        if moment is None or moment != moment:  # None, NaT or NaN
+            continue
+        month = moment.strftime("%Y-%m")
+        counts[month] = counts.get(month, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _tagged(stem: str, selection: Selection) -> str:
@@ -81,7 +102,9 @@ def write_report_set(
                     "label": s.label,
                     "unit": s.unit,
                     "lower_is_better": s.lower_is_better,
-                    "points": [{"month": m, "value": v} for m, v in s.points],
+                    "points": [
+                        {"month": m, "value": v, "projects": s.projects.get(m)} for m, v in s.points
+                    ],
                 }
                 for s in data.trends
             },
