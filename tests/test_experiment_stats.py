@@ -130,3 +130,26 @@ def test_guardrails_and_bad_designs_read_clearly() -> None:
     with pytest.raises(ValueError):
         _experiment(id="../escape")
     assert math.isclose(Guardrail.parse("x:+2.5%").margin, 0.025)
+
+
+def test_every_look_of_the_sequential_test_uses_the_fixed_estimates() -> None:
+    """The cumulative sums give, at each look, the same estimate and variance as the
+    fixed-horizon estimators on that prefix (ratio and continuous arms)."""
+    from autoforge_learn.experiments.arms import _prefix_stats
+    from autoforge_learn.stats.projects import project_mean, ratio_of_sums
+
+    rng = np.random.default_rng(9)
+    y, n = rng.integers(0, 8, 15).astype(float), rng.integers(8, 15, 15).astype(float)
+    ratio_arm = ArmData(tuple(map(str, range(15))), y, n)
+    sizes = np.arange(3, 16)
+    est, var = _prefix_stats(ratio_arm, sizes)
+    for k, e, v in zip(sizes, est, var, strict=True):
+        ref = ratio_of_sums(y[:k], n[:k])
+        assert e == pytest.approx(ref.value, rel=1e-12)
+        assert v == pytest.approx(ref.se**2, rel=1e-9)
+    x = rng.normal(3, 2, 15)
+    est, var = _prefix_stats(_arm(x), sizes)
+    for k, e, v in zip(sizes, est, var, strict=True):
+        ref = project_mean(x[:k])
+        assert e == pytest.approx(ref.value, rel=1e-12)
+        assert v == pytest.approx(ref.se**2, rel=1e-9)

@@ -128,6 +128,30 @@ def _from(cmp: Comparison) -> TestResult:
     )
 
 
+def _prefix_stats(arm: ArmData, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The estimate and its variance after the first ``sizes`` projects of an arm, for
+    every size at once (cumulative sums: a look costs no more than a sum).
+
+    A ratio metric's variance is the delta method's, ``sum((y - R n)^2) / sum(n)^2 *
+    k / (k - 1)``, expanded into sums of ``y^2``, ``y n`` and ``n^2``; a continuous
+    metric's is the sample variance over ``k``.
+    """
+    k = sizes.astype(float)
+    y = arm.numerators.astype(float)
+    if arm.denominators is None:
+        s1, s2 = np.cumsum(y)[sizes - 1], np.cumsum(y**2)[sizes - 1]
+        mean = s1 / k
+        var = np.maximum(s2 - k * mean**2, 0.0) / (k - 1) / k
+        return mean, var
+    n = arm.denominators.astype(float)
+    sy, sn = np.cumsum(y)[sizes - 1], np.cumsum(n)[sizes - 1]
+    syy, syn, snn = (np.cumsum(y * y)[sizes - 1], np.cumsum(y * n)[sizes - 1],
+                     np.cumsum(n * n)[sizes - 1])
+    ratio = sy / sn
+    resid = np.maximum(syy - 2 * ratio * syn + ratio**2 * snn, 0.0)
+    return ratio, resid / sn**2 * k / (k - 1)
+
+
 def sequential_test(
     control: ArmData, treatment: ArmData, *, alpha: float
 ) -> TestResult | None:
@@ -135,27 +159,32 @@ def sequential_test(
     order, once both arms hold three), its running maximum giving the p-value; the
     interval is the confidence sequence at the current look. The variance carries the
     t correction ``df / (df - 2)`` of its plug-in estimate, and the mixture scale is
-    half the projects' standard deviation (about the effects worth detecting)."""
+    half a project's standard deviation (about the effects worth detecting)."""
     from autoforge_learn.stats.sequential import confidence_sequence, mixture_e_value
 
-    best, current = 0.0, None
-    for n_c, n_t in _looks(control.size, treatment.size):
-        look = fixed_test(control.head(n_c), treatment.head(n_t), log=False)
-        if look is None or look.se <= 0:
-            continue
-        df = max(3.0, float(n_c + n_t - 2))
-        variance = look.se**2 * df / (df - 2)
-        spread = look.se * math.sqrt(n_c * n_t / (n_c + n_t))
-        tau = max(spread / 2, 1e-12)
-        best = max(best, mixture_e_value(look.effect, variance, tau=tau))
-        current = (look, variance, tau)
-    if current is None:
+    looks = _looks(control.size, treatment.size)
+    if not looks:
         return None
-    look, variance, tau = current
-    low, high = confidence_sequence(look.effect, variance, tau=tau, alpha=alpha)
+    n_c = np.array([c for c, _ in looks])
+    n_t = np.array([t for _, t in looks])
+    mean_c, var_c = _prefix_stats(control, n_c)
+    mean_t, var_t = _prefix_stats(treatment, n_t)
+    effect, variance = mean_t - mean_c, var_c + var_t
+    df = np.maximum(3.0, n_c + n_t - 2.0)
+    corrected = variance * df / (df - 2)
+    tau = np.maximum(np.sqrt(variance * n_c * n_t / (n_c + n_t)) / 2, 1e-12)
+    best = 0.0
+    for d, v, t in zip(effect, corrected, tau, strict=True):
+        if v > 0:
+            best = max(best, mixture_e_value(float(d), float(v), tau=float(t)))
+    v_now, tau_now = float(corrected[-1]), float(tau[-1])
+    if v_now <= 0:
+        return None
+    low, high = confidence_sequence(float(effect[-1]), v_now, tau=tau_now, alpha=alpha)
     return TestResult(
-        effect=look.effect, low=low, high=high, p_value=min(1.0, 1 / best) if best else 1.0,
-        control_value=look.control_value, treatment_value=look.treatment_value, se=look.se,
+        effect=float(effect[-1]), low=low, high=high,
+        p_value=min(1.0, 1 / best) if best else 1.0, control_value=float(mean_c[-1]),
+        treatment_value=float(mean_t[-1]), se=math.sqrt(float(variance[-1])),
         test="always-valid normal-mixture test (valid at every look)",
     )
 
