@@ -177,3 +177,19 @@ def test_cli_round_trip(af_root, tmp_path):
     assert missing.exit_code == 1 and "no prompt version 'architect.v7.0'" in missing.stderr
     bad = runner.invoke(app, ["prompts", "new", "architect", "--section", "nofile", "-m", "x"])
     assert bad.exit_code == 1 and "expected NAME=FILE" in bad.stderr
+
+
+def test_the_default_version_is_explicit_once_set(registry, af_root):
+    first = registry.latest("architect")
+    second = registry.new_version("architect", sections={"a": "b"}, changes=["second"])
+    assert registry.default("architect").id == second.id  # none set: the newest active
+    registry.set_default(first.id, reason="ab-1: control won (p = 0.01)")
+    assert registry.default("architect").id == first.id
+    text = (af_root / "ai" / "prompts" / "CHANGELOG.md").read_text()
+    assert f"architect: default {first.id}" in text and "control won" in text
+    again = PromptRegistry(af_root)  # read back from the file
+    assert again.default("architect").id == first.id
+    registry.deprecate(first.id)
+    assert registry.default("architect").id == second.id  # a retired default falls back
+    with pytest.raises(RegistryError, match="not an active version"):
+        registry.set_default("architect.v9.9", reason="x")

@@ -15,13 +15,22 @@ def log_version(changelog: Path, version: PromptVersion) -> None:
 
     The file is created with its header when missing, and rewritten at once.
     """
-    lines = [f"## {version.id} ({version.created or 'undated'})", ""]
+    intro = []
     if version.parent:
         source = f" Source: {version.source}." if version.source else ""
-        lines += [f"From {version.parent}.{source}", ""]
+        intro = [f"From {version.parent}.{source}", ""]
     elif version.source:
-        lines += [f"Source: {version.source}.", ""]
-    lines += [f"- {change}" for change in version.changes] + ["", ""]
+        intro = [f"Source: {version.source}.", ""]
+    _prepend(changelog, [f"## {version.id} ({version.created or 'undated'})", "", *intro,
+                         *[f"- {change}" for change in version.changes], "", ""])
+
+
+def log_entry(changelog: Path, title: str, lines: list[str]) -> None:
+    """Add a free entry (a decision, a new default) at the top of ``changelog``."""
+    _prepend(changelog, [f"## {title}", "", *[f"- {line}" for line in lines], "", ""])
+
+
+def _prepend(changelog: Path, lines: list[str]) -> None:
     entry = "\n".join(lines)
     if changelog.exists():
         body = changelog.read_text()

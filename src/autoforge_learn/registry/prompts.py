@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from autoforge_learn.registry.changelog import log_version
+from autoforge_learn.registry.changelog import log_entry, log_version
 from autoforge_learn.registry.role_files import RoleFile, in_version_order
 from autoforge_learn.registry.role_files import dump_yaml as dump_yaml
 from autoforge_learn.registry.versions import (
@@ -103,6 +103,40 @@ class PromptRegistry:
         wanted = ("active", "draft") if include_drafts else ("active",)
         candidates = [v for v in self.role_file(role).versions.values() if v.status in wanted]
         return candidates[-1] if candidates else None
+
+    def default(self, role: str) -> PromptVersion | None:
+        """The role's default version: the one set explicitly (``set_default``, an
+        experiment's conclusion), else the newest active version."""
+        current = self.role_file(role)
+        chosen = current.extra.get("default")
+        found = current.versions.get(str(chosen)) if chosen else None
+        if found is not None and found.status == "active":
+            return found
+        return self.latest(role)
+
+    def set_default(self, version_id: str, *, reason: str, now: datetime | None = None
+                    ) -> PromptVersion:
+        """Make an active version its role's default, and log why in the changelog.
+
+        Raises:
+            RegistryError: If the version is unknown or not active.
+        """
+        role, _, _ = parse_version_id(version_id)
+        now = now or datetime.now(UTC)
+        with self._locked(role):
+            current = self.role_file(role)
+            version = current.versions.get(version_id)
+            if version is None or version.status != "active":
+                raise RegistryError(f"{version_id} is not an active version of {role}")
+            previous = current.extra.get("default")
+            current.extra["default"] = version_id
+            current.save()
+            log_entry(
+                self.changelog,
+                f"{role}: default {version_id} ({now.date().isoformat()})",
+                [f"Was {previous or 'the newest active version'}.", reason],
+            )
+        return version
 
     # -- changing --------------------------------------------------------------------
 
