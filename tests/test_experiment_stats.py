@@ -17,13 +17,19 @@ from autoforge_learn.experiments.arms import (
     sequential_test,
     smallest_permutation_p,
 )
-from autoforge_learn.experiments.assign import arm_of
+from autoforge_learn.experiments.assign import arm_of, treatment_share
 from autoforge_learn.experiments.design import (
     design_problem,
     non_inferiority_p,
     sample_ratio_p,
 )
-from autoforge_learn.experiments.model import Experiment, ExperimentError, Guardrail
+from autoforge_learn.experiments.model import (
+    Experiment,
+    ExperimentError,
+    Guardrail,
+    Phase,
+    RolloutPlan,
+)
 
 
 def _arm(values: np.ndarray) -> ArmData:
@@ -111,12 +117,27 @@ def test_assignment_is_sticky_and_follows_the_split() -> None:
     arms = [arm_of(exp, f"proj-{i}") for i in range(4000)]
     assert arms == [arm_of(exp, f"proj-{i}") for i in range(4000)]
     assert arms.count("treatment") / 4000 == pytest.approx(0.30, abs=0.03)
-    # a project on treatment at 25% stays there at 50% (rollouts only add projects)
-    at_25 = {i for i in range(4000) if arm_of(exp, f"proj-{i}", share=0.25) == "treatment"}
-    at_50 = {i for i in range(4000) if arm_of(exp, f"proj-{i}", share=0.5) == "treatment"}
-    assert at_25 < at_50
     other = _experiment(salt="fedcba9876543210", split=30)
     assert arms != [arm_of(other, f"proj-{i}") for i in range(4000)]
+
+
+def test_a_rollout_keeps_its_holdback_and_only_adds_projects() -> None:
+    started = datetime(2025, 10, 1, tzinfo=UTC)
+
+    def at(share: int) -> Experiment:
+        plan = RolloutPlan(steps=[25, 50, 100], holdback=10,
+                           phases=[Phase(share=s, started_at=started)
+                                   for s in [25, 50, 100][: [25, 50, 100].index(share) + 1]])
+        return _experiment(rollout=plan.model_dump())
+
+    treated = {}
+    for share in (25, 50, 100):
+        exp = at(share)
+        treated[share] = {i for i in range(4000) if arm_of(exp, f"p{i}") == "treatment"}
+        assert len(treated[share]) / 4000 == pytest.approx(
+            treatment_share(exp), abs=0.03)
+    assert treated[25] < treated[50] < treated[100]
+    assert len(treated[100]) / 4000 == pytest.approx(0.9, abs=0.02)  # the holdback stays
 
 
 def test_guardrails_and_bad_designs_read_clearly() -> None:

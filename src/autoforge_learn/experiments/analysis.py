@@ -38,11 +38,19 @@ LOG_UNITS = ("seconds", "USD/project", "tokens/line")
 
 @dataclass(frozen=True)
 class Assignment:
-    """A project sent to an arm."""
+    """A project sent to an arm (its first assignment event).
+
+    Attributes:
+        project_id: The project.
+        arm: ``control`` or ``treatment``.
+        order: Its rank among the experiment's assignments (0 first).
+        phase: The rollout phase it was assigned in (1 for an A/B test).
+    """
 
     project_id: str
     arm: str
     order: int
+    phase: int = 1
 
 
 @dataclass
@@ -157,7 +165,9 @@ def arm_data(
     rows = {} if chosen is None else {
         str(r["project"]): r for r in metric_values(ws, metric, by=["project"], selection=chosen)
     }
-    ratio = definition.kind == "ratio"
+    # A cost per project is one value per project (compared on the log scale), not a
+    # ratio of sums over the arm.
+    ratio = definition.kind == "ratio" and not definition.unit.endswith("/project")
     arms = []
     for arm in ("control", "treatment"):
         mine = [a for a in sorted(assignments, key=lambda a: a.order) if a.arm == arm]
@@ -170,7 +180,7 @@ def arm_data(
                 kept.append(a.project_id)
                 num.append(float(row["numerator"]))
                 den.append(float(row["denominator"]))
-            elif not ratio and row.get("value") is not None:
+            elif not ratio and row.get("value") is not None and math.isfinite(row["value"]):
                 kept.append(a.project_id)
                 num.append(float(row["value"]))
         arms.append(ArmData(tuple(kept), np.asarray(num, dtype=float),
@@ -222,24 +232,40 @@ def guardrail_result(
     ws: Workspace, experiment: Experiment, guardrail: Guardrail,
     assignments: Sequence[Assignment],
 ) -> MetricResult:
-    """A guardrail as a one-sided non-inferiority test: the treatment is no worse than
-    the control by more than the margin (in the metric's direction of harm)."""
+    """A guardrail: is the treatment worse than the control by more than the margin (in
+    the metric's direction of harm)?
+
+    *holds* when the harm is shown to stay under the margin (one-sided non-inferiority
+    t-test; in sequential mode the confidence sequence's upper end under the margin),
+    *broken* when it is shown to exceed it (the mirror test), else *not shown to hold*.
+    """
     from autoforge_learn.analyze.metrics import get_metric
 
     control, treatment = arm_data(ws, experiment, guardrail.metric, assignments)
-    test = fixed_test(control, treatment, log=False)
+    sequential = experiment.mode == "sequential"
+    test = (sequential_test(control, treatment, alpha=experiment.alpha) if sequential
+            else fixed_test(control, treatment, log=False))
     result = _result(guardrail.metric, "guardrail", control, treatment, test)
     if test is None:
+        result.verdict = "too few projects to judge"
         return result
     lower_better = get_metric(guardrail.metric).lower_is_better
-    harm = test.effect if lower_better else -test.effect
+    sign = 1.0 if lower_better else -1.0
+    harm = sign * test.effect
     margin = guardrail.margin * abs(test.control_value) if guardrail.relative else (
         guardrail.margin)
-    df = max(control.size + treatment.size - 2, 1)
-    result.p_value = non_inferiority_p(harm, test.se, margin, df)
-    result.test = f"non-inferiority, one-sided t (margin {guardrail.describe()})"
-    result.verdict = ("holds" if result.p_value <= experiment.alpha else
-                      "not shown to hold" if harm < margin else "broken")
+    if sequential:
+        harm_low, harm_high = sorted((sign * test.low, sign * test.high))
+        holds, broken = harm_high < margin, harm_low > margin
+        result.p_value = None
+        result.test = f"always-valid confidence sequence ({guardrail.describe()})"
+    else:
+        df = max(control.size + treatment.size - 2, 1)
+        result.p_value = non_inferiority_p(harm, test.se, margin, df)
+        holds = result.p_value <= experiment.alpha
+        broken = 1 - non_inferiority_p(harm, test.se, margin, df) <= experiment.alpha
+        result.test = f"non-inferiority, one-sided t ({guardrail.describe()})"
+    result.verdict = "holds" if holds else "broken" if broken else "not shown to hold"
     return result
 
 

@@ -200,3 +200,126 @@ def _looks(n_control: int, n_treatment: int) -> list[tuple[int, int]]:
         if n_c >= 3 and n_t >= 3:
             looks.append((n_c, n_t))
     return looks
+
+
+@dataclass(frozen=True)
+class HarmResult:
+    """A guardrail watched at every look over strata (a rollout's phases).
+
+    Attributes:
+        harm: How much worse the treatment is now, in the metric's units (positive:
+            worse), pooled over the strata by inverse variance.
+        low: Lower end of its always-valid (two-sided) interval.
+        high: Upper end.
+        p_value: Always-valid one-sided p-value of "no harm beyond the margin".
+        looks: How many looks the p-value covers.
+    """
+
+    harm: float
+    low: float
+    high: float
+    p_value: float
+    looks: int
+
+
+def harm_sequence(
+    strata: list[tuple[ArmData, ArmData]], *, sign: float, margin: float, relative: bool,
+    alpha: float,
+) -> HarmResult | None:
+    """The always-valid one-sided test that the treatment is worse than the control by
+    more than ``margin`` (``sign`` -1 when higher is better), checked after every
+    project: strata (phases) in order, projects in assignment order within each. At a
+    look each stratum with three projects an arm gives its difference and variance
+    (delta method for ratios, t-corrected); the strata are pooled by inverse variance
+    and the one-sided mixture e-value
+    (:func:`autoforge_learn.stats.sequential.rise_e_value`) taken of the pooled harm
+    minus the margin; its running maximum gives the p-value.
+
+    Returns:
+        None before any stratum holds three projects in each arm.
+    """
+    from autoforge_learn.stats.sequential import confidence_sequence, rise_e_value
+
+    best, looks, last = 0.0, 0, None
+    complete: list[tuple[int, int]] = []
+    for k, (control, treatment) in enumerate(strata):
+        for sizes in _looks(control.size, treatment.size):
+            pooled = _pooled(strata[: k + 1], [*complete, sizes], sign)
+            if pooled is None:
+                continue
+            harm, variance, tau, control_value = pooled
+            limit = margin * abs(control_value) if relative else margin
+            best = max(best, rise_e_value(harm - limit, variance, tau=tau))
+            looks += 1
+            last = (harm, variance, tau)
+        complete.append((control.size, treatment.size))
+    if last is None:
+        return None
+    harm, variance, tau = last
+    low, high = confidence_sequence(harm, variance, tau=tau, alpha=alpha)
+    return HarmResult(harm=harm, low=low, high=high,
+                      p_value=min(1.0, 1 / best) if best else 1.0, looks=looks)
+
+
+def _pooled(
+    strata: list[tuple[ArmData, ArmData]], sizes: list[tuple[int, int]], sign: float
+) -> tuple[float, float, float, float] | None:
+    """Inverse-variance pooled harm, its variance, the mixture scale and the pooled
+    control value, over the strata holding three projects an arm at these sizes."""
+    weights, harms, scales, controls = [], [], [], []
+    for (control, treatment), (n_c, n_t) in zip(strata, sizes, strict=True):
+        if n_c < 3 or n_t < 3:
+            continue
+        mean_c, var_c = (float(x[0]) for x in _prefix_stats(control, np.array([n_c])))
+        mean_t, var_t = (float(x[0]) for x in _prefix_stats(treatment, np.array([n_t])))
+        df = max(3.0, n_c + n_t - 2.0)
+        variance = (var_c + var_t) * df / (df - 2)
+        if not variance > 0:
+            continue
+        weights.append(1 / variance)
+        harms.append(sign * (mean_t - mean_c))
+        scales.append(math.sqrt((var_c + var_t) * n_c * n_t / (n_c + n_t)) / 2)
+        controls.append(mean_c)
+    if not weights:
+        return None
+    w = np.asarray(weights)
+    return (float(np.dot(w, harms) / w.sum()), float(1 / w.sum()),
+            max(float(np.dot(w, scales) / w.sum()), 1e-12),
+            float(np.dot(w, controls) / w.sum()))
+
+
+def pooled_difference(strata: list[tuple[ArmData, ArmData]]) -> TestResult | None:
+    """Treatment minus control within each stratum (both arms at least two projects),
+    pooled with weights ``n_c n_t / (n_c + n_t)`` (fixed by the sizes, not estimated
+    from the data, so small strata do not earn weight by chance), the variance
+    ``sum(w^2 V) / sum(w)^2`` from each stratum's Welch (or delta-method) variance, and
+    Student's t with Satterthwaite's degrees of freedom."""
+    from scipy import stats
+
+    rows = []
+    for control, treatment in strata:
+        test = fixed_test(control, treatment, log=False)
+        if test is None:
+            continue
+        n_c, n_t = control.size, treatment.size
+        rows.append((n_c * n_t / (n_c + n_t), test, test.se**2, n_c + n_t - 2))
+    if not rows:
+        return None
+    total = sum(w for w, *_ in rows)
+    effect = sum(w * t.effect for w, t, _, _ in rows) / total
+    parts = [(w / total) ** 2 * v for w, _, v, _ in rows]
+    variance = sum(parts)
+    if not variance > 0:
+        return None
+    df = variance**2 / sum(p**2 / df for p, (_, _, _, df) in zip(parts, rows, strict=True)
+                            if p > 0)
+    se = math.sqrt(variance)
+    half = float(stats.t.ppf(0.975, df)) * se
+    return TestResult(
+        effect=effect, low=effect - half, high=effect + half,
+        p_value=float(2 * stats.t.sf(abs(effect / se), df)),
+        control_value=sum(w * t.control_value for w, t, _, _ in rows) / total,
+        treatment_value=sum(w * t.treatment_value for w, t, _, _ in rows) / total, se=se,
+        test=f"difference within {len(rows)} strata, size-weighted; t on {df:.1f} df "
+             "(Satterthwaite)",
+    )

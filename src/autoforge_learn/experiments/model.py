@@ -17,9 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from autoforge_learn.errors import UsageError
 
 Mode = Literal["fixed", "sequential"]
-Status = Literal["running", "concluded", "stopped"]
+#: ``running``; an A/B test ends ``concluded`` (a winner or none) or ``stopped``; a
+#: rollout ends ``completed`` (the new version is the default) or ``rolled_back``.
+Status = Literal["running", "concluded", "stopped", "completed", "rolled_back"]
 
-_GUARDRAIL = re.compile(r"^(?P<metric>[a-z_]+):(?P<sign>[+-])(?P<size>\d+(?:\.\d+)?)(?P<pct>%?)$")
+_GUARDRAIL = re.compile(
+    r"^(?P<metric>[a-z_]+)(?::(?P<sign>[+-])(?P<size>\d+(?:\.\d+)?)(?P<pct>%?))?$"
+)
 
 
 class ExperimentError(UsageError):
@@ -39,18 +43,21 @@ class Guardrail(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metric: str
-    margin: float = Field(gt=0)
+    margin: float = Field(0.0, ge=0)
     relative: bool = False
 
     @classmethod
     def parse(cls, text: str) -> Guardrail:
-        """``metric:+10%`` or ``metric:-2`` (the sign says which way is worse)."""
+        """``metric:+10%``, ``metric:-2`` (the sign says which way is worse) or
+        ``metric`` alone (no margin: any deterioration counts)."""
         match = _GUARDRAIL.match(text.strip())
         if match is None:
             raise ExperimentError(
-                f"--guardrail {text!r}: expected METRIC:+N% or METRIC:-N, "
+                f"--guardrail {text!r}: expected METRIC:+N%, METRIC:-N or METRIC, "
                 "e.g. cost_per_project:+10% or quality_score:-2"
             )
+        if match["size"] is None:
+            return cls(metric=match["metric"])
         return cls(
             metric=match["metric"],
             margin=float(match["size"]) / (100 if match["pct"] else 1),
@@ -58,8 +65,10 @@ class Guardrail(BaseModel):
         )
 
     def describe(self) -> str:
+        if self.margin == 0:
+            return f"{self.metric} no worse"
         size = f"{self.margin:.0%}" if self.relative else f"{self.margin:g}"
-        return f"{self.metric} no worse than {size}"
+        return f"{self.metric} no worse by more than {size}"
 
 
 class Change(BaseModel):
@@ -82,8 +91,57 @@ class Decision(BaseModel):
     evidence: dict[str, Any] = Field(default_factory=dict)
 
 
+class Phase(BaseModel):
+    """One step of a rollout: the share of new projects sent to the new version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    share: int = Field(ge=1, le=100, description="Percent of new projects on the new version")
+    started_at: datetime
+
+
+class RolloutPlan(BaseModel):
+    """How a rollout moves: its shares in order, the holdback kept on the previous
+    default throughout, and how many projects a phase needs before the next one.
+
+    Attributes:
+        steps: Percent of new projects on the new version, phase by phase (25, 50, 100).
+        holdback: Percent of projects always kept on the previous default (the
+            randomized comparison group, at every phase, including 100%).
+        phase_projects: Projects a phase needs (with data) before the next one starts.
+        phases: The phases started so far, with when.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[int] = Field(min_length=1)
+    holdback: int = Field(10, ge=1, le=50)
+    phase_projects: int = Field(10, ge=2)
+    phases: list[Phase] = Field(default_factory=list)
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, steps: list[int]) -> list[int]:
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)) or not (
+            0 < steps[0] and steps[-1] == 100
+        ):
+            raise ValueError("steps must increase and end at 100, e.g. 25, 50, 100")
+        return steps
+
+    @property
+    def phase(self) -> int:
+        """The current phase's number (0 before it starts)."""
+        return len(self.phases)
+
+    @property
+    def share(self) -> int:
+        """The current share (percent) of new projects on the new version."""
+        return self.steps[max(self.phase, 1) - 1]
+
+
 class Experiment(BaseModel):
-    """An A/B test of two prompt versions of one role (see the module docstring)."""
+    """An A/B test of two prompt versions of one role (see the module docstring), or a
+    rollout of a new version against the previous default (``rollout`` set)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -104,6 +162,7 @@ class Experiment(BaseModel):
     ended_at: datetime | None = None
     decision: Decision | None = None
     history: list[Change] = Field(default_factory=list)
+    rollout: RolloutPlan | None = None
 
     @field_validator("id")
     @classmethod
@@ -124,6 +183,19 @@ class Experiment(BaseModel):
     def version_of(self, arm: str) -> str:
         """The prompt version of an arm (``control`` or ``treatment``)."""
         return self.treatment if arm == "treatment" else self.control
+
+    @property
+    def kind(self) -> str:
+        """``rollout`` or ``experiment``."""
+        return "rollout" if self.rollout is not None else "experiment"
+
+    def noted(self, status: Status, note: str, at: datetime) -> Experiment:
+        """A copy with a new status and a dated history entry."""
+        ended = at if status != "running" else None
+        return self.model_copy(update={
+            "status": status, "ended_at": ended,
+            "history": [*self.history, Change(at=at, status=status, note=note)],
+        })
 
     @property
     def metrics(self) -> list[str]:

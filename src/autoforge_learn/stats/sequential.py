@@ -81,3 +81,19 @@ def confidence_sequence(
     radius = math.sqrt(variance * total / tau**2 * (math.log(total / variance)
                                                      + 2 * math.log(1 / alpha)))
     return estimate - radius, estimate + radius
+
+
+def rise_e_value(estimate: float, variance: float, *, tau: float) -> float:
+    """The one-sided normal-mixture likelihood ratio for a rise above zero of a
+    difference estimated with the given variance (half-normal mixture of scale ``tau``
+    over the rise): ``2 / (tau sqrt(a)) exp(a b^2 / 2) Phi(b sqrt(a))`` with
+    ``a = 1/V + 1/tau^2`` and ``b = (d/V) / a``. A supermartingale under every
+    "no rise" (a true difference at or below zero), so it may be checked at every look.
+    """
+    if variance <= 0 or tau <= 0:
+        raise ValueError("variance and tau must be positive")
+    a = 1 / variance + 1 / tau**2
+    b = (estimate / variance) / a
+    log_e = (math.log(2.0) - math.log(tau) - 0.5 * math.log(a) + 0.5 * a * b**2
+             + float(stats.norm.logcdf(b * math.sqrt(a))))
+    return math.exp(min(log_e, 700.0))
