@@ -174,3 +174,107 @@ def test_every_look_of_the_sequential_test_uses_the_fixed_estimates() -> None:
         ref = project_mean(x[:k])
         assert e == pytest.approx(ref.value, rel=1e-12)
         assert v == pytest.approx(ref.se**2, rel=1e-9)
+
+
+def _clustered_arm(rng: np.random.Generator, projects: int, checks: int, rate: float,
+                   icc: float) -> ArmData:
+    """Pass counts of projects whose own rate varies around ``rate`` (beta, intra-project
+    correlation ``icc``), ``checks`` checks each."""
+    a = rate * (1 - icc) / icc
+    b = (1 - rate) * (1 - icc) / icc
+    p = rng.beta(a, b, projects)
+    n = np.full(projects, float(checks))
+    return ArmData(tuple(f"p{i}" for i in range(projects)), rng.binomial(checks, p) * 1.0, n)
+
+
+def test_experiment_aa_with_correlated_checks_stays_at_alpha() -> None:
+    """2,000 A/A experiments of 5 vs 5 projects x 50 gate checks, intra-project
+    correlation 0.14, gate pass rate as the metric: the fixed test rejects in at most
+    6% of them."""
+    rng = np.random.default_rng(14)
+    runs = 2000
+    rejected = sum(
+        fixed_test(_clustered_arm(rng, 5, 50, 0.75, 0.14), _clustered_arm(rng, 5, 50, 0.75, 0.14),
+                   log=False).p_value < 0.05
+        for _ in range(runs)
+    )
+    assert rejected / runs <= 0.06, rejected / runs
+
+
+def test_rise_e_value_is_the_mixture_integral() -> None:
+    """The closed form equals the half-normal mixture of likelihood ratios integrated
+    numerically (scipy.integrate.quad)."""
+    from scipy import integrate
+
+    from autoforge_learn.stats.sequential import rise_e_value
+
+    for estimate, variance, tau in [(0.3, 0.04, 0.2), (-0.1, 0.01, 0.5), (1.5, 0.2, 0.1),
+                                    (0.0, 1.0, 1.0)]:
+        def integrand(theta: float, d: float = estimate, v: float = variance,
+                      t: float = tau) -> float:
+            lr = math.exp(theta * d / v - theta**2 / (2 * v))
+            return lr * 2 * stats.norm.pdf(theta, scale=t)
+
+        ref, _ = integrate.quad(integrand, 0, np.inf, epsabs=1e-13, epsrel=1e-12)
+        assert rise_e_value(estimate, variance, tau=tau) == pytest.approx(ref, rel=1e-9)
+
+
+def _phases(rng: np.random.Generator, harm: float) -> list[tuple[ArmData, ArmData]]:
+    """Three rollout phases (25%, 50%, 100% of 90% outside a 10% holdback), 30 projects
+    each, per-project quality with the treatment ``harm`` points lower."""
+    strata = []
+    for share in (0.25, 0.5, 1.0):
+        treated = rng.random(30) < 0.9 * share
+        values = rng.normal(70, 8, 30) - harm * treated
+        ids = tuple(f"p{i}" for i in range(30))
+        strata.append((
+            ArmData(tuple(i for i, t in zip(ids, treated, strict=True) if not t),
+                    values[~treated]),
+            ArmData(tuple(i for i, t in zip(ids, treated, strict=True) if t), values[treated]),
+        ))
+    return strata
+
+
+def test_rollout_guardrail_looked_at_after_every_project_rarely_rolls_back_a_good_version(
+) -> None:
+    """1,000 rollouts of a version exactly as good as the default, the guardrail checked
+    after every project of every phase: rolled back in at most alpha of them."""
+    from autoforge_learn.experiments.arms import harm_sequence
+
+    rng = np.random.default_rng(21)
+    runs, rolled = 1000, 0
+    for _ in range(runs):
+        result = harm_sequence(_phases(rng, 0.0), sign=-1.0, margin=0.0, relative=False,
+                               alpha=0.05)
+        rolled += result is not None and result.p_value <= 0.05
+    assert rolled / runs <= 0.05, rolled / runs
+
+
+def test_rollout_guardrail_catches_a_real_regression() -> None:
+    from autoforge_learn.experiments.arms import harm_sequence
+
+    rng = np.random.default_rng(22)
+    caught = sum(
+        harm_sequence(_phases(rng, 8.0), sign=-1.0, margin=0.0, relative=False,
+                      alpha=0.05).p_value <= 0.05
+        for _ in range(200)
+    )
+    assert caught / 200 >= 0.8, caught / 200
+
+
+def test_stratified_comparison_is_welch_within_one_stratum_and_honest_across_many() -> None:
+    from autoforge_learn.experiments.arms import pooled_difference
+
+    rng = np.random.default_rng(31)
+    a, b = rng.normal(0, 1, 12), rng.normal(0.4, 1, 15)
+    one = pooled_difference([(_arm(a), _arm(b))])
+    ref = stats.ttest_ind(b, a, equal_var=False)
+    assert one.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    runs, rejected = 2000, 0
+    for _ in range(runs):
+        strata = []
+        for shift in (0.0, 2.0, -1.0, 5.0):  # strata differ; the versions do not
+            n_c, n_t = rng.integers(2, 9, 2)
+            strata.append((_arm(rng.normal(shift, 1, n_c)), _arm(rng.normal(shift, 1, n_t))))
+        rejected += pooled_difference(strata).p_value < 0.05
+    assert rejected / runs <= 0.06, rejected / runs

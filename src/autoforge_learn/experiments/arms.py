@@ -65,6 +65,7 @@ class TestResult:
     treatment_value: float
     se: float
     test: str
+    df: float = math.inf
 
 
 def permutation_p(a: np.ndarray, b: np.ndarray) -> float:
@@ -87,8 +88,12 @@ def smallest_permutation_p(n1: int, n2: int) -> float:
     return min(1.0, 2 / math.comb(n1 + n2, n1))
 
 
-def fixed_test(control: ArmData, treatment: ArmData, *, log: bool) -> TestResult | None:
-    """The fixed-horizon test of treatment against control (see the module docstring).
+def fixed_test(
+    control: ArmData, treatment: ArmData, *, log: bool, exact: bool = True
+) -> TestResult | None:
+    """The fixed-horizon test of treatment against control (see the module docstring);
+    ``exact=False`` keeps Welch's p-value at small arms (when only the estimate and its
+    standard error are wanted).
 
     Returns:
         None with fewer than two projects in an arm.
@@ -109,13 +114,13 @@ def fixed_test(control: ArmData, treatment: ArmData, *, log: bool) -> TestResult
             effect=float(a.mean() - b.mean()), low=float(b.mean() * (math.exp(cmp.low) - 1)),
             high=float(b.mean() * (math.exp(cmp.high) - 1)), p_value=cmp.p_value,
             control_value=float(b.mean()), treatment_value=float(a.mean()), se=cmp.se,
-            test=f"Welch t on log values (ratio of geometric means {ratio:.3f})",
+            test=f"Welch t on log values (ratio of geometric means {ratio:.3f})", df=cmp.df,
         )
     cmp = compare_means(a, b)
     if cmp is None:
         return None
     result = _from(cmp)
-    if min(a.size, b.size) <= EXACT_UP_TO:
+    if exact and min(a.size, b.size) <= EXACT_UP_TO:
         return TestResult(**{**result.__dict__, "p_value": permutation_p(a, b),
                              "test": "exact permutation test of the difference of means"})
     return result
@@ -125,6 +130,7 @@ def _from(cmp: Comparison) -> TestResult:
     return TestResult(
         effect=cmp.effect, low=cmp.low, high=cmp.high, p_value=cmp.p_value,
         control_value=cmp.b.value, treatment_value=cmp.a.value, se=cmp.se, test=cmp.test,
+        df=cmp.df,
     )
 
 
@@ -298,11 +304,11 @@ def pooled_difference(strata: list[tuple[ArmData, ArmData]]) -> TestResult | Non
 
     rows = []
     for control, treatment in strata:
-        test = fixed_test(control, treatment, log=False)
+        test = fixed_test(control, treatment, log=False, exact=False)
         if test is None:
             continue
         n_c, n_t = control.size, treatment.size
-        rows.append((n_c * n_t / (n_c + n_t), test, test.se**2, n_c + n_t - 2))
+        rows.append((n_c * n_t / (n_c + n_t), test, test.se**2, test.df))
     if not rows:
         return None
     total = sum(w for w, *_ in rows)
