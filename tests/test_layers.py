@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"store", "registry", "analyze", "settings", "selection"},
     {"workspace"},
     {"dataset", "stats", "findings"},
-    {"label", "patterns"},
+    {"label", "patterns", "experiments"},
     {"suggest", "review"},
     {"report", "aggregate", "export", "recompute"},
     {"train"},
@@ -68,3 +68,11 @@ def test_packages_import_only_downwards() -> None:
                 wrong.append(f"{rel} imports autoforge_learn.{used}")
     assert checked > 80
     assert wrong == []
+
+
+def test_every_package_has_a_layer() -> None:
+    """A new package is placed in a layer (or beside them), so it is checked too."""
+    placed = set().union(*LAYERS) | SIDE | {"__init__", "__main__"}
+    names = {p.name.removesuffix(".py") for p in SRC.iterdir()
+             if p.suffix == ".py" or (p / "__init__.py").exists()}
+    assert names - placed == set()

@@ -4,9 +4,11 @@ A short composition of the library's steps, each handing a typed value to the ne
 refresh the index, load the selected events (:class:`~autoforge_learn.dataset.Dataset`),
 label them, aggregate them, detect patterns (:class:`~autoforge_learn.findings.Finding`),
 evaluate the feedback loops (:class:`~autoforge_learn.patterns.loops.LoopAction`),
-suggest prompt changes (:class:`~autoforge_learn.suggest.Suggestion`) and write the
-report set (:class:`~autoforge_learn.report.files.ReportFiles`). Every step covers the
-same selection.
+suggest prompt changes (:class:`~autoforge_learn.suggest.Suggestion`), analyse the
+running experiments and rollouts (a rollout's rollback or next phase is applied, as by
+``autoforge rollout status``) and write the report set
+(:class:`~autoforge_learn.report.files.ReportFiles`). Every step covers the same
+selection.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from autoforge_learn.suggest import Suggestion
     from autoforge_learn.workspace import Workspace
 
-STEPS = ("index", "label", "aggregate", "patterns", "loops", "suggest", "report")
+STEPS = ("index", "label", "aggregate", "patterns", "loops", "suggest", "experiments", "report")
 
 #: The metrics charted over time in the report (labels and units from the catalogue).
 TREND_METRICS = (
@@ -188,6 +190,7 @@ def train(
             (nothing is written then).
     """
     from autoforge_learn.aggregate import aggregate
+    from autoforge_learn.experiments.rollout import overview
     from autoforge_learn.findings import CalibrationEvidence
     from autoforge_learn.label.run import label_store
     from autoforge_learn.patterns.detect import detect_patterns
@@ -218,6 +221,8 @@ def train(
     actions = evaluate_loops(ws, findings, data=data)
     step("suggest")
     suggestions, suggestions_file = suggest_from_root(ws, findings, now=now)
+    step("experiments")
+    running = overview(ws, now=now)
     step("report")
     report = ReportData(
         title=f"AutoForge learning report {now.date().isoformat()}",
@@ -238,6 +243,9 @@ def train(
         },
         totals={"projects": len(data.projects), "events": events},
         min_projects=ws.settings.patterns.min_projects,
+        experiments=running.experiments,
+        rollouts=running.rollouts,
+        ended_experiments=running.ended,
     )
     files = write_report_set(ws, report, now=now, selection=selection)
     return TrainResult(

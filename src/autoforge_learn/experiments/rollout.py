@@ -312,3 +312,35 @@ def _apply(ws: Workspace, status: RolloutStatus, now: datetime) -> Experiment:
     with experiments_lock(ws.root):
         save_experiment(ws.root, updated)
     return updated
+
+
+@dataclass
+class Overview:
+    """The experiments a report shows: running A/B tests and rollouts analysed (the
+    rollouts' decisions applied), and those that ended recently."""
+
+    experiments: list[Any] = field(default_factory=list)
+    rollouts: list[RolloutStatus] = field(default_factory=list)
+    ended: list[Experiment] = field(default_factory=list)
+
+
+def overview(ws: Workspace, *, now: datetime | None = None, recent_days: int = 30) -> Overview:
+    """Analyse every running experiment and rollout (a rollout's decision is applied,
+    as by ``autoforge rollout status``); list those that ended in the last
+    ``recent_days`` days."""
+    from datetime import timedelta
+
+    from autoforge_learn.experiments.analysis import experiment_status
+    from autoforge_learn.experiments.lifecycle import experiments
+
+    now = now or datetime.now(UTC)
+    out = Overview()
+    for e in experiments(ws):
+        if e.status == "running" and e.rollout is None:
+            out.experiments.append(experiment_status(ws, e, read_assignments(ws, e)))
+        elif e.status == "running":
+            out.rollouts.append(check_rollout(ws, e.id, now=now))
+    for e in experiments(ws):
+        if e.status != "running" and e.ended_at and e.ended_at >= now - timedelta(recent_days):
+            out.ended.append(e)
+    return out

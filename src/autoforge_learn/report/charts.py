@@ -48,6 +48,9 @@ def chart_names(data: ReportData) -> list[str]:
         names.append("calibration")
     if _strategies(data.findings):
         names.append("strategies")
+    from autoforge_learn.report.experiments import forests
+
+    names += [f.name for f in forests(data)]
     return names
 
 
@@ -188,6 +191,11 @@ def render_pngs(data: ReportData, directory: Path, *, stem: str) -> dict[str, Pa
         path = make(data, directory / f"{stem}_{name}.png")
         if path is not None:
             out[name] = path
+    from autoforge_learn.report.experiments import forests
+    from autoforge_learn.report.forest import forest_png
+
+    for forest in forests(data):
+        out[forest.name] = forest_png(forest, directory / f"{stem}_{forest.name}.png")
     return out
 
 
@@ -310,4 +318,9 @@ def plotly_divs(data: ReportData) -> dict[str, str]:
         divs["strategies"] = fig.to_html(
             full_html=False, include_plotlyjs=False, config=config, div_id="chart-strategies"
         )
+    from autoforge_learn.report.experiments import forests
+    from autoforge_learn.report.forest import forest_div
+
+    for forest in forests(data):
+        divs[forest.name] = forest_div(forest, config)
     return divs

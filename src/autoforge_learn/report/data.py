@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.findings import CalibrationBucket, Finding
 from autoforge_learn.patterns.loops import LoopAction
 from autoforge_learn.suggest.model import Suggestion
+
+if TYPE_CHECKING:
+    from autoforge_learn.experiments.analysis import ExperimentStatus
+    from autoforge_learn.experiments.model import Experiment
+    from autoforge_learn.experiments.rollout import RolloutStatus
 
 
 @dataclass
@@ -63,6 +68,10 @@ class ReportData:
         totals: Headline counts (projects, events, ...).
         min_projects: Projects a month needs to be compared with another month (``autoforge
             train`` passes ``patterns.min_projects``, the projects a claim needs).
+        experiments: The running A/B tests, analysed.
+        rollouts: The running rollouts, analysed.
+        ended_experiments: Experiments and rollouts that ended recently, with their
+            decisions.
     """
 
     title: str
@@ -75,3 +84,6 @@ class ReportData:
     calibration: dict[str, list[CalibrationBucket]] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
     min_projects: int = 10
+    experiments: list[ExperimentStatus] = field(default_factory=list)
+    rollouts: list[RolloutStatus] = field(default_factory=list)
+    ended_experiments: list[Experiment] = field(default_factory=list)

@@ -45,12 +45,14 @@ from autoforge_learn.report.document import (
     quoted_code,
     spans,
 )
+from autoforge_learn.report.experiments import experiments_section
 from autoforge_learn.suggest.model import Suggestion
 
 SUMMARY = "Executive summary"
 TOP_ACTIONS = "Top actions"
 IMPROVEMENTS = "Key improvements identified"
 NEXT_ACTIONS = "Suggested next actions"
+EXPERIMENTS = "Experiments and rollouts"
 TRENDS = "Metric trends"
 LOOPS = "Feedback loops fired"
 ALL_FINDINGS = "All findings"
@@ -63,6 +65,7 @@ SECTIONS = (
     TOP_ACTIONS,
     IMPROVEMENTS,
     NEXT_ACTIONS,
+    EXPERIMENTS,
     TRENDS,
     LOOPS,
     ALL_FINDINGS,
@@ -565,6 +568,7 @@ def build_document(data: ReportData, charts: list[str] | None = None) -> Documen
         (TOP_ACTIONS, _top_actions(data)),
         (IMPROVEMENTS, _improvements(data)),
         (NEXT_ACTIONS, _next_actions(data)),
+        (EXPERIMENTS, experiments_section(data, charts)),
         (TRENDS, _trends(data, charts)),
         (LOOPS, _loops(data)),
         (ALL_FINDINGS, _all_findings(data)),
