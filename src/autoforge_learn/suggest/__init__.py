@@ -9,13 +9,17 @@ Example:
 
 from autoforge_learn.suggest.apply import AlreadyApplied, SuggestionConflict, apply_suggestion
 from autoforge_learn.suggest.base import SuggestSettings
-from autoforge_learn.suggest.engine import RULES, suggest
+from autoforge_learn.suggest.engine import RULES, suggest, suggest_run
 from autoforge_learn.suggest.model import (
     ExpectedImpact,
+    Experiment,
     ProposedChange,
+    SetAside,
+    SetAsideReason,
     Suggestion,
     SuggestionError,
     SuggestionType,
+    SuggestRun,
 )
 from autoforge_learn.suggest.rewriters import (
     RewriteContext,
@@ -30,6 +34,7 @@ from autoforge_learn.suggest.store import (
     load_suggestions,
     save_suggestions,
     suggest_from_root,
+    suggest_run_from_root,
     write_suggestions,
 )
 
@@ -37,13 +42,17 @@ __all__ = [
     "RULES",
     "AlreadyApplied",
     "ExpectedImpact",
+    "Experiment",
     "ProposedChange",
     "RewriteContext",
     "Rewriter",
+    "SetAside",
+    "SetAsideReason",
     "SuggestSettings",
     "Suggestion",
     "SuggestionConflict",
     "SuggestionError",
+    "SuggestRun",
     "SuggestionType",
     "apply_suggestion",
     "find_suggestion",
@@ -55,5 +64,7 @@ __all__ = [
     "save_suggestions",
     "suggest",
     "suggest_from_root",
+    "suggest_run",
+    "suggest_run_from_root",
     "write_suggestions",
 ]
