@@ -18,6 +18,7 @@ from autoforge_learn.suggest.attribution import (
     phrasings,
 )
 from autoforge_learn.suggest.estimates import (
+    MAX_PROJECTS,
     Measured,
     Scaled,
     confidence,
@@ -349,6 +350,10 @@ def experiment(ctx: RuleContext, role: str, base: str | None, plan: Plan) -> Exp
         f"autoforge ab start --role {role} --control {base or 'none'} --treatment "
         f"{treatment} --metric {plan.metric}"
     )
+    too_small = (
+        f"; the expected effect is too small to test: more than {MAX_PROJECTS:,} projects "
+        "per arm would be needed" if n >= MAX_PROJECTS else ""
+    )
     return Experiment(
         command=command,
         metric=plan.metric,
@@ -363,8 +368,8 @@ def experiment(ctx: RuleContext, role: str, base: str | None, plan: Plan) -> Exp
         basis=(
             f"{plan.basis}; projects per arm for {ctx.config.experiment_power:.0%} power "
             f"of a two-sided two-sample t-test over projects at alpha "
-            f"{ctx.config.experiment_alpha:g} (d = {plan.effect / plan.sd:.3f})"
-            if plan.sd > 0 else plan.basis
+            f"{ctx.config.experiment_alpha:g} (d = {plan.effect / plan.sd:.3f}){too_small}"
+            if plan.sd > 0 else plan.basis + too_small
         ),
     )
 

@@ -77,8 +77,8 @@ def suggest_run(
     that edit one section are merged into one suggestion (:mod:`.merge`).
 
     Returns:
-        The suggestions, most confident and impactful first (never one whose
-        ``new_text`` equals its ``old_text``), and the discoveries set aside.
+        The suggestions in the order of :func:`rank` (never one whose ``new_text``
+        equals its ``old_text``), and the discoveries set aside.
     """
     config = config or SuggestSettings()
     items = as_findings(findings)
@@ -106,20 +106,30 @@ def suggest_run(
     for suggestion in merged:
         _rewrite(suggestion, chosen, ctx, [by_id[i] for i in suggestion.finding_ids if i in by_id])
     unique = [s for s in merged if s.proposed_change.new_text != s.proposed_change.old_text]
-    unique.sort(
-        key=lambda s: (
-            -s.confidence,
-            -s.impact,
-            s.agent_role,
-            s.suggestion_type,
-            s.proposed_change.section,
-            s.proposed_change.new_text,
-        )
-    )
+    unique.sort(key=rank)
     for suggestion, new_id in zip(unique, next_ids(now, len(unique), existing_ids), strict=True):
         suggestion.suggestion_id = new_id
     set_aside = sorted(ctx.set_aside.values(), key=lambda a: (a.reason, a.finding_id))
     return SuggestRun(suggestions=unique, set_aside=set_aside)
+
+
+def rank(s: Suggestion) -> tuple:
+    """The order of a run's suggestions: by expected benefit, ``confidence x
+    (gate_success_improvement + retry_reduction)``, highest first; changes whose only
+    expected benefit is fewer tokens (rule 5) after those, by confidence; ties by role,
+    type, section and text (deterministic)."""
+    impact = s.expected_impact
+    benefit = s.confidence * (impact.gate_success_improvement + impact.retry_reduction)
+    return (
+        benefit <= 0,
+        -round(benefit, 6),
+        -s.confidence,
+        -s.impact,
+        s.agent_role,
+        s.suggestion_type,
+        s.proposed_change.section,
+        s.proposed_change.new_text,
+    )
 
 
 def _rewrite(

@@ -164,7 +164,10 @@ def _gate_findings(findings: Sequence[Finding], ctx: RuleContext, *, missing: bo
         if not isinstance(ev, GateCauseEvidence) or not finding.agent_role:
             continue
         texts = phrasings(finding, ev)
-        if is_missing_detail([ev.cause, *(t for t, _ in texts)]) != missing:
+        # A runtime error's "has no attribute" is not missing content of the output.
+        reads_missing = is_missing_detail([ev.cause, *(t for t, _ in texts)]) and (
+            runtime_share(texts or [(ev.cause, 1)]) < 0.5)
+        if reads_missing != missing:
             continue
         if missing and ev.failures < ctx.config.min_failures:
             continue
