@@ -20,8 +20,10 @@ import orjson
 import pytest
 
 from autoforge_learn.findings import (
+    FeedbackCount,
     Finding,
     GateCauseEvidence,
+    HandoffEvidence,
     Segment,
     Severity,
     Status,
@@ -343,6 +345,26 @@ def test_clean_prose_on_chatdev(chatdev):
     assert "```" not in text and "import tkinter" not in text
     # ChatDev's code review comments, quoted up to their first code block only.
     assert '"The code is missing the import statement for the' in text
+
+
+def test_pasted_code_never_reaches_a_prompt(af_root):
+    """A reviewer's comment that pastes a whole file (ChatDev's code reviews do) is quoted
+    up to its code, identifiers intact; the handoff's text stays within the budget."""
+    registry = f.make_registry(af_root)
+    code = "```python\n" + "def undo(self):\n    self.room_planner.pop()\n" * 400 + "```"
+    comment = ("The highest priority comment is that the `Furniture` class in "
+               "`room_planner.py` is missing the `undo` and `redo` methods.\n\n" + code)
+    assert len(comment) > 14_000
+    finding = f.handoff()
+    assert isinstance(finding.evidence, HandoffEvidence)
+    finding.evidence.feedback = [FeedbackCount(text=comment, count=9, severity="major"),
+                                 *finding.evidence.feedback]
+    (made,) = suggest_run([finding], registry, now=NOW).suggestions
+    added = added_text(made.proposed_change.old_text, made.proposed_change.new_text)
+    config = SuggestSettings()
+    assert len(added) <= config.max_added_chars + 2
+    assert "`room_planner.py`" in added and "room planner" not in added
+    assert "def undo" not in added and "```" not in added and "self." not in added
 
 
 def test_quotes_and_requirements_from_real_comments():

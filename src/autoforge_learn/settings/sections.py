@@ -294,8 +294,8 @@ class SuggestSettings(_Section):
     max_added_chars: int = Field(
         1200,
         ge=200,
-        description="Most characters a suggestion adds to its section (quotes and blocks "
-        "that do not fit are left out).",
+        description="Most characters a suggestion adds to its section (lines that do not "
+        "fit are left out).",
     )
     attribution_alpha: float = Field(
         0.05,

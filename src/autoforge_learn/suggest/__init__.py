@@ -1,10 +1,19 @@
 """The prompt improvement suggestion engine (spec 6.1) and applying its suggestions (6.2).
 
+Only discoveries make suggestions; a gate failure cause only when it is attributable to
+the role's prompt and the role's current version does not fix it already (the others
+are set aside with the reason: :attr:`SuggestRun.set_aside`). Each suggestion quotes
+real failures as clean prose, edits one section (one suggestion per section per run),
+carries estimates with intervals and their basis, and names the A/B experiment that
+would test it.
+
 Example:
     >>> from datetime import UTC, datetime
-    >>> from autoforge_learn.suggest import suggest_from_root, apply_suggestion
-    >>> made, path = suggest_from_root(root, findings)  # doctest: +SKIP
-    >>> apply_suggestion(root, made[0].suggestion_id, draft=True)  # doctest: +SKIP
+    >>> from autoforge_learn.suggest import suggest_run_from_root, apply_suggestion
+    >>> run = suggest_run_from_root(ws, findings)  # doctest: +SKIP
+    >>> [a.reason for a in run.unattributed]  # doctest: +SKIP
+    ['runtime_error']
+    >>> apply_suggestion(ws.root, run.suggestions[0].suggestion_id, draft=True)  # doctest: +SKIP
 """
 
 from autoforge_learn.suggest.apply import AlreadyApplied, SuggestionConflict, apply_suggestion

@@ -3,10 +3,11 @@
 Every draft of a run edits the section as it stands in the role's current version, so
 two drafts for one section could not both be applied. They become one suggestion:
 
-* its text: the section with every draft's blocks appended, most confident draft first,
-  identical blocks once, within ``max_added_chars`` (blocks that do not fit are left
-  out; a whole-section replacement, rule 5's, is never merged with additions: rule 5
-  reserves its sections);
+* its text: the section with every draft's blocks appended, most confident draft first;
+  blocks with the same first line are one (each header once, its items united: two
+  causes of one gate give one list of requirements and one of rejections); within
+  ``max_added_chars`` (lines that do not fit are left out; a whole-section
+  replacement, rule 5's, is never merged with additions: rule 5 reserves its sections);
 * its type: the most confident draft's (ties: the spec's order of the rules);
 * its findings, evidence and rationales: the union, in that order;
 * its confidence: the most confident draft's (the chance that at least one of the

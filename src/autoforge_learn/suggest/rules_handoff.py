@@ -57,7 +57,7 @@ def _items(finding: Finding, ev: HandoffEvidence, chars: int = 160) -> list[_Ite
         text = clean_quote(raw_text, chars)
         if not text:
             continue
-        name = missing_item(text)
+        name = missing_item(text).strip().rstrip(".;:,")
         extracted = name != text.rstrip(".") and _clean_name(name)
         item = grouped.setdefault(name.lower(), _Item(name, extracted))
         item.add(text, count or 1, severity)
