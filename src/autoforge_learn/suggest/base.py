@@ -252,7 +252,7 @@ class RuleContext:
                                    chars=self.config.max_quote_chars)), (None, 0))[0]
         if current.already_fixed:
             self.set_aside[finding.id] = SetAside(
-                finding.id, role, SetAsideReason.ALREADY_FIXED,
+                finding.id, role, str(SetAsideReason.ALREADY_FIXED),
                 current.explanation(finding.threshold), ev.gate_id, example,
                 version.id if version else None,
             )

@@ -125,8 +125,11 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
         impact, plan = rate_change(ctx, kind, measured, metric="handoff_rejection_rate")
         rationale = (
             f"{downstream} rejects {upstream} output {pct(rate)} of the time "
-            f"({rejections:.0f} of {ev.handoffs} handoffs; {measured.text()}); {upstream} is "
-            f"missing [{', '.join(names)}]. Ask {upstream} to provide them in its output."
+            f"({rejections:.0f} of {ev.handoffs} handoffs"
+            + (f"; 95% {pct(measured.low)}-{pct(measured.high)}" if measured.low is not None
+               else "")
+            + f", {measured.projects} projects); {upstream} is missing "
+            f"[{', '.join(names)}]. Ask {upstream} to provide them in its output."
         )
         suggestion = make(
             kind,
