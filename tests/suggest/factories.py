@@ -13,11 +13,13 @@ from autoforge_learn.findings import (
     GateCauseEvidence,
     GateRetries,
     HandoffEvidence,
+    Hypothesis,
     OverrideEvidence,
     Pattern,
     RetryEvidence,
     Segment,
     Severity,
+    Status,
     TextCount,
     TokenEvidence,
 )
@@ -107,6 +109,20 @@ ERROR_PHRASINGS = [
 ]
 
 
+def discovery(finding: Finding, *, q: float = 0.001) -> Finding:
+    """The finding as the run's judgement leaves a discovery: a tested claim over its
+    projects (one per observation here) whose adjusted p-value is ``q``."""
+    projects = max(int(finding.sample_size), 3)
+    finding.hypothesis = Hypothesis(
+        claim=finding.title, test="one-sided t over projects", p_value=q, effect=0.1,
+        effect_low=0.05, effect_high=0.15, baseline="the threshold", projects=projects,
+        q_value=q,
+    )
+    finding.status = Status.DISCOVERY
+    finding.projects = projects
+    return finding
+
+
 def _texts(items: list[dict]) -> list[TextCount]:
     return [TextCount(text=i["text"], count=i["count"]) for i in items]
 
@@ -117,7 +133,7 @@ def _segment(by: str, value: str, failures: int, checks: int) -> Segment:
 
 
 def gate_root_cause(*, thin: bool = False, retries: int = 6, failures: int = 36) -> Finding:
-    return Finding(
+    return discovery(Finding(
         pattern=Pattern.GATE_FAILURE_ROOT_CAUSE,
         key={"gate_id": "api_contract_present", "cause": "missing error definitions"},
         title="api_contract_present fails 26% for missing error definitions",
@@ -151,11 +167,11 @@ def gate_root_cause(*, thin: bool = False, retries: int = 6, failures: int = 36)
             Example("0196a1c0aa11aa22bb33cc44dd55ee66", "sim-00007",
                     "Missing error code definitions for 4 endpoints"),
         ],
-    )
+    ))
 
 
 def mobile_root_cause() -> Finding:
-    return Finding(
+    return discovery(Finding(
         pattern=Pattern.GATE_FAILURE_ROOT_CAUSE,
         key={"gate_id": "test_coverage", "cause": "mobile scenarios missing"},
         title="test_coverage fails 31% for mobile scenarios missing",
@@ -177,11 +193,11 @@ def mobile_root_cause() -> Finding:
         ),
         examples=[Example("0196b0000000000000000000000000a1", "sim-00011",
                           "No tests for offline mode on Parcel map")],
-    )
+    ))
 
 
 def dependency_root_cause() -> Finding:
-    return Finding(
+    return discovery(Finding(
         pattern=Pattern.GATE_FAILURE_ROOT_CAUSE,
         key={"gate_id": "build_passes", "cause": "dependency conflict"},
         title="build_passes fails 9% for dependency conflict",
@@ -200,11 +216,11 @@ def dependency_root_cause() -> Finding:
         ),
         examples=[Example("0196c000000000000000000000000001", "sim-00020",
                           "npm ERR! ERESOLVE could not resolve react-router")],
-    )
+    ))
 
 
 def retry_hotspot(*, thin: bool = False) -> Finding:
-    return Finding(
+    return discovery(Finding(
         pattern=Pattern.RETRY_HOTSPOT,
         key={"agent_role": "qa", "platform": "mobile"},
         title="qa on mobile: 2.1 avg retries vs threshold 1.0",
@@ -219,11 +235,11 @@ def retry_hotspot(*, thin: bool = False) -> Finding:
         ),
         examples=[Example("0196d000000000000000000000000001", "sim-00031",
                           "UI test crash on iPhone SE (iOS 16) (iOS 17)")],
-    )
+    ))
 
 
 def handoff() -> Finding:
-    return Finding(
+    return discovery(Finding(
         pattern=Pattern.HANDOFF,
         key={"from_role": "architect", "to_role": "engineer"},
         title="architect -> engineer: 28% of handoffs rejected",
@@ -243,7 +259,7 @@ def handoff() -> Finding:
                     count=3, severity="minor"),
             ],
         ),
-    )
+    ))
 
 
 def override(
@@ -257,12 +273,12 @@ def override(
         chosen_instead=[TextCount(text=t, count=c) for t, c in chosen or []],
         adjacent_share=adjacent,
     )
-    return Finding(
+    return discovery(Finding(
         pattern=Pattern.HUMAN_OVERRIDE, key={"decision_type": decision_type, "agent_role": role},
         title=f"{role} {decision_type} overridden {overrides / decisions:.0%}",
         severity=Severity.HIGH, metric="override_rate", value=overrides / decisions,
         sample_size=decisions, agent_role=role, impact=float(overrides), evidence=evidence,
-    )
+    ))
 
 
 def feature_priority_override() -> Finding:
@@ -285,7 +301,7 @@ def tech_stack_override() -> Finding:
 
 
 def token_efficiency() -> Finding:
-    return Finding(
+    return discovery(Finding(
         pattern=Pattern.TOKEN_EFFICIENCY,
         key={"prompt_version": "architect.v2.0"},
         title="architect.v2.0 uses 38% more tokens per success than architect.v1.0",
@@ -298,11 +314,11 @@ def token_efficiency() -> Finding:
             pass_rate_interval=[], best_pass_rate=0.87, p_better_quality=None,
             executions=60, successes=52,
         ),
-    )
+    ))
 
 
 def calibration() -> Finding:
-    return Finding(
+    return discovery(Finding(
         pattern=Pattern.CONFIDENCE_CALIBRATION, key={"agent_role": "engineer"},
         title="engineer overconfident by 18 points", severity=Severity.HIGH, metric="ece",
         value=0.18, sample_size=150, agent_role="engineer",
@@ -310,7 +326,7 @@ def calibration() -> Finding:
             ece=0.18, brier=0.2, mean_confidence=85.0, success_rate=0.67, gap=18.0,
             direction="overconfident", buckets=[],
         ),
-    )
+    ))
 
 
 def all_findings() -> list[Finding]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from autoforge_learn.findings import TextCount
 from autoforge_learn.registry import PromptRegistry
 from autoforge_learn.suggest import (
     AlreadyApplied,
@@ -34,6 +35,10 @@ def test_apply_creates_the_version_with_source_and_changelog(af_root, made):
     before = registry.latest("architect")
     created = apply_suggestion(af_root, suggestion.suggestion_id)
     assert created.id == "architect.v2.1" and created.parent == before.id
+    # The experiment the suggestion names compares exactly these two versions.
+    assert suggestion.experiment.control == before.id
+    assert suggestion.experiment.treatment == created.id
+    assert f"--control {before.id} --treatment {created.id}" in suggestion.experiment.command
     assert created.source == suggestion.suggestion_id and created.status == "active"
     assert created.sections["API_contract_generation"] == suggestion.proposed_change.new_text
     assert {k: v for k, v in created.sections.items() if k != "API_contract_generation"} == {
@@ -51,14 +56,42 @@ def test_applying_twice_is_refused(af_root, made):
         apply_suggestion(af_root, suggestion.suggestion_id)
 
 
+def test_changes_to_one_section_are_one_suggestion(af_root, made):
+    """The gate cause and the handoff both edit API_contract_generation: one suggestion
+    holds both, so applying it leaves nothing behind that would conflict."""
+    merged = made[("constraint_clarity", "API_contract_generation")]
+    assert ("role_handoff_improvement", "API_contract_generation") not in made
+    assert len(merged.finding_ids) == 2
+    text = merged.proposed_change.new_text
+    assert "Gate api_contract_present requires:" in text and "Handoff to engineer" in text
+    sections = [(s.agent_role, s.proposed_change.section) for s in made.values()]
+    assert len(sections) == len(set(sections))
+
+
 def test_conflict_when_the_section_changed(af_root, made):
     clarity = made[("constraint_clarity", "API_contract_generation")]
-    handoff = made[("role_handoff_improvement", "API_contract_generation")]
+    # A later run, before anything was applied, proposes a change to the same section.
+    later, _ = suggest_in(af_root, [f.mobile_root_cause(), _architect_gap()], now=NOW)
+    other = next(s for s in later if s.agent_role == "architect")
+    assert other.proposed_change.section == "API_contract_generation"
     apply_suggestion(af_root, clarity.suggestion_id)
     with pytest.raises(SuggestionConflict, match="conflict: .*API_contract_generation") as exc:
-        apply_suggestion(af_root, handoff.suggestion_id)
-    assert "autoforge suggest" in str(exc.value) and "+MUST" in str(exc.value)
+        apply_suggestion(af_root, other.suggestion_id)
+    assert "autoforge suggest" in str(exc.value) and "+Gate api_contract_present" in str(
+        exc.value)
     assert PromptRegistry(af_root).latest("architect").id == "architect.v2.1"
+
+
+def _architect_gap():
+    """Another missing-content cause of the architect's contract."""
+    finding = f.gate_root_cause(failures=12)
+    finding.key = {"gate_id": "api_contract_present", "cause": "missing auth scheme"}
+    finding.evidence.cause = "missing auth scheme"
+    finding.evidence.phrasings = [
+        TextCount(text="Endpoint /orders lacks an auth requirement", count=7),
+        TextCount(text="No securitySchemes defined in the API contract", count=5),
+    ]
+    return finding
 
 
 def test_draft_is_not_the_default(af_root, made):
@@ -89,5 +122,5 @@ def test_applied_ids_are_not_reused(af_root, made):
     apply_suggestion(af_root, first)
     for path in (af_root / "ai" / "training_data" / "reports").glob("*.yaml"):
         path.unlink()  # even with the files gone, the registry remembers the id
-    again, _ = suggest_in(af_root, [f.handoff()], now=NOW)
-    assert again[0].suggestion_id > first
+    again, _ = suggest_in(af_root, [f.retry_hotspot()], now=NOW)
+    assert again and again[0].suggestion_id > first

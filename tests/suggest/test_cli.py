@@ -60,7 +60,7 @@ def test_suggest_table_writes_the_file(af_root, findings_file):
     files = list((af_root / "ai" / "training_data" / "reports").glob("suggestions_*.yaml"))
     assert len(files) == 1
     data = yaml.safe_load(files[0].read_text())
-    assert len(data) >= 10 and data[0]["suggestion_id"].endswith("-001")
+    assert len(data) >= 6 and data[0]["suggestion_id"].endswith("-001")
 
 
 def test_suggest_yaml_and_json_output(af_root, findings_file, tmp_path):
@@ -139,7 +139,8 @@ def test_a_rewrite_to_the_old_text_is_ignored(af_root):
 
     made = suggest([f.gate_root_cause()], registry, now=NOW, rewriter=Undo())
     change = made[0].proposed_change
-    assert change.new_text != change.old_text and "MUST" in change.new_text
+    assert change.new_text != change.old_text
+    assert "Gate api_contract_present requires:" in change.new_text
 
 
 def test_prompts_apply_cli(af_root, findings_file):

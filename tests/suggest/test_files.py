@@ -26,6 +26,11 @@ SPEC_KEYS = [
 ]
 CHANGE_KEYS = ["prompt_file", "section", "old_text", "new_text", "rationale"]
 IMPACT_KEYS = ["gate_success_improvement", "retry_reduction", "token_efficiency"]
+#: Additions after the spec's keys.
+EXTRA_KEYS = ["base_version", "finding_ids", "confidence_basis", "attribution", "experiment"]
+IMPACT_EXTRA = ["gate_success_improvement_interval", "retry_reduction_interval", "basis"]
+EXPERIMENT_KEYS = {"command", "metric", "control", "treatment", "planned_projects_per_arm",
+                   "expected_effect", "assumed_sd", "alpha", "power", "gate_id", "basis"}
 
 
 @pytest.fixture
@@ -36,10 +41,10 @@ def registry(af_root):
 def test_yaml_has_exactly_the_spec_structure(registry, tmp_path):
     path = write_suggestions(tmp_path / "s.yaml", suggest(f.all_findings(), registry, now=NOW))
     data = yaml.safe_load(path.read_text())
-    assert isinstance(data, list) and len(data) >= 10
+    assert isinstance(data, list) and len(data) >= 6
     for item in data:
         assert list(item)[: len(SPEC_KEYS)] == SPEC_KEYS
-        assert set(item) - set(SPEC_KEYS) <= {"base_version", "finding_ids"}
+        assert list(item)[len(SPEC_KEYS):] == EXTRA_KEYS
         assert isinstance(item["suggestion_id"], str) and item["suggestion_id"].startswith(
             "SUG-2025-10-")
         assert isinstance(item["agent_role"], str)
@@ -55,10 +60,24 @@ def test_yaml_has_exactly_the_spec_structure(registry, tmp_path):
         assert all(isinstance(change[k], str) for k in CHANGE_KEYS)
         assert change["prompt_file"] == f"ai/prompts/{item['agent_role']}.yaml"
         impact = item["expected_impact"]
-        assert list(impact) == IMPACT_KEYS
+        assert list(impact) == IMPACT_KEYS + IMPACT_EXTRA
         assert isinstance(impact["gate_success_improvement"], float)
         assert isinstance(impact["retry_reduction"], float)
         assert impact["token_efficiency"] in {"improved", "neutral", "slightly_worse"}
+        for key in ("gate_success_improvement", "retry_reduction"):
+            low, high = impact[f"{key}_interval"]
+            assert 0 <= low <= round(impact[key], 2) + 0.01 and impact[key] - 0.01 <= high <= 1
+        assert "prior" in impact["basis"] or "not estimated" in impact["basis"]
+        assert item["confidence_basis"].startswith("a score, not a calibrated probability")
+        assert isinstance(item["attribution"], str) and item["attribution"]
+        experiment = item["experiment"]
+        assert set(experiment) <= EXPERIMENT_KEYS
+        assert EXPERIMENT_KEYS - set(experiment) <= {"gate_id"}
+        assert experiment["command"].startswith(
+            f"autoforge ab start --role {item['agent_role']} --control {item['base_version']}")
+        assert isinstance(experiment["planned_projects_per_arm"], int)
+        assert experiment["planned_projects_per_arm"] >= 2
+        assert experiment["expected_effect"] > 0 and experiment["assumed_sd"] > 0
         assert item["implementation_effort"] in {"low", "medium", "high"}
         assert item["risk"] in {"low", "medium", "high"}
     ids = [item["suggestion_id"] for item in data]
@@ -79,7 +98,7 @@ def test_old_text_is_the_registry_section_and_round_trips(registry, tmp_path):
 
 
 def test_files_per_day_never_overwrite_and_ids_continue(registry, af_root):
-    first, path1 = suggest_in(af_root, [f.gate_root_cause(), f.handoff()], now=NOW)
+    first, path1 = suggest_in(af_root, [f.gate_root_cause(), f.mobile_root_cause()], now=NOW)
     second, path2 = suggest_in(af_root, [f.retry_hotspot()], now=NOW)
     reports = af_root / "ai" / "training_data" / "reports"
     assert path1 == reports / "suggestions_2025-10-03.yaml"

@@ -277,7 +277,9 @@ class SuggestSettings(_Section):
         description="A costlier version counts as better only below this p-value.",
     )
     min_severity: Literal["high", "medium", "low", "info"] = Field(
-        "medium", description="Findings below this severity make no suggestion."
+        "medium",
+        description="Findings below this severity make no suggestion (and only discoveries "
+        "ever do).",
     )
     min_rejections: int = Field(
         2, ge=1, description="Downstream rejections before a handoff change is proposed."
@@ -286,6 +288,53 @@ class SuggestSettings(_Section):
         0.5, ge=0, le=1, description="Confidence multiplier for findings on thin evidence."
     )
     max_quotes: int = Field(3, ge=0, description="Real phrasings quoted per suggestion.")
+    max_quote_chars: int = Field(
+        160, ge=40, description="Longest quote of a real phrasing (cut at a word boundary)."
+    )
+    max_added_chars: int = Field(
+        1200,
+        ge=200,
+        description="Most characters a suggestion adds to its section (lines that do not "
+        "fit are left out).",
+    )
+    attribution_alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="A gate cause is attributed to the role's prompt when its rate differs "
+        "between prompt versions (or concentrates in one) at this p-value or below.",
+    )
+    missing_content_attribution: Literal["single_version", "any"] = Field(
+        "single_version",
+        description="Without a difference between prompt versions, a cause that reads as "
+        "missing content is attributed to the prompt only when the data has one version "
+        "of the role (single_version), or whatever the versions (any).",
+    )
+    min_version_projects: int = Field(
+        3,
+        ge=1,
+        description="Projects a prompt version needs before its rate of a cause says "
+        "whether it fixed the cause.",
+    )
+    wording_factor: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Confidence multiplier when a cause is attributed to the prompt by its "
+        "wording only (not by a difference between prompt versions).",
+    )
+    confidence_projects: int = Field(
+        10,
+        ge=1,
+        description="Projects at which a finding's sample factor in the confidence score "
+        "is one half (n / (n + this)).",
+    )
+    experiment_power: float = Field(
+        0.8, gt=0, lt=1, description="Power the planned A/B experiment is sized for."
+    )
+    experiment_alpha: float = Field(
+        0.05, gt=0, lt=1, description="Significance level of the planned A/B experiment."
+    )
     rewriter: str = Field(
         "deterministic",
         min_length=1,
@@ -293,9 +342,11 @@ class SuggestSettings(_Section):
     )
     priors: PerType = Field(
         default_factory=lambda: dict(_DEFAULT_PRIORS),
-        description="Confidence before the data, per suggestion type (0-1).",
+        description="Prior chance that a change of this type works, per suggestion type "
+        "(0-1); a factor of the confidence score.",
     )
     efficacy: PerType = Field(
         default_factory=lambda: dict(_DEFAULT_EFFICACY),
-        description="Share of the addressed problem a change is assumed to remove, per type.",
+        description="Share of the addressed problem a change is assumed to remove, per type "
+        "(a prior, not estimated: expected impact = this x the measured rate).",
     )

@@ -1,21 +1,34 @@
 """The prompt improvement suggestion engine (spec 6.1) and applying its suggestions (6.2).
 
+Only discoveries make suggestions; a gate failure cause only when it is attributable to
+the role's prompt and the role's current version does not fix it already (the others
+are set aside with the reason: :attr:`SuggestRun.set_aside`). Each suggestion quotes
+real failures as clean prose, edits one section (one suggestion per section per run),
+carries estimates with intervals and their basis, and names the A/B experiment that
+would test it.
+
 Example:
     >>> from datetime import UTC, datetime
-    >>> from autoforge_learn.suggest import suggest_from_root, apply_suggestion
-    >>> made, path = suggest_from_root(root, findings)  # doctest: +SKIP
-    >>> apply_suggestion(root, made[0].suggestion_id, draft=True)  # doctest: +SKIP
+    >>> from autoforge_learn.suggest import suggest_run_from_root, apply_suggestion
+    >>> run = suggest_run_from_root(ws, findings)  # doctest: +SKIP
+    >>> [a.reason for a in run.unattributed]  # doctest: +SKIP
+    ['runtime_error']
+    >>> apply_suggestion(ws.root, run.suggestions[0].suggestion_id, draft=True)  # doctest: +SKIP
 """
 
 from autoforge_learn.suggest.apply import AlreadyApplied, SuggestionConflict, apply_suggestion
 from autoforge_learn.suggest.base import SuggestSettings
-from autoforge_learn.suggest.engine import RULES, suggest
+from autoforge_learn.suggest.engine import RULES, suggest, suggest_run
 from autoforge_learn.suggest.model import (
     ExpectedImpact,
+    Experiment,
     ProposedChange,
+    SetAside,
+    SetAsideReason,
     Suggestion,
     SuggestionError,
     SuggestionType,
+    SuggestRun,
 )
 from autoforge_learn.suggest.rewriters import (
     RewriteContext,
@@ -30,6 +43,7 @@ from autoforge_learn.suggest.store import (
     load_suggestions,
     save_suggestions,
     suggest_from_root,
+    suggest_run_from_root,
     write_suggestions,
 )
 
@@ -37,13 +51,17 @@ __all__ = [
     "RULES",
     "AlreadyApplied",
     "ExpectedImpact",
+    "Experiment",
     "ProposedChange",
     "RewriteContext",
     "Rewriter",
+    "SetAside",
+    "SetAsideReason",
     "SuggestSettings",
     "Suggestion",
     "SuggestionConflict",
     "SuggestionError",
+    "SuggestRun",
     "SuggestionType",
     "apply_suggestion",
     "find_suggestion",
@@ -55,5 +73,7 @@ __all__ = [
     "save_suggestions",
     "suggest",
     "suggest_from_root",
+    "suggest_run",
+    "suggest_run_from_root",
     "write_suggestions",
 ]

@@ -1,25 +1,45 @@
-"""What every rule shares: settings, the registry view, confidence, evidence, targets."""
+"""What every rule shares: settings, the registry view, estimates, evidence, targets."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autoforge_learn.findings import Finding, Severity
+from autoforge_learn.findings import Finding, GateCauseEvidence, Severity, Status
 from autoforge_learn.registry import PromptRegistry, PromptVersion, RegistryError
 from autoforge_learn.settings import SuggestSettings
+from autoforge_learn.suggest.attribution import (
+    Attribution,
+    Current,
+    attribute,
+    current_state,
+    phrasings,
+)
+from autoforge_learn.suggest.estimates import (
+    MAX_PROJECTS,
+    Measured,
+    Scaled,
+    confidence,
+    finding_measured,
+    projects_per_arm,
+    scaled,
+    sd_from_interval,
+)
 from autoforge_learn.suggest.model import (
     ExpectedImpact,
+    Experiment,
     ProposedChange,
+    SetAside,
+    SetAsideReason,
     Suggestion,
     SuggestionType,
 )
-from autoforge_learn.suggest.text import best_section
+from autoforge_learn.suggest.prose import fit_lines, quotes
+from autoforge_learn.suggest.text import append_block, best_section
 
 T = SuggestionType
-
-SEVERITY_WEIGHT = {Severity.HIGH: 1.0, Severity.MEDIUM: 0.9, Severity.LOW: 0.75, Severity.INFO: 0.6}
 
 
 @dataclass
@@ -37,8 +57,60 @@ class Target:
         return f"ai/prompts/{self.role}.yaml"
 
 
+@dataclass(frozen=True)
+class GateCause:
+    """A gate failure cause the rules may act on: attributable, not fixed yet.
+
+    Attributes:
+        attribution: Why it is the prompt's doing.
+        current: The cause in the role's current version.
+        measured: The rate the estimates use (current version's, else the finding's).
+    """
+
+    attribution: Attribution
+    current: Current
+    measured: Measured
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What a rule expects of its change, before it is a :class:`ExpectedImpact`.
+
+    Attributes:
+        gate: ``efficacy x measured rate`` (None: not estimated, 0).
+        retry: Likewise for the retries (or overrides, rejections) addressed.
+        basis: What is measured and what is a prior.
+        tokens: ``improved``, ``neutral``, ``slightly_worse`` (None: from the text size).
+    """
+
+    gate: Scaled | None
+    retry: Scaled | None
+    basis: str
+    tokens: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The experiment a rule's change calls for.
+
+    Attributes:
+        metric: The metric compared per project.
+        effect: The expected effect on it (> 0).
+        sd: The between-project SD assumed.
+        basis: How the effect and the SD were got.
+        gate_id: The gate of a gate pass rate.
+    """
+
+    metric: str
+    effect: float
+    sd: float
+    basis: str
+    gate_id: str | None = None
+
+
 class RuleContext:
-    """What rules read besides findings: the registry and the settings.
+    """What rules read besides findings: the registry and the settings; what they set
+    aside is collected here.
 
     Args:
         registry: The prompt registry (None: no prompts, every section is new).
@@ -49,12 +121,16 @@ class RuleContext:
         self.registry = registry
         self.config = config
         self._latest: dict[str, PromptVersion | None] = {}
+        self._causes: dict[str, GateCause | None] = {}
         #: (role, section) pairs another rule of this run rewrites wholesale (rule 5):
         #: other rules do not pick them, so their suggestions can all be applied.
         self.reserved: set[tuple[str, str]] = set()
+        #: Discoveries that make no prompt edit, by finding id, with the reason.
+        self.set_aside: dict[str, SetAside] = {}
 
     def latest(self, role: str) -> PromptVersion | None:
-        """The role's newest active version (None if it has none or the role is invalid)."""
+        """The role's current default version: its newest active version (None if it has
+        none or the role is invalid)."""
         if role not in self._latest:
             try:
                 found = self.registry.latest(role) if self.registry else None
@@ -72,6 +148,28 @@ class RuleContext:
         except RegistryError:
             return None
 
+    def ancestors(self, version: PromptVersion | None) -> list[PromptVersion]:
+        """The version's parent, grandparent... (nearest first)."""
+        out: list[PromptVersion] = []
+        seen = {version.id} if version else set()
+        current = self.version(version.parent) if version else None
+        while current is not None and current.id not in seen:
+            out.append(current)
+            seen.add(current.id)
+            current = self.version(current.parent)
+        return out
+
+    def next_version(self, role: str) -> str:
+        """The id ``autoforge prompts apply`` gives the role's next version now."""
+        try:
+            existing = self.registry.versions(role) if self.registry else []
+        except RegistryError:
+            existing = []
+        if not existing:
+            return f"{role}.v1.0"
+        major, minor = max(v.number for v in existing)
+        return f"{role}.v{major}.{minor + 1}"
+
     def target(
         self, role: str, query: Sequence[str], *, new_section: str, prefer: Sequence[str] = ()
     ) -> Target:
@@ -85,22 +183,11 @@ class RuleContext:
         name = best_section(free, query, prefer=prefer) or new_section
         return Target(role, version, name, sections.get(name, ""))
 
-    def confidence(self, kind: str, findings: Sequence[Finding]) -> float:
-        """Prior of the rule times the strength of its best finding; thin evidence lowers it."""
-        prior = self.config.priors.get(kind, 0.7)
-        strengths = []
-        for finding in findings:
-            n = max(int(finding.sample_size or 0), 0)
-            sample = 0.5 + 0.5 * n / (n + 10)
-            strengths.append(SEVERITY_WEIGHT.get(finding.severity, 0.75) * sample)
-        value = prior * (max(strengths) if strengths else 0.5)
-        value += 0.03 * max(len(findings) - 1, 0)  # corroborating findings
-        if any(f.thin_evidence for f in findings):
-            value *= self.config.thin_factor
-        return round(min(max(value, 0.05), 0.95), 2)
-
     def acts_on(self, finding: Finding) -> bool:
-        """Whether a finding is strong enough to suggest from (severity ``min_severity`` up)."""
+        """Whether a finding may make a suggestion: a discovery (its claim survived the
+        run's false discovery control) of severity ``min_severity`` or above."""
+        if finding.status != Status.DISCOVERY:
+            return False
         order = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH]
         try:
             wanted = order.index(Severity(self.config.min_severity))
@@ -109,8 +196,93 @@ class RuleContext:
         return order.index(Severity(finding.severity)) >= wanted
 
     def efficacy(self, kind: str) -> float:
-        """The assumed share of the problem a change of this type removes."""
+        """The assumed share of the problem a change of this type removes (a prior)."""
         return float(self.config.efficacy.get(kind, 0.5))
+
+    def prior(self, kind: str) -> float:
+        """The assumed chance that a change of this type works (a prior)."""
+        return float(self.config.priors.get(kind, 0.7))
+
+    def confidence(
+        self, kind: str, findings: Sequence[Finding], *, tested: bool = True
+    ) -> tuple[float, str]:
+        """The confidence score and its basis (see :mod:`.estimates`)."""
+        value, basis = confidence(
+            self.prior(kind),
+            findings,
+            half_projects=self.config.confidence_projects,
+            wording_factor=None if tested else self.config.wording_factor,
+            kind=str(kind),
+        )
+        if any(f.thin_evidence for f in findings):
+            value = round(value * self.config.thin_factor, 2)
+            basis += f" x {self.config.thin_factor:g} (thin evidence)"
+        return value, basis
+
+    # -- gate causes --------------------------------------------------------------------
+
+    def gate_cause(self, finding: Finding) -> GateCause | None:
+        """The cause of a gate failure finding if a prompt edit may fix it: attributable
+        to the role's prompt and not already fixed by its current version. Otherwise
+        None, and the finding is set aside with the reason (see :mod:`.attribution`)."""
+        if finding.id in self._causes:
+            return self._causes[finding.id]
+        self._causes[finding.id] = found = self._gate_cause(finding)
+        return found
+
+    def set_aside_finding(
+        self, finding: Finding, reason: SetAsideReason, explanation: str, **extra: Any
+    ) -> None:
+        """Record that a finding makes no prompt edit, and why (the first reason wins)."""
+        role = finding.agent_role or finding.key.get("agent_role")
+        version = self.latest(role) if role else None
+        self.set_aside.setdefault(finding.id, SetAside(
+            finding.id, role, str(reason), explanation,
+            current_version=version.id if version else None, **extra,
+        ))
+
+    def _gate_cause(self, finding: Finding) -> GateCause | None:
+        ev = finding.evidence
+        role = finding.agent_role
+        if not isinstance(ev, GateCauseEvidence) or not role:
+            return None
+        version = self.latest(role)
+        current = current_state(finding, ev, version, self.ancestors(version), self.config)
+        example = next(iter(quotes(phrasings(finding, ev), limit=1,
+                                   chars=self.config.max_quote_chars)), (None, 0))[0]
+        if current.already_fixed:
+            self.set_aside[finding.id] = SetAside(
+                finding.id, role, str(SetAsideReason.ALREADY_FIXED),
+                current.explanation(finding.threshold), ev.gate_id, example,
+                version.id if version else None,
+            )
+            return None
+        attribution = attribute(finding, ev, self.config)
+        if not attribution.attributable:
+            self.set_aside[finding.id] = SetAside(
+                finding.id, role, str(attribution.reason), attribution.basis, ev.gate_id,
+                example, version.id if version else None,
+            )
+            return None
+        m = current.measured
+        if m is not None and m.rate is not None:
+            measured = Measured(
+                m.rate, m.low, m.high, m.projects,
+                f"the cause's first-check rate in {m.version}",
+                per_project=m.checks / m.projects if m.projects else 1.0,
+            )
+        else:
+            projects = finding.projects or (finding.hypothesis.projects
+                                            if finding.hypothesis else 0)
+            label = "the cause's first-check rate the finding measured" + (
+                f" (too little data on the current version {version.id})" if version else "")
+            found = finding_measured(finding, label, counts=(
+                round(finding.value * ev.gate_checks), ev.gate_checks))
+            measured = Measured(
+                found.value, found.low, found.high, projects, found.label,
+                per_project=ev.gate_checks / projects if projects else 1.0,
+            )
+        return GateCause(attribution, current, measured)
 
 
 def thin_note(findings: Sequence[Finding]) -> str:
@@ -140,45 +312,131 @@ def evidence_list(*pairs: tuple[str, Any], findings: Sequence[Finding] = ()) -> 
     return out
 
 
+def compose(old_text: str, blocks: Sequence[Sequence[str]], budget: int) -> str:
+    """``old_text`` with the blocks appended (a blank line between), each block's lines
+    kept while they fit in ``budget`` added characters; a block of which fewer than two
+    lines fit is left out."""
+    parts: list[str] = []
+    used = 0
+    for block in blocks:
+        room = budget - used - (2 if parts or old_text.strip() else 0)
+        lines = fit_lines(list(block), room)
+        if len(lines) < min(2, len(block)):
+            continue
+        text = "\n".join(lines)
+        parts.append(text)
+        used += len(text) + 2
+    if not parts:
+        return old_text
+    return append_block(old_text, "\n\n".join(parts))
+
+
+def token_effect(target: Target, new_text: str) -> str:
+    """``improved``, ``neutral`` or ``slightly_worse`` from how much the prompt grows."""
+    grown = len(new_text) - len(target.old_text)
+    total = sum(len(t) for t in target.version.sections.values()) if target.version else 0
+    if grown < 0:
+        return "improved"
+    return "neutral" if total and grown <= 0.1 * total else "slightly_worse"
+
+
+def experiment(ctx: RuleContext, role: str, base: str | None, plan: Plan) -> Experiment:
+    """The A/B experiment of a change: current version against the one apply creates."""
+    treatment = ctx.next_version(role)
+    n = projects_per_arm(
+        plan.effect, plan.sd, alpha=ctx.config.experiment_alpha, power=ctx.config.experiment_power
+    )
+    command = (
+        f"autoforge ab start --role {role} --control {base or 'none'} --treatment "
+        f"{treatment} --metric {plan.metric}"
+    )
+    too_small = (
+        f"; the expected effect is too small to test: more than {MAX_PROJECTS:,} projects "
+        "per arm would be needed" if n >= MAX_PROJECTS else ""
+    )
+    return Experiment(
+        command=command,
+        metric=plan.metric,
+        control=base,
+        treatment=treatment,
+        planned_projects_per_arm=n,
+        expected_effect=plan.effect,
+        assumed_sd=plan.sd,
+        alpha=ctx.config.experiment_alpha,
+        power=ctx.config.experiment_power,
+        gate_id=plan.gate_id,
+        basis=(
+            f"{plan.basis}; projects per arm for {ctx.config.experiment_power:.0%} power "
+            f"of a two-sided two-sample t-test over projects at alpha "
+            f"{ctx.config.experiment_alpha:g} (d = {plan.effect / plan.sd:.3f}){too_small}"
+            if plan.sd > 0 else plan.basis + too_small
+        ),
+    )
+
+
+def _interval(value: Scaled | None) -> tuple[float, float] | None:
+    """A scaled estimate's interval; ``(0, 0)`` for what is not estimated (0 by
+    construction), None when the measurement had no interval."""
+    if value is None:
+        return (0.0, 0.0)
+    if value.low is None or value.high is None:
+        return None
+    return (value.low, value.high)
+
+
+def expected(impact: Impact, tokens: str) -> ExpectedImpact:
+    """The :class:`ExpectedImpact` of a rule's :class:`Impact`."""
+    gate, retry = impact.gate, impact.retry
+    return ExpectedImpact(
+        gate_success_improvement=gate.value if gate else 0.0,
+        retry_reduction=retry.value if retry else 0.0,
+        token_efficiency=impact.tokens or tokens,
+        gate_success_interval=_interval(gate),
+        retry_reduction_interval=_interval(retry),
+        basis=impact.basis,
+    )
+
+
 def make(
     kind: str,
     target: Target,
     *,
-    new_text: str,
     rationale: str,
     findings: Sequence[Finding],
     ctx: RuleContext,
     evidence: list[dict[str, Any]],
-    gate_gain: float = 0.0,
-    retry_cut: float = 0.0,
-    tokens: str | None = None,
+    impact: Impact,
+    plan: Plan,
+    attribution: str,
+    blocks: Sequence[Sequence[str]] = (),
+    new_text: str | None = None,
+    tested: bool = True,
     effort: str = "low",
     risk: str = "low",
     markers: Sequence[str] = (),
 ) -> Suggestion | None:
-    """Build a suggestion.
+    """Build a suggestion: ``blocks`` appended to the section (within
+    ``max_added_chars``), or the whole ``new_text`` (rule 5).
 
     Returns None if the new text would change nothing, or if the role's current prompt
     already holds every one of ``markers`` (texts the edit adds, e.g. the quoted
     rejections): then the change was already made, e.g. by applying an earlier suggestion.
     """
+    if new_text is None:
+        new_text = compose(target.old_text, blocks, ctx.config.max_added_chars)
     if new_text.strip() == target.old_text.strip():
         return None
     present = [m for m in markers if m]
     prompt = "\n".join(target.version.sections.values()) if target.version else ""
     if present and all(m in prompt or m in target.old_text for m in present):
         return None
-    if tokens is None:
-        grown = len(new_text) - len(target.old_text)
-        total = sum(len(t) for t in target.version.sections.values()) if target.version else 0
-        tokens = "neutral" if total and grown <= 0.1 * total else "slightly_worse"
-        if grown < 0:
-            tokens = "improved"
+    score, basis = ctx.confidence(kind, findings, tested=tested)
+    base = target.version.id if target.version else None
     return Suggestion(
         suggestion_id="",
         agent_role=target.role,
         suggestion_type=str(kind),
-        confidence=ctx.confidence(kind, findings),
+        confidence=score,
         evidence=evidence,
         proposed_change=ProposedChange(
             prompt_file=target.prompt_file,
@@ -187,18 +445,50 @@ def make(
             new_text=new_text,
             rationale=(thin_note(findings) + rationale).strip(),
         ),
-        expected_impact=_impact(gate_gain, retry_cut, tokens),
+        expected_impact=expected(impact, token_effect(target, new_text)),
         implementation_effort=effort,
         risk=risk,
-        base_version=target.version.id if target.version else None,
+        base_version=base,
         finding_ids=[f.id for f in findings],
+        confidence_basis=basis,
+        attribution=attribution,
+        experiment=experiment(ctx, target.role, base, plan),
         impact=max((float(f.impact or 0) for f in findings), default=0.0),
+        blocks=[list(b) for b in blocks],
     )
 
 
-def _clamp(value: float) -> float:
-    return round(min(max(float(value), 0.0), 1.0), 2)
-
-
-def _impact(gate_gain: float, retry_cut: float, tokens: str) -> ExpectedImpact:
-    return ExpectedImpact(_clamp(gate_gain), _clamp(retry_cut), tokens)
+def rate_change(
+    ctx: RuleContext,
+    kind: str,
+    measured: Measured,
+    *,
+    metric: str,
+    factor: float = 1.0,
+    factor_text: str = "",
+) -> tuple[Impact, Plan]:
+    """Impact and experiment of a change that lowers a measured rate (of rejections,
+    overrides): ``retry_reduction = efficacy x factor x rate``, no gate estimate."""
+    e = ctx.efficacy(kind)
+    retry = scaled(e * factor, measured)
+    assert retry is not None
+    prior = f"efficacy {e:g} (suggest.efficacy for {kind}: a prior, not estimated)"
+    basis = (
+        f"retry_reduction = {prior}"
+        + (f" x {factor_text} {factor:.2f}" if factor_text else "")
+        + f" x {measured.label}, {measured.text()}; gate_success_improvement not "
+        "estimated (0)"
+    )
+    sd = sd_from_interval(measured)
+    sd_basis = f"SD {sd:.3f} from the finding's interval over projects" if sd else ""
+    if sd is None:
+        p = min(max(measured.value, 0.01), 0.99)
+        sd = math.sqrt(p * (1 - p))
+        sd_basis = f"SD {sd:.3f} assumed binomial at the rate (one decision per project)"
+    plan = Plan(
+        metric=metric,
+        effect=retry.value,
+        sd=sd,
+        basis=f"expected effect = a fall of {retry.value:.3f} in the {metric}; {sd_basis}",
+    )
+    return Impact(gate=None, retry=retry, basis=basis), plan

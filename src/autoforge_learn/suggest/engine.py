@@ -9,7 +9,8 @@ from typing import Any
 from autoforge_learn.findings import Finding
 from autoforge_learn.registry import PromptRegistry
 from autoforge_learn.suggest.base import RuleContext, SuggestSettings
-from autoforge_learn.suggest.model import Suggestion, SuggestionError, next_ids
+from autoforge_learn.suggest.merge import merge_by_section
+from autoforge_learn.suggest.model import Suggestion, SuggestionError, SuggestRun, next_ids
 from autoforge_learn.suggest.rewriters import RewriteContext, Rewriter, get_rewriter
 from autoforge_learn.suggest.rules_gates import constraint_clarity, example_addition
 from autoforge_learn.suggest.rules_handoff import role_handoff_improvement
@@ -44,6 +45,21 @@ def suggest(
     rewriter: Rewriter | str | None = None,
     config: SuggestSettings | None = None,
 ) -> list[Suggestion]:
+    """The suggestions of :func:`suggest_run` (what it sets aside is dropped)."""
+    return suggest_run(
+        findings, registry, now=now, existing_ids=existing_ids, rewriter=rewriter, config=config
+    ).suggestions
+
+
+def suggest_run(
+    findings: Iterable[Finding | Mapping[str, Any]],
+    registry: PromptRegistry | None,
+    *,
+    now: datetime,
+    existing_ids: Iterable[str] = (),
+    rewriter: Rewriter | str | None = None,
+    config: SuggestSettings | None = None,
+) -> SuggestRun:
     """Run every rule over the findings and number the suggestions.
 
     Args:
@@ -54,68 +70,66 @@ def suggest(
         rewriter: An optional rewriter (object or registered name) of ``new_text``.
         config: Rule settings (default :class:`SuggestSettings`).
 
-    Findings below ``config.min_severity`` (default: ``medium``, i.e. crossing the
-    detector's threshold) are skipped; thin evidence lowers confidence and is flagged.
+    Only discoveries (findings whose claim survived the run's false discovery control)
+    of severity ``config.min_severity`` or above make suggestions. A gate failure cause
+    makes one only when it is attributable to the role's prompt and the role's current
+    version does not already fix it; the others are set aside with the reason. Drafts
+    that edit one section are merged into one suggestion (:mod:`.merge`).
 
     Returns:
-        Suggestions, most confident and impactful first; never one whose ``new_text``
-        equals its ``old_text``.
+        The suggestions in the order of :func:`rank` (never one whose ``new_text``
+        equals its ``old_text``), and the discoveries set aside.
     """
     config = config or SuggestSettings()
     items = as_findings(findings)
     ctx = RuleContext(registry, config)
-    # Below-threshold findings (severity low/info) are for watching, not for acting on.
     # Sorted by id so that the output does not depend on the order of the input.
-    strong = sorted((f for f in items if ctx.acts_on(f)), key=lambda f: f.id)
+    acted = sorted((f for f in items if ctx.acts_on(f)), key=lambda f: f.id)
     # Rule 5 rewrites whole sections: run it first so the other rules leave them alone.
-    drafts = constraint_removal(strong, ctx)
+    drafts = constraint_removal(acted, ctx)
     ctx.reserved |= {(d.agent_role, d.proposed_change.section) for d in drafts}
     for rule in RULES:
         if rule is not constraint_removal:
-            drafts.extend(rule(strong, ctx))
+            drafts.extend(rule(acted, ctx))
     # Manual reviews: their signals back the suggestions above, and a role that only
     # reviewers flagged gets a constraint in the reviewers' words.
     attach_review_evidence(drafts, items)
     covered = {d.agent_role for d in drafts}
-    drafts.extend(r for r in reviewer_constraint(strong, ctx) if r.agent_role not in covered)
+    drafts.extend(r for r in reviewer_constraint(acted, ctx) if r.agent_role not in covered)
     chosen = rewriter if rewriter is not None else config.rewriter
     if isinstance(chosen, str):
         chosen = get_rewriter(chosen)
     if not isinstance(chosen, Rewriter):
         raise SuggestionError(f"{chosen!r} is not a rewriter: it needs rewrite(suggestion, ctx)")
+    merged = merge_by_section(drafts, ctx)
     by_id = {f.id: f for f in items}
-    for draft in drafts:
-        _rewrite(draft, chosen, ctx, [by_id[i] for i in draft.finding_ids if i in by_id])
-    unique = _dedupe(d for d in drafts if d.proposed_change.new_text != d.proposed_change.old_text)
-    unique.sort(
-        key=lambda s: (
-            -s.confidence,
-            -s.impact,
-            s.agent_role,
-            s.suggestion_type,
-            s.proposed_change.section,
-            s.proposed_change.new_text,
-        )
-    )
+    for suggestion in merged:
+        _rewrite(suggestion, chosen, ctx, [by_id[i] for i in suggestion.finding_ids if i in by_id])
+    unique = [s for s in merged if s.proposed_change.new_text != s.proposed_change.old_text]
+    unique.sort(key=rank)
     for suggestion, new_id in zip(unique, next_ids(now, len(unique), existing_ids), strict=True):
         suggestion.suggestion_id = new_id
-    _note_shared_sections(unique)
-    return unique
+    set_aside = sorted(ctx.set_aside.values(), key=lambda a: (a.reason, a.finding_id))
+    return SuggestRun(suggestions=unique, set_aside=set_aside)
 
 
-def _note_shared_sections(suggestions: list[Suggestion]) -> None:
-    """Tell in the rationale when other suggestions edit the same section (only one of
-    them can be applied as is; the next ``autoforge suggest`` re-bases the others)."""
-    by_section: dict[tuple[str, str], list[Suggestion]] = {}
-    for s in suggestions:
-        by_section.setdefault((s.agent_role, s.proposed_change.section), []).append(s)
-    for group in by_section.values():
-        for s in group if len(group) > 1 else []:
-            others = ", ".join(o.suggestion_id for o in group if o is not s)
-            s.proposed_change.rationale += (
-                f" Edits the same section as {others}: apply one, then run "
-                "`autoforge suggest` again for the others."
-            )
+def rank(s: Suggestion) -> tuple:
+    """The order of a run's suggestions: by expected benefit, ``confidence x
+    (gate_success_improvement + retry_reduction)``, highest first; changes whose only
+    expected benefit is fewer tokens (rule 5) after those, by confidence; ties by role,
+    type, section and text (deterministic)."""
+    impact = s.expected_impact
+    benefit = s.confidence * (impact.gate_success_improvement + impact.retry_reduction)
+    return (
+        benefit <= 0,
+        -round(benefit, 6),
+        -s.confidence,
+        -s.impact,
+        s.agent_role,
+        s.suggestion_type,
+        s.proposed_change.section,
+        s.proposed_change.new_text,
+    )
 
 
 def _rewrite(
@@ -131,21 +145,3 @@ def _rewrite(
     change.new_text = text
     name = getattr(rewriter, "name", type(rewriter).__name__)
     change.rationale += f" (Text rewritten by the '{name}' rewriter.)"
-
-
-def _dedupe(suggestions: Iterable[Suggestion]) -> list[Suggestion]:
-    """One suggestion per identical edit; the findings of duplicates are merged."""
-    seen: dict[tuple[str, str, str, str], Suggestion] = {}
-    for suggestion in suggestions:
-        change = suggestion.proposed_change
-        key = (suggestion.agent_role, suggestion.suggestion_type, change.section, change.new_text)
-        first = seen.get(key)
-        if first is None:
-            seen[key] = suggestion
-            continue
-        for finding_id in suggestion.finding_ids:
-            if finding_id not in first.finding_ids:
-                first.finding_ids.append(finding_id)
-                first.evidence.append({"finding_id": finding_id})
-        first.confidence = max(first.confidence, suggestion.confidence)
-    return list(seen.values())

@@ -24,9 +24,20 @@ A suggestion file is a YAML list of mappings with the spec's keys, in the spec's
       risk: low
       base_version: architect.v1.1
       finding_ids: [...]
+      confidence_basis: score (not a calibrated probability) = ...
+      attribution: its rate differs between prompt versions (p = 0.0004)
+      experiment:
+        command: autoforge ab start --role architect --control architect.v1.1 ...
+        metric: gate_pass_rate
+        ...
 
 ``base_version`` (the prompt version ``old_text`` was read from) and ``finding_ids``
-are additions; every key of the spec is always present.
+are additions, as are ``confidence_basis`` (how the confidence score was computed),
+``attribution`` (why the problem is put down to this prompt), ``experiment`` (the A/B
+test that would test the change, sized by a power calculation) and, after the spec's
+three keys of ``expected_impact``, the impact's 95% intervals and ``basis`` (what is
+estimated from the data and what is a prior). Every key of the spec is always present;
+the additions are written when known, so older files read back unchanged.
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from autoforge_learn.errors import AutoforgeError
@@ -79,17 +91,130 @@ class ProposedChange:
 
 @dataclass
 class ExpectedImpact:
-    """What the change is expected to do (estimates from the evidence, see ``engine``).
+    """What the change is expected to do (see :mod:`autoforge_learn.suggest.estimates`).
 
     Attributes:
-        gate_success_improvement: Expected rise of the gate pass rate (0-1, absolute).
-        retry_reduction: Expected relative fall of the retries it addresses (0-1).
+        gate_success_improvement: Expected rise of the gate's first-check pass rate
+            (0-1, absolute): the assumed efficacy of the change (a prior) times the
+            measured rate of what it addresses.
+        retry_reduction: Expected relative fall of the retries (or overrides, rejections)
+            it addresses (0-1).
         token_efficiency: ``improved``, ``neutral`` or ``slightly_worse``.
+        gate_success_interval: 95% interval of ``gate_success_improvement`` (the measured
+            rate's interval times the prior), None when not estimated.
+        retry_reduction_interval: Likewise for ``retry_reduction``.
+        basis: What is estimated from the data and what is a prior.
     """
 
     gate_success_improvement: float = 0.0
     retry_reduction: float = 0.0
     token_efficiency: str = "neutral"
+    gate_success_interval: tuple[float, float] | None = None
+    retry_reduction_interval: tuple[float, float] | None = None
+    basis: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec's three keys, then the intervals and the basis (when known)."""
+        out: dict[str, Any] = {
+            "gate_success_improvement": round(float(self.gate_success_improvement), 2),
+            "retry_reduction": round(float(self.retry_reduction), 2),
+            "token_efficiency": self.token_efficiency,
+        }
+        if self.gate_success_interval is not None:
+            out["gate_success_improvement_interval"] = _pair(self.gate_success_interval)
+        if self.retry_reduction_interval is not None:
+            out["retry_reduction_interval"] = _pair(self.retry_reduction_interval)
+        if self.basis:
+            out["basis"] = self.basis
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExpectedImpact:
+        return cls(
+            gate_success_improvement=float(data.get("gate_success_improvement", 0)),
+            retry_reduction=float(data.get("retry_reduction", 0)),
+            token_efficiency=str(data.get("token_efficiency", "neutral")),
+            gate_success_interval=_read_pair(data.get("gate_success_improvement_interval")),
+            retry_reduction_interval=_read_pair(data.get("retry_reduction_interval")),
+            basis=str(data.get("basis") or ""),
+        )
+
+
+def _pair(values: tuple[float, float]) -> list[float]:
+    return [round(float(values[0]), 3), round(float(values[1]), 3)]
+
+
+def _read_pair(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    low, high = value
+    return float(low), float(high)
+
+
+@dataclass
+class Experiment:
+    """The A/B experiment that would test a suggestion.
+
+    Attributes:
+        command: The command that starts it (control: the role's current version;
+            treatment: the version ``autoforge prompts apply`` creates from the suggestion).
+        metric: What it compares, per project (``gate_pass_rate``, ``override_rate``...).
+        control: The control version (None: the role has no version yet).
+        treatment: The treatment version.
+        planned_projects_per_arm: Projects each arm needs for ``power`` at ``alpha``
+            (two-sided two-sample t-test over projects) to detect ``expected_effect``.
+        expected_effect: The effect the plan is sized for, on the metric's scale.
+        assumed_sd: The between-project standard deviation of the metric assumed.
+        alpha: Significance level.
+        power: Power.
+        gate_id: The gate whose pass rate is the metric, if any.
+        basis: How the effect and the standard deviation were obtained.
+    """
+
+    command: str
+    metric: str
+    control: str | None
+    treatment: str
+    planned_projects_per_arm: int
+    expected_effect: float
+    assumed_sd: float
+    alpha: float = 0.05
+    power: float = 0.8
+    gate_id: str | None = None
+    basis: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "command": self.command,
+            "metric": self.metric,
+            "control": self.control,
+            "treatment": self.treatment,
+            "planned_projects_per_arm": int(self.planned_projects_per_arm),
+            "expected_effect": round(float(self.expected_effect), 4),
+            "assumed_sd": round(float(self.assumed_sd), 4),
+            "alpha": float(self.alpha),
+            "power": float(self.power),
+        }
+        if self.gate_id:
+            out["gate_id"] = self.gate_id
+        out["basis"] = self.basis
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Experiment:
+        return cls(
+            command=str(data["command"]),
+            metric=str(data["metric"]),
+            control=None if data.get("control") is None else str(data["control"]),
+            treatment=str(data["treatment"]),
+            planned_projects_per_arm=int(data["planned_projects_per_arm"]),
+            expected_effect=float(data["expected_effect"]),
+            assumed_sd=float(data["assumed_sd"]),
+            alpha=float(data.get("alpha", 0.05)),
+            power=float(data.get("power", 0.8)),
+            gate_id=data.get("gate_id"),
+            basis=str(data.get("basis") or ""),
+        )
 
 
 @dataclass
@@ -108,7 +233,12 @@ class Suggestion:
         risk: ``low``, ``medium`` or ``high``.
         base_version: The prompt version ``old_text`` comes from (None: the role has none).
         finding_ids: Ids of the findings behind it.
+        confidence_basis: How ``confidence`` was computed (a score, see ``estimates``).
+        attribution: Why the problem is put down to this role's prompt.
+        experiment: The A/B experiment that would test the change.
         impact: Ranking score (not written; from the findings).
+        blocks: The text blocks the change adds to ``old_text`` (not written; the engine
+            merges the blocks of changes to one section into one suggestion).
     """
 
     suggestion_id: str
@@ -122,13 +252,16 @@ class Suggestion:
     risk: str = "low"
     base_version: str | None = None
     finding_ids: list[str] = field(default_factory=list)
+    confidence_basis: str = ""
+    attribution: str = ""
+    experiment: Experiment | None = None
     impact: float = 0.0
+    blocks: list[list[str]] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's mapping, keys in the spec's order, then the additions."""
         change = self.proposed_change
-        impact = self.expected_impact
-        return {
+        out = {
             "suggestion_id": self.suggestion_id,
             "agent_role": self.agent_role,
             "suggestion_type": str(self.suggestion_type),
@@ -141,16 +274,19 @@ class Suggestion:
                 "new_text": change.new_text,
                 "rationale": change.rationale,
             },
-            "expected_impact": {
-                "gate_success_improvement": round(float(impact.gate_success_improvement), 2),
-                "retry_reduction": round(float(impact.retry_reduction), 2),
-                "token_efficiency": impact.token_efficiency,
-            },
+            "expected_impact": self.expected_impact.to_dict(),
             "implementation_effort": self.implementation_effort,
             "risk": self.risk,
             "base_version": self.base_version,
             "finding_ids": list(self.finding_ids),
         }
+        if self.confidence_basis:
+            out["confidence_basis"] = self.confidence_basis
+        if self.attribution:
+            out["attribution"] = self.attribution
+        if self.experiment is not None:
+            out["experiment"] = self.experiment.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "suggestion") -> Suggestion:
@@ -178,18 +314,102 @@ class Suggestion:
                     new_text=str(change.get("new_text") or ""),
                     rationale=str(change.get("rationale") or ""),
                 ),
-                expected_impact=ExpectedImpact(
-                    gate_success_improvement=float(impact.get("gate_success_improvement", 0)),
-                    retry_reduction=float(impact.get("retry_reduction", 0)),
-                    token_efficiency=str(impact.get("token_efficiency", "neutral")),
-                ),
+                expected_impact=ExpectedImpact.from_dict(impact),
                 implementation_effort=str(data.get("implementation_effort", "low")),
                 risk=str(data.get("risk", "low")),
                 base_version=data.get("base_version"),
                 finding_ids=[str(f) for f in data.get("finding_ids") or []],
+                confidence_basis=str(data.get("confidence_basis") or ""),
+                attribution=str(data.get("attribution") or ""),
+                experiment=Experiment.from_dict(data["experiment"])
+                if data.get("experiment")
+                else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SuggestionError(f"{where}: not a valid suggestion: {exc!r}") from None
+
+
+class SetAsideReason(StrEnum):
+    """Why a discovery makes no prompt edit."""
+
+    #: Its failures read as runtime or infrastructure errors (a traceback, a test
+    #: runner's crash, a timeout) and are not concentrated in one prompt version.
+    RUNTIME_ERROR = "runtime_error"
+    #: Not shown to depend on the prompt: its rate does not differ between the role's
+    #: prompt versions beyond chance, and it does not read as missing content of a role
+    #: with a single version (e.g. a platform's problem).
+    NOT_PROMPT_SPECIFIC = "not_prompt_specific"
+    #: The role's current default version already fixes it (its data, or its text
+    #: already states the requirement).
+    ALREADY_FIXED = "already_fixed"
+    #: Attributable, but no clean text (a requirement or a quote that is not code, a
+    #: stack trace or a template label) can be written from its evidence.
+    NO_CLEAN_TEXT = "no_clean_text"
+
+    @property
+    def attributable(self) -> bool:
+        """Whether the problem is the prompt's doing (only the first two say it is not)."""
+        return self not in (SetAsideReason.RUNTIME_ERROR, SetAsideReason.NOT_PROMPT_SPECIFIC)
+
+
+@dataclass
+class SetAside:
+    """A discovery the engine makes no prompt edit for, and why (listed, never hidden).
+
+    Attributes:
+        finding_id: The finding.
+        agent_role: The role it concerns.
+        reason: One of :class:`SetAsideReason`.
+        explanation: Why, with the numbers.
+        gate_id: The gate, for a gate failure cause.
+        example: Its most frequent real phrasing (a clean quote), if any.
+        current_version: The role's current default version, if known.
+    """
+
+    finding_id: str
+    agent_role: str | None
+    reason: str
+    explanation: str
+    gate_id: str | None = None
+    example: str | None = None
+    current_version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "finding_id": self.finding_id,
+            "agent_role": self.agent_role,
+            "reason": str(self.reason),
+            "explanation": self.explanation,
+            "gate_id": self.gate_id,
+            "example": self.example,
+            "current_version": self.current_version,
+        }
+
+
+@dataclass
+class SuggestRun:
+    """What one run of the engine gives.
+
+    Attributes:
+        suggestions: The prompt change suggestions (one per role and section).
+        set_aside: Discoveries that make no prompt edit, each with its reason.
+        path: The suggestion file written, if any (set by ``suggest_run_from_root``).
+    """
+
+    suggestions: list[Suggestion] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def unattributed(self) -> list[SetAside]:
+        """Discoveries not attributable to a prompt: runtime or infrastructure errors,
+        and problems not shown to depend on the prompt."""
+        return [s for s in self.set_aside if not SetAsideReason(s.reason).attributable]
+
+    @property
+    def already_fixed(self) -> list[SetAside]:
+        """Discoveries the role's current default version already fixes."""
+        return [s for s in self.set_aside if s.reason == SetAsideReason.ALREADY_FIXED]
 
 
 def parse_id(suggestion_id: str) -> tuple[int, int, int] | None:

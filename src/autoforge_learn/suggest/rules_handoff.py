@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from autoforge_learn.findings import Finding, HandoffEvidence
-from autoforge_learn.suggest.base import RuleContext, evidence_list, make
+from autoforge_learn.suggest.base import RuleContext, evidence_list, make, rate_change
+from autoforge_learn.suggest.estimates import finding_measured
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
-from autoforge_learn.suggest.text import append_block, missing_item, pct, slug, words
+from autoforge_learn.suggest.prose import clean_quote, looks_like_code
+from autoforge_learn.suggest.text import PLACEHOLDER, missing_item, pct, slug, words
 
 SEVERITY_ORDER = ("info", "minor", "major", "critical")
 #: Feedback texts quoted per missing item.
@@ -36,19 +38,27 @@ class _Item:
             self.severity = severity
 
 
-def _items(finding: Finding, ev: HandoffEvidence) -> list[_Item]:
-    """Feedback grouped by the item it says is missing (the examples' texts count too)."""
+def _clean_name(name: str) -> bool:
+    """A missing item fit to name in a prompt: short plain words, no code or template."""
+    return (
+        3 <= len(name) <= 80 and not PLACEHOLDER.search(name) and not looks_like_code(name)
+    )
+
+
+def _items(finding: Finding, ev: HandoffEvidence, chars: int = 160) -> list[_Item]:
+    """Feedback grouped by the item it says is missing (the examples' texts count too);
+    feedback is quoted cleanly (code, stack traces and template labels left out)."""
     known = {i.text for i in ev.feedback}
     feedback: list[tuple[str, int, str | None]] = [
         (i.text, i.count, i.severity) for i in ev.feedback
     ] + [(e.text, 1, None) for e in finding.examples if e.text and e.text not in known]
     grouped: dict[str, _Item] = {}
     for raw_text, count, severity in feedback:
-        text = raw_text.strip()
+        text = clean_quote(raw_text, chars)
         if not text:
             continue
-        name = missing_item(text)
-        extracted = name != text.rstrip(".")
+        name = missing_item(text).strip().rstrip(".;:,")
+        extracted = name != text.rstrip(".") and _clean_name(name)
         item = grouped.setdefault(name.lower(), _Item(name, extracted))
         item.add(text, count or 1, severity)
     ranked = sorted(grouped.values(), key=lambda i: -i.count)  # stable: first seen first
@@ -83,7 +93,7 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
             continue
         upstream = finding.agent_role or finding.key.get("from_role")
         downstream = finding.key.get("to_role") or "the next agent"
-        grouped = _items(finding, ev)[: max(ctx.config.max_quotes, 5)]
+        grouped = _items(finding, ev, ctx.config.max_quote_chars)[: max(ctx.config.max_quotes, 5)]
         rejections = float(ev.rejections)
         if not upstream or not grouped or rejections < ctx.config.min_rejections:
             continue
@@ -98,12 +108,7 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
             upstream, query, new_section=f"handoff_to_{slug(downstream)}", prefer=prefer
         )
         rate = ev.rejection_rate if ev.rejection_rate is not None else finding.value
-        handoffs = ev.handoffs
-        lines = [
-            f"Handoff to {downstream} ({downstream} rejected {rejections:.0f}"
-            + (f" of {handoffs:.0f}" if handoffs else "")
-            + f" handoffs, {pct(rate)}):"
-        ]
+        lines = [f"Handoff to {downstream}: it rejected earlier outputs for the following."]
         if wanted:
             lines.append("Your output MUST provide:")
             lines += [f"- {i.name}; {downstream} said: {_quote(i)}" for i in wanted]
@@ -112,32 +117,44 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
                 f"Before handing off, check your output against this {downstream} feedback:"
             )
             lines += [f"- {_quote(i)}" for i in other]
-        efficacy = ctx.efficacy(SuggestionType.ROLE_HANDOFF_IMPROVEMENT)
-        passing = ev.downstream_pass_rate
+        kind = SuggestionType.ROLE_HANDOFF_IMPROVEMENT
         names = [i.name for i in wanted] or [i.texts[0] for i in other]
+        measured = finding_measured(
+            finding, "the handoff's rejection rate", counts=(int(rejections), int(ev.handoffs))
+        )
+        impact, plan = rate_change(ctx, kind, measured, metric="handoff_rejection_rate")
         rationale = (
-            f"{downstream} rejects {upstream} output {pct(rate)} of the time; {upstream} is "
-            f"missing [{', '.join(names)}]. Ask {upstream} to provide them in its output."
+            f"{downstream} rejects {upstream} output {pct(rate)} of the time "
+            f"({rejections:.0f} of {ev.handoffs} handoffs"
+            + (f"; 95% {pct(measured.low)}-{pct(measured.high)}" if measured.low is not None
+               else "")
+            + f", {measured.projects} projects); {upstream} is missing "
+            f"[{', '.join(names)}]. Ask {upstream} to provide them in its output."
         )
         suggestion = make(
-            SuggestionType.ROLE_HANDOFF_IMPROVEMENT,
+            kind,
             target,
-            new_text=append_block(target.old_text, "\n".join(lines)),
+            blocks=[lines],
             rationale=rationale,
             findings=[finding],
             ctx=ctx,
             evidence=evidence_list(
                 ("rejection_rate", rate),
                 ("rejections", int(rejections)),
-                ("downstream_pass_rate", passing),
+                ("downstream_pass_rate", ev.downstream_pass_rate),
                 ("info_quality_score", ev.info_quality_score),
                 ("handoff", f"{upstream} -> {downstream}"),
                 ("missing_items", names),
                 ("root_cause", f"{upstream} output missing {names[0]}"),
+                ("q_value", finding.hypothesis.q_value if finding.hypothesis else None),
                 findings=[finding],
             ),
-            gate_gain=efficacy * (1 - passing) if passing is not None else 0.0,
-            retry_cut=efficacy * (rate or 0.0),
+            impact=impact,
+            plan=plan,
+            attribution=(
+                f"{downstream} rejects {upstream}'s handoffs (the finding's test over "
+                f"projects); what it asks for is in {upstream}'s output"
+            ),
             effort="low",
             risk="medium" if finding.thin_evidence else "low",
             markers=[f"- {i.name}; " for i in wanted] + [f'"{i.texts[0]}"' for i in other],

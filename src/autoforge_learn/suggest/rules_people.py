@@ -11,16 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autoforge_learn.findings import Finding, OverrideEvidence, Severity, TextCount
-from autoforge_learn.suggest.base import RuleContext, evidence_list, make
+from autoforge_learn.suggest.base import RuleContext, evidence_list, make, rate_change
+from autoforge_learn.suggest.estimates import Measured, finding_measured, share_measured
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
-from autoforge_learn.suggest.text import (
-    append_block,
-    label,
-    pct,
-    quote_top,
-    slug,
-    words,
-)
+from autoforge_learn.suggest.prose import quotes
+from autoforge_learn.suggest.text import label, pct, slug, words
 
 #: Kinds of context a human's override reason can point at, with the word stems that say so.
 CONTEXT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -130,8 +125,9 @@ def _context_reasons(reasons: Sequence[TextCount]) -> ContextReasons:
 
 
 def _context_block(
-    decision: str, ev: OverrideEvidence, rate: float | None, grouped: ContextReasons
-) -> str:
+    decision: str, ev: OverrideEvidence, rate: float | None, grouped: ContextReasons,
+    chars: int = 160,
+) -> list[str]:
     """Rule 3's text: each missing kind of context with the humans' words, then what to do."""
     overrides, decisions = ev.overrides, ev.decisions
     lines = [
@@ -139,16 +135,16 @@ def _context_block(
         + (f" of {decisions:.0f}" if decisions else "")
         + f" recommendations, {pct(rate)}):"
     ]
-    for kind in grouped.kinds:
-        quotes = "; ".join(
-            f'"{t}" ({c}x)' for t, c in sorted(grouped.by_kind[kind], key=lambda p: -p[1])[:3]
-        )
-        lines.append(f"- {CONTEXT_KINDS[kind][0]}. Humans said: {quotes}")
     lines.append(
-        "If this context is not in your input, ask for it before recommending, and say "
-        "which of it your recommendation relies on."
+        "Before recommending, make sure your input gives the context below; if it does "
+        "not, ask for it, and say which of it your recommendation relies on."
     )
-    return "\n".join(lines)
+    for kind in grouped.kinds:
+        said = "; ".join(
+            f'"{q}" ({c}x)' for q, c in quotes(grouped.by_kind[kind], limit=3, chars=chars)
+        )
+        lines.append(f"- {CONTEXT_KINDS[kind][0]}." + (f" Humans said: {said}" if said else ""))
+    return lines
 
 
 def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
@@ -178,11 +174,18 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             f"'{decision}': humans overrode {pct(rate)} of its recommendations, and "
             f"{pct(matched / total)} of their reasons name that context."
         )
-        efficacy = ctx.efficacy(SuggestionType.CONTEXT_ENRICHMENT)
+        kind = SuggestionType.CONTEXT_ENRICHMENT
+        impact, plan = rate_change(
+            ctx, kind,
+            finding_measured(finding, "the override rate",
+                             counts=(int(ev.overrides), int(ev.decisions))),
+            metric="override_rate",
+            factor=matched / total, factor_text="the share of reasons naming that context",
+        )
         suggestion = make(
-            SuggestionType.CONTEXT_ENRICHMENT,
+            kind,
             target,
-            new_text=append_block(target.old_text, _context_block(decision, ev, rate, grouped)),
+            blocks=[_context_block(decision, ev, rate, grouped, ctx.config.max_quote_chars)],
             rationale=rationale,
             findings=[finding],
             ctx=ctx,
@@ -192,13 +195,21 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
                 ("decision_type", decision),
                 ("missing_context", missing),
                 ("root_cause", f"missing {missing[0].lower()}" if missing else None),
+                ("q_value", finding.hypothesis.q_value if finding.hypothesis else None),
                 findings=[finding],
             ),
-            gate_gain=0.0,
-            retry_cut=efficacy * (matched / total) * (rate or 0.0),
+            impact=impact,
+            plan=plan,
+            attribution=(
+                f"humans override {role}'s own recommendations (the finding's test over "
+                "projects), giving reasons that name context the prompt does not provide"
+            ),
             effort="medium",
             risk="medium" if finding.thin_evidence else "low",
-            markers=[f'"{t}"' for k in kinds for t, _ in grouped.by_kind[k][:3]],
+            markers=[
+                f'"{q}"' for k in kinds for q, _ in quotes(
+                    grouped.by_kind[k], limit=3, chars=ctx.config.max_quote_chars)
+            ],
         )
         if suggestion:
             out.append(suggestion)
@@ -242,14 +253,14 @@ def _role_overrides(group: Sequence[Finding], max_quotes: int) -> RoleOverrides:
     kinds = sorted({k for r in reasons for k in context_kinds(r.text)})
     criteria = [CONTEXT_KINDS[k][0].split(":")[1].strip() for k in kinds]
     if not criteria:
-        criteria = [t for t, _ in quote_top(reasons, limit=max_quotes)]
+        criteria = [f'"{t}"' for t, _ in quotes(reasons, limit=max_quotes)]
     return RoleOverrides(
         types=sorted({_decision_type(f) for f in group}),
         overrides=overrides,
         decisions=decisions,
         rate=overrides / decisions if decisions else max(f.value for f in group),
         chosen={
-            _decision_type(f): quote_top(_ev(f).chosen_instead, limit=max_quotes)
+            _decision_type(f): quotes(_ev(f).chosen_instead, limit=max_quotes, chars=80)
             for f in group
         },
         criteria=criteria,
@@ -257,7 +268,7 @@ def _role_overrides(group: Sequence[Finding], max_quotes: int) -> RoleOverrides:
     )
 
 
-def _framework_block(summary: RoleOverrides) -> str:
+def _framework_block(summary: RoleOverrides) -> list[str]:
     """Rule 4's text: list options (with what humans chose), score them, recommend."""
     chosen = summary.chosen
     lines = [
@@ -285,7 +296,7 @@ def _framework_block(summary: RoleOverrides) -> str:
         "3. Recommend the best-scoring option, explain why, and name the runner-up "
         "and what would make it the better choice."
     )
-    return "\n".join(lines)
+    return lines
 
 
 def _framework_rationale(
@@ -299,8 +310,10 @@ def _framework_rationale(
         else f"only {pct(min(summary.adjacent))} of overrides were near misses"
     )
     return (
-        f"{role} makes ad hoc decisions ({why}). Structured reasoning is expected to bring "
-        f"the override rate from {pct(rate)} to about {pct(rate * (1 - efficacy))}."
+        f"{role} makes ad hoc decisions ({why}; humans overrode {pct(rate)} of its "
+        f"recommendations). If structured reasoning removes {pct(efficacy)} of the "
+        f"overrides (an assumed efficacy, not estimated), the rate falls to about "
+        f"{pct(rate * (1 - efficacy))}."
     )
 
 
@@ -324,12 +337,22 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             continue
         query = ["decision", "options", "choices", *(w for t in summary.types for w in words(t))]
         target = ctx.target(role, query, new_section="decision_framework")
-        efficacy = ctx.efficacy(SuggestionType.DECISION_FRAMEWORK)
+        kind = SuggestionType.DECISION_FRAMEWORK
+        efficacy = ctx.efficacy(kind)
         rate, adjacent = summary.rate, summary.adjacent
+        measured: Measured | None = (
+            share_measured(summary.overrides, summary.decisions,
+                           "the override rate over its decision types",
+                           max(f.projects for f in group))
+            if summary.decisions else None
+        )
+        if measured is None:
+            measured = finding_measured(max(group, key=lambda f: f.value), "the override rate")
+        impact, plan = rate_change(ctx, kind, measured, metric="override_rate")
         suggestion = make(
-            SuggestionType.DECISION_FRAMEWORK,
+            kind,
             target,
-            new_text=append_block(target.old_text, _framework_block(summary)),
+            blocks=[_framework_block(summary)],
             rationale=_framework_rationale(role, summary, config.min_decision_types, efficacy),
             findings=group,
             ctx=ctx,
@@ -341,8 +364,12 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
                 ("root_cause", "unstructured decisions"),
                 findings=group,
             ),
-            gate_gain=0.0,
-            retry_cut=efficacy * rate,
+            impact=impact,
+            plan=plan,
+            attribution=(
+                f"humans override {role}'s own recommendations in "
+                f"{len(summary.types)} decision type(s) (the findings' tests over projects)"
+            ),
             effort="medium",
             risk="medium" if any(f.thin_evidence for f in group) else "low",
             markers=[f"Decision framework for {summary.type_text}"],

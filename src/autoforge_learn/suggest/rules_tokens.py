@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from autoforge_learn.findings import Finding, TokenEvidence
 from autoforge_learn.registry import PromptVersion, parse_version_id
 from autoforge_learn.registry.prompts import RegistryError
-from autoforge_learn.suggest.base import RuleContext, Target, evidence_list, make
+from autoforge_learn.suggest.base import Impact, Plan, RuleContext, Target, evidence_list, make
+from autoforge_learn.suggest.estimates import finding_measured, sd_from_interval
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
 from autoforge_learn.suggest.text import added_lines, pct, remove_lines
 
@@ -132,7 +133,7 @@ def _removal_rationale(
     return (
         f"{costly.version.id} added this text to '{removal.section}' ({changes}), but quality "
         f"is not significantly better: pass rate {pct(ev.pass_rate)} vs {pct(ev.best_pass_rate)}"
-        f" for {ev.best_version}, while it uses "
+        f" for {_name(ev.best_version)}, while it uses "
         + (f"{pct(ratio)} more" if ratio is not None else "more")
         + " tokens per successful output. Removing it shortens the prompt by "
         f"{saved} characters (~{saved // CHARS_PER_TOKEN} tokens, "
@@ -182,12 +183,47 @@ def constraint_removal(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
                     ("removed_chars", removal.removed_chars),
                     findings=[finding],
                 ),
-                gate_gain=0.0,
-                retry_cut=0.0,
-                tokens="improved",
+                impact=Impact(
+                    gate=None, retry=None, tokens="improved",
+                    basis="gate_success_improvement and retry_reduction not estimated (0): "
+                    f"none expected, as {version_id}'s quality is no better than "
+                    f"{_name(ev.best_version)}'s",
+                ),
+                plan=_token_plan(finding, ev),
+                attribution=(
+                    f"{version_id} uses more tokens per success than "
+                    f"{_name(ev.best_version)} (the finding's test over projects); the text "
+                    "it added is the change"
+                ),
                 effort="low",
                 risk="medium" if finding.thin_evidence else "low",
             )
             if suggestion:
                 out.append(suggestion)
     return out
+
+
+def _name(version: str) -> str:
+    """A version id, or a description such as ``(the other versions)`` without brackets."""
+    return version.strip("()")
+
+
+def _token_plan(finding: Finding, ev: TokenEvidence) -> Plan:
+    """The experiment of a removal: tokens per success, sized for the measured excess."""
+    avg = ev.avg_tokens_per_success if ev.avg_tokens_per_success is not None else finding.value
+    best = ev.best_avg_tokens if ev.best_avg_tokens is not None else avg / (
+        1 + (ev.excess_ratio or 0.0))
+    effect = max(float(avg) - float(best), 1.0)
+    sd = sd_from_interval(finding_measured(finding, "tokens per success"))
+    sd_basis = "SD from the finding's interval over projects"
+    if sd is None:
+        sd, sd_basis = 0.5 * float(avg), "SD assumed half the mean (no interval)"
+    return Plan(
+        metric="tokens_per_success",
+        effect=effect,
+        sd=max(sd, 1.0),
+        basis=f"expected effect = the measured excess, {avg:.0f} - {best:.0f} tokens per "
+        f"success, assuming the removal brings the version back to "
+        f"{_name(ev.best_version)}; "
+        f"{sd_basis}; check the pass rate does not fall",
+    )

@@ -22,8 +22,8 @@ from autoforge_learn.registry import PromptRegistry, RegistryError
 from autoforge_learn.registry.prompts import dump_yaml
 from autoforge_learn.store.atomic import replace_text
 from autoforge_learn.store.layout import StoreLayout
-from autoforge_learn.suggest.engine import as_findings, suggest
-from autoforge_learn.suggest.model import Suggestion, SuggestionError, parse_id
+from autoforge_learn.suggest.engine import as_findings, suggest_run
+from autoforge_learn.suggest.model import Suggestion, SuggestionError, SuggestRun, parse_id
 from autoforge_learn.suggest.rewriters import Rewriter
 
 if TYPE_CHECKING:
@@ -153,6 +153,23 @@ def suggest_from_root(
     rewriter: Rewriter | str | None = None,
     save: bool = True,
 ) -> tuple[list[Suggestion], Path | None]:
+    """The suggestions and the file of :func:`suggest_run_from_root` (what it set aside is
+    dropped; use that function to list it)."""
+    run = suggest_run_from_root(
+        ws, findings, selection=selection, now=now, rewriter=rewriter, save=save
+    )
+    return run.suggestions, run.path
+
+
+def suggest_run_from_root(
+    ws: Workspace,
+    findings: Iterable[Finding] | None = None,
+    *,
+    selection: Selection | None = None,
+    now: datetime | None = None,
+    rewriter: Rewriter | str | None = None,
+    save: bool = True,
+) -> SuggestRun:
     """Suggestions for a workspace: its registry, settings and earlier ids; saved as a
     new file.
 
@@ -166,8 +183,9 @@ def suggest_from_root(
         save: Write ``suggestions_<day>[_N].yaml`` (nothing is written when empty).
 
     Returns:
-        The suggestions (earlier, still unapplied ones that were proposed again first,
-        under their first id) and the file written (None if nothing new was).
+        The run: its suggestions (earlier, still unapplied ones that were proposed again
+        first, under their first id), the discoveries set aside (not attributable to a
+        prompt, already fixed...) and the file written (None if nothing new was).
     """
     root = ws.root
     now = now or datetime.now(UTC)
@@ -180,7 +198,7 @@ def suggest_from_root(
         items = list(findings)
     registry = ws.registry()
     with suggestions_lock(root):  # two runs at once must not hand out the same ids
-        made = suggest(
+        run = suggest_run(
             items,
             registry,
             now=now,
@@ -188,6 +206,7 @@ def suggest_from_root(
             rewriter=rewriter,
             config=ws.settings.suggest,
         )
+        made = run.suggestions
         # The same change proposed again (same data, a second run) keeps its first id
         # and is not written twice; only new changes get a new file.
         known = {_signature(s): s for s in load_suggestions(root)}
@@ -199,7 +218,7 @@ def suggest_from_root(
             if _signature(s) in known and known[_signature(s)].suggestion_id not in applied
         ]
         path = save_suggestions(root, fresh, now=now) if save and fresh else None
-    return repeated + fresh, path
+    return SuggestRun(suggestions=repeated + fresh, set_aside=run.set_aside, path=path)
 
 
 def _signature(s: Suggestion) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Text helpers of the rules: word matching of sections, turning failures into requirements.
+"""Text helpers of the rules: word matching of sections, reading failure phrases.
 
 Everything here is deterministic: the same findings and prompt give the same text.
 """
@@ -9,8 +9,6 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-
-from autoforge_learn.findings import TextCount
 
 _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -93,66 +91,7 @@ def is_missing_detail(texts: Iterable[str]) -> bool:
     return any(MISSING_WORDS.search(label(t)) for t in texts if t)
 
 
-_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), replacement)
-    for pattern, replacement in (
-        (
-            r"^(.+?) only covers the happy path for (.+)$",
-            r"\1 covers more than the happy path"
-            r" for \2",
-        ),
-        (r"^(.+?) (has|have) no (.+)$", r"\1 \2 \3"),
-        (r"^(.+?) lacks? (?:an? )?(.+)$", r"\1 includes \2"),
-        (r"^(.+?) without (.+)$", r"\1 with \2"),
-        (r"^(?:no|missing|insufficient|incomplete) (.+)$", r"Include \1"),
-        (r"^(.+?) missing: (.+)$", r"Include \1: \2"),
-        (r"^(.+?) missing ?(.*)$", r"Include \1 \2"),
-        (r"^(.+?) uncovered: (.+)$", r"Cover \1: \2"),
-        (r"^(.+?) untested ?(.*)$", r"Test \1 \2"),
-        (r"^(.+?) uncovered ?(.*)$", r"Cover \1 \2"),
-        (r"^(.+?) (?:undefined|unspecified|not defined) ?(.*)$", r"Define \1 \2"),
-        (r"^(.+?) not set ?(.*)$", r"Set \1 \2"),
-        (r"^(.+?) not documented ?(.*)$", r"Document \1 \2"),
-    )
-)
-
-
-def requirement(text: str) -> str:
-    """Turn a failure phrase into the requirement that prevents it.
-
-    ``"Endpoint GET /users has no error responses defined"`` ->
-    ``"Endpoint GET /users has error responses defined"``;
-    ``"missing error definitions"`` -> ``"Include error definitions"``. Phrases that say
-    nothing is missing become ``"Avoid: <phrase>"``.
-    """
-    text = label(text).strip().rstrip(".")
-    for pattern, replacement in _REWRITES:
-        if pattern.match(text):
-            out = pattern.sub(replacement, text).strip()
-            out = re.sub(r"\s+", " ", out).rstrip(":")
-            verb, _, rest = out.partition(" ")
-            first, _, tail = rest.partition(" ")
-            if verb in _VERBS and first[:1].isupper() and first[1:].islower():
-                out = f"{verb} {first.lower()} {tail}".rstrip()
-            return out[:1].upper() + out[1:]
-    return f"Avoid: {text}"
-
-
-_VERBS = {"Include", "Test", "Cover", "Define", "Set", "Document"}
 PLACEHOLDER = re.compile(r"<[^<>]*>")
-
-
-def has_placeholders(text: str) -> bool:
-    """True for a normalised template label such as ``missing test offline mode <*>``."""
-    return bool(PLACEHOLDER.search(text))
-
-
-def readable(text: str) -> str:
-    """A label without template placeholders: ``<num> screen missing <path> state``
-    -> ``screen missing state``."""
-    plain = PLACEHOLDER.sub(" ", label(text))
-    plain = re.sub(r"\(\s*\)|\[\s*\]", " ", re.sub(r"\(\s+", "(", plain))
-    return re.sub(r"\s+", " ", plain).strip() or label(text)
 
 
 def missing_item(text: str) -> str:
@@ -175,16 +114,6 @@ def missing_item(text: str) -> str:
             if len(item) >= 3:
                 return item
     return text.strip().rstrip(".")
-
-
-def quote_top(items: Sequence[TextCount], *, limit: int = 3) -> list[tuple[str, int]]:
-    """The ``limit`` most frequent texts with their counts (ties: first listed first)."""
-    pairs = []
-    for index, item in enumerate(items):
-        text = item.text.strip()
-        if text:
-            pairs.append((-(item.count or 1), index, text))
-    return [(text, -neg) for neg, _, text in sorted(pairs)[:limit]]
 
 
 def added_lines(parent: str, child: str) -> list[str]:
