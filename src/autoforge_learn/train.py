@@ -199,7 +199,7 @@ def train(
     from autoforge_learn.report.files import projects_by_month, trend_series, write_report_set
     from autoforge_learn.review import learning_signals
     from autoforge_learn.selection import Selection
-    from autoforge_learn.suggest import suggest_from_root
+    from autoforge_learn.suggest.store import suggest_run_from_root
 
     selection = selection or Selection()
     now = now or datetime.now(UTC)
@@ -220,7 +220,8 @@ def train(
     step("loops")
     actions = evaluate_loops(ws, findings, data=data)
     step("suggest")
-    suggestions, suggestions_file = suggest_from_root(ws, findings, now=now)
+    run = suggest_run_from_root(ws, findings, now=now)
+    suggestions, suggestions_file = run.suggestions, run.path
     step("experiments")
     running = overview(ws, now=now)
     step("report")
@@ -231,6 +232,7 @@ def train(
         findings=findings,
         loop_actions=actions,
         suggestions=suggestions,
+        set_aside=run.set_aside,
         trends=trend_series(
             aggregated["trend_analysis"]["months"],
             TREND_METRICS,

@@ -124,3 +124,37 @@ def test_applied_ids_are_not_reused(af_root, made):
         path.unlink()  # even with the files gone, the registry remembers the id
     again, _ = suggest_in(af_root, [f.retry_hotspot()], now=NOW)
     assert again and again[0].suggestion_id > first
+
+
+def test_the_named_experiment_starts_as_written_once_applied(af_root, made):
+    """Each suggestion's `autoforge ab start` command, run as written after the
+    suggestion is applied, starts the experiment of exactly those versions and metric
+    (the first suggestion of each role: it names the version its apply creates)."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from autoforge_learn.cli import app
+    from autoforge_learn.experiments.store import list_experiments
+
+    runner = CliRunner()
+    started = 0
+    first = {s.agent_role: s for s in reversed(list(made.values()))}
+    for suggestion in first.values():
+        try:
+            apply_suggestion(af_root, suggestion.suggestion_id)
+        except SuggestionConflict:
+            continue  # an earlier suggestion of this run rewrote the section
+        args = shlex.split(suggestion.experiment.command)
+        assert args[:3] == ["autoforge", "ab", "start"]
+        result = runner.invoke(app, [*args[1:], "--root", str(af_root)])
+        assert result.exit_code == 0, result.output
+        experiment = list_experiments(af_root)[-1]
+        assert (experiment.control, experiment.treatment, experiment.metric) == (
+            suggestion.experiment.control, suggestion.experiment.treatment,
+            suggestion.experiment.metric)
+        stop = runner.invoke(app, ["ab", "stop", experiment.id, "--reason", "test",
+                                   "--root", str(af_root)])
+        assert stop.exit_code == 0, stop.output
+        started += 1
+    assert started >= 1 and started == len(first), (started, list(first))

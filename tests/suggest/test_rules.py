@@ -101,7 +101,7 @@ def test_example_addition_from_a_retry_hotspot(registry):
     assert change.section == "examples_mobile"
     assert '"Tests fail on Pixel 6 (Android 13)" (9x)' in change.new_text
     assert "tests_pass" in change.rationale and "2.1" in change.rationale
-    assert made[0].experiment.metric == "retries_per_stage"
+    assert made[0].experiment.metric == "avg_retries_per_task"
 
 
 def test_context_enrichment_from_override_reasons(registry):

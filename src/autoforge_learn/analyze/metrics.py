@@ -93,6 +93,14 @@ def _tokens_per_loc(t: Any) -> dict[str, Any]:
     }
 
 
+def _tokens_per_success(t: Any) -> dict[str, Any]:
+    tokens = t.input_tokens.fill_null(0) + t.output_tokens.fill_null(0)
+    return {
+        "numerator": tokens.cast("float64").sum(),
+        "denominator": _n(t.succeeded).sum(),
+    }
+
+
 def _security_missed(t: Any) -> dict[str, Any]:
     missed = (t.kind == "project_completed").ifelse(t.security_issues_missed.fill_null(0), 0)
     found = (t.kind == "security_scan").ifelse(
@@ -184,6 +192,17 @@ _METRICS: list[Metric] = [
         STAGE,
         _tokens_per_loc,
         label="Tokens per line of code",
+        lower_is_better=True,
+    ),
+    Metric(
+        "tokens_per_success",
+        "sum(input_tokens + output_tokens) / stage executions that succeeded: what one "
+        "accepted output costs in tokens, retries and failures included.",
+        "ratio",
+        "tokens/success",
+        STAGE,
+        _tokens_per_success,
+        label="Tokens per successful output",
         lower_is_better=True,
     ),
     Metric(

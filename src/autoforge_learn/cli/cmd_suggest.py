@@ -58,11 +58,12 @@ def suggest_command(
     Example:  autoforge suggest --findings findings.json --format yaml
     """
     from autoforge_learn.store.atomic import replace_bytes, replace_text
-    from autoforge_learn.suggest import load_findings, suggest_from_root
-    from autoforge_learn.suggest.store import dump_yaml
+    from autoforge_learn.suggest import load_findings
+    from autoforge_learn.suggest.store import dump_yaml, suggest_run_from_root
 
     found = load_findings(findings) if findings is not None else None
-    made, path = suggest_from_root(ws, found, selection=selection, rewriter=rewriter)
+    run = suggest_run_from_root(ws, found, selection=selection, rewriter=rewriter)
+    made, path = run.suggestions, run.path
     data = [s.to_dict() for s in made]
     if out is not None:
         if out.suffix == ".json":
@@ -79,6 +80,10 @@ def suggest_command(
         console.print("No suggestions: no finding matched a suggestion rule.")
     else:
         _table(made)
+    for aside in run.set_aside:
+        err_console.print(f"not suggested ({aside.reason.replace('_', ' ')}): "
+                          f"{aside.finding_id}: {aside.explanation}", markup=False,
+                          highlight=False)
     if path is not None:
         err_console.print(f"wrote {path}", markup=False, highlight=False)
     if out is not None:

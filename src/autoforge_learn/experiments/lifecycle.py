@@ -70,7 +70,7 @@ def start_experiment(
                              continuous=definition.kind != "ratio")
     if problem is not None:
         raise ExperimentError(f"this design cannot reach a verdict: {problem}")
-    experiment_id = experiment_id or _default_id(role, treatment, control)
+    experiment_id = experiment_id or free_id(ws, _default_id(role, treatment, control))
     try:
         experiment = Experiment(
             id=experiment_id, role=role, control=control, treatment=treatment, split=split,
@@ -117,6 +117,17 @@ def _default_id(role: str, treatment: str, control: str) -> str:
         return version.removeprefix(f"{role}.")
 
     return f"{role}-{short(treatment)}-vs-{short(control)}"
+
+
+def free_id(ws: Workspace, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``... when taken (a default id only; an id
+    the user gives is refused when taken)."""
+    taken = {e.id for e in list_experiments(ws.root)}
+    candidate, number = wanted, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{wanted}-{number}"
+    return candidate
 
 
 def running_for(ws: Workspace, role: str) -> Experiment | None:

@@ -28,6 +28,7 @@ from autoforge_learn.experiments.design import SRM_ALPHA, sample_ratio_p
 from autoforge_learn.experiments.lifecycle import (
     check_versions,
     create,
+    free_id,
     get_experiment,
     read_assignments,
 )
@@ -87,7 +88,7 @@ def start_rollout(
         plan = RolloutPlan(steps=list(steps), holdback=holdback, phase_projects=phase_projects,
                            phases=[Phase(share=steps[0], started_at=now)])
         rollout = Experiment(
-            id=rollout_id or f"rollout-{version}", role=role, control=default.id,
+            id=rollout_id or free_id(ws, f"rollout-{version}"), role=role, control=default.id,
             treatment=version, metric=metric, guardrails=watched, mode="sequential",
             alpha=alpha, salt=secrets.token_hex(8), started_at=now, rollout=plan,
         )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.findings import CalibrationBucket, Finding
 from autoforge_learn.patterns.loops import LoopAction
-from autoforge_learn.suggest.model import Suggestion
+from autoforge_learn.suggest.model import SetAside, Suggestion
 
 if TYPE_CHECKING:
     from autoforge_learn.experiments.analysis import ExperimentStatus
@@ -63,6 +63,7 @@ class ReportData:
         findings: Pattern findings, any order (the report ranks them).
         loop_actions: Fired feedback loops.
         suggestions: Prompt change suggestions, the first one recommended first.
+        set_aside: Discoveries no prompt change was suggested for, with the reason.
         trends: Metric series to chart.
         calibration: Per role, the calibration buckets for a reliability chart.
         totals: Headline counts (projects, events, ...).
@@ -80,6 +81,7 @@ class ReportData:
     findings: list[Finding] = field(default_factory=list)
     loop_actions: list[LoopAction] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
     trends: list[TrendSeries] = field(default_factory=list)
     calibration: dict[str, list[CalibrationBucket]] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)

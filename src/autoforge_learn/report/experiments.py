@@ -13,7 +13,15 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from autoforge_learn.report.document import Block, Chart, Heading, Paragraph, Table, spans
+from autoforge_learn.report.document import (
+    Block,
+    Chart,
+    Code,
+    Heading,
+    Paragraph,
+    Table,
+    spans,
+)
 
 if TYPE_CHECKING:
     from autoforge_learn.experiments.analysis import ExperimentStatus, MetricResult
@@ -170,6 +178,6 @@ def experiments_section(data: ReportData, charts: list[str]) -> list[Block]:
                   for e in data.ended_experiments))]
     if not blocks:
         blocks.append(Paragraph(spans(
-            "No experiment or rollout yet: prove a prompt change with `autoforge ab start` "
-            "before it ships.")))
+            "No experiment or rollout yet: prove a prompt change with ",
+            Code("autoforge ab start"), " before it ships.")))
     return blocks

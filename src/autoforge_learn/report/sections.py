@@ -390,7 +390,7 @@ def _improvements(data: ReportData) -> list[Block]:
 def _next_actions(data: ReportData) -> list[Block]:
     suggestions = ranked_suggestions(data)
     if not suggestions:
-        return [Paragraph(spans("No prompt change is suggested this time."))]
+        return [Paragraph(spans("No prompt change is suggested this time.")), *_set_aside(data)]
     items = []
     for s in suggestions[:MAX_SUGGESTIONS]:
         change, impact = s.proposed_change, s.expected_impact
@@ -417,7 +417,21 @@ def _next_actions(data: ReportData) -> list[Block]:
     if len(suggestions) > MAX_SUGGESTIONS:
         more = len(suggestions) - MAX_SUGGESTIONS
         blocks.append(Paragraph(spans(f"... and {more} more in the suggestions YAML file.")))
-    return blocks
+    return blocks + _set_aside(data)
+
+
+def _set_aside(data: ReportData) -> list[Block]:
+    """Discoveries no prompt change was suggested for, collapsed, with the reason."""
+    if not data.set_aside:
+        return []
+    items = tuple(
+        Item(spans(Strong(a.reason.replace("_", " ")), f" ({a.finding_id}): {a.explanation}"))
+        for a in data.set_aside
+    )
+    n = len(items)
+    summary = spans(f"{n} discover{'ies' if n != 1 else 'y'} not turned into a prompt change "
+                    "(not attributable to a prompt, already fixed, or no clean text)")
+    return [Details(summary, (ItemList(items),))]
 
 
 def _trends(data: ReportData, charts: list[str]) -> list[Block]:

@@ -75,7 +75,7 @@ def _apply(root: Path, suggestion: Suggestion, *, draft: bool) -> PromptVersion:
     role = suggestion.agent_role
     try:
         previous = [v for v in registry.versions(role) if v.source == suggestion_id]
-        current = registry.latest(role)
+        current = registry.default(role)
     except RegistryError as exc:
         raise SuggestionError(str(exc)) from None
     if previous:

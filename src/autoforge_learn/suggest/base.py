@@ -129,11 +129,12 @@ class RuleContext:
         self.set_aside: dict[str, SetAside] = {}
 
     def latest(self, role: str) -> PromptVersion | None:
-        """The role's current default version: its newest active version (None if it has
-        none or the role is invalid)."""
+        """The role's current default version (the registry's default: set by an
+        experiment's conclusion, else the newest active version; None if it has none or
+        the role is invalid)."""
         if role not in self._latest:
             try:
-                found = self.registry.latest(role) if self.registry else None
+                found = self.registry.default(role) if self.registry else None
             except RegistryError:
                 found = None
             self._latest[role] = found

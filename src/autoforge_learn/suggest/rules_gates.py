@@ -375,7 +375,7 @@ def _retry_example(finding: Finding, ev: RetryEvidence, role: str, ctx: RuleCont
             ),
         ),
         plan=Plan(
-            metric="retries_per_stage",
+            metric="avg_retries_per_task",
             effect=effect,
             sd=sd,
             basis=f"expected effect = efficacy x (mean retries {avg:.2f} - threshold "

@@ -122,7 +122,7 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
         measured = finding_measured(
             finding, "the handoff's rejection rate", counts=(int(rejections), int(ev.handoffs))
         )
-        impact, plan = rate_change(ctx, kind, measured, metric="handoff_rejection_rate")
+        impact, plan = rate_change(ctx, kind, measured, metric="downstream_rejection_rate")
         rationale = (
             f"{downstream} rejects {upstream} output {pct(rate)} of the time "
             f"({rejections:.0f} of {ev.handoffs} handoffs"

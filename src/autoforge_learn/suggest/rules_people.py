@@ -179,7 +179,7 @@ def context_enrichment(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             ctx, kind,
             finding_measured(finding, "the override rate",
                              counts=(int(ev.overrides), int(ev.decisions))),
-            metric="override_rate",
+            metric="human_override_rate",
             factor=matched / total, factor_text="the share of reasons naming that context",
         )
         suggestion = make(
@@ -348,7 +348,7 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
         )
         if measured is None:
             measured = finding_measured(max(group, key=lambda f: f.value), "the override rate")
-        impact, plan = rate_change(ctx, kind, measured, metric="override_rate")
+        impact, plan = rate_change(ctx, kind, measured, metric="human_override_rate")
         suggestion = make(
             kind,
             target,

@@ -82,7 +82,7 @@ def reviewer_constraint(findings: Sequence[Finding], ctx: RuleContext) -> list[S
                 "experiment compares ratings",
             ),
             plan=Plan(
-                metric="review_rating",
+                metric="quality_score",
                 effect=e * gap if gap > 0 else 0.1,
                 sd=sd if math.isfinite(sd) and sd > 0 else 1.0,
                 basis=f"expected effect = efficacy {e:g} (a prior) x the gap to {GOOD_RATING:g}/5, "
