@@ -5,27 +5,15 @@
 two renderings of it, so they hold the same sections (:data:`SECTIONS`, in this order)
 with the same text.
 
-Ranking. The *top actions* are the findings to act on: discoveries (claims that survive
-the run's false discovery correction) of high or medium severity. They are ranked by
-severity, then by their *adjusted effect* (the end of the effect's 95% interval nearest
-zero: the smallest effect the data support) relative to the finding's baseline value
-(effects are on their metrics' scales, tokens and rates alike, so only a relative size
-compares across detectors), then by q-value (the Benjamini-Hochberg adjusted p-value).
-A finding without a usable baseline value (none, or zero) ranks after those that have
-one, by q-value. Findings from detectors that do not test a hypothesis yet (status
-``context``, no hypothesis, severity high or medium) are still listed, after the tested
-ones of their severity, ranked by the detector's impact, and say they are untested.
-Inconclusive findings are never in the top list: they are collapsed in their own section.
-The executive summary follows the same ranking.
+The findings are ordered by :mod:`autoforge_learn.report.ranking`; numbers are put in
+words by :mod:`autoforge_learn.report.phrases`.
 """
 
 from __future__ import annotations
 
-import math
-
-from autoforge_learn.findings import Finding, Hypothesis, Severity, Status
-from autoforge_learn.report.charts import chart_names, trend_panels, unit_label
-from autoforge_learn.report.data import ReportData, TrendSeries
+from autoforge_learn.findings import Status
+from autoforge_learn.report.charts import chart_names, trend_panels
+from autoforge_learn.report.data import ReportData
 from autoforge_learn.report.document import (
     Block,
     Chart,
@@ -34,7 +22,6 @@ from autoforge_learn.report.document import (
     Document,
     Emph,
     Heading,
-    Inline,
     Item,
     ItemList,
     Paragraph,
@@ -46,7 +33,23 @@ from autoforge_learn.report.document import (
     spans,
 )
 from autoforge_learn.report.experiments import experiments_section
-from autoforge_learn.suggest.model import Suggestion
+from autoforge_learn.report.phrases import (
+    biggest_trend,
+    evidence,
+    finding_tag,
+    trend_sentence,
+    trend_table,
+)
+from autoforge_learn.report.ranking import (
+    adjusted_effect,
+    inconclusive,
+    is_action,
+    rank_key,
+    ranked,
+    ranked_suggestions,
+    relative_effect,
+    top_actions,
+)
 
 SUMMARY = "Executive summary"
 TOP_ACTIONS = "Top actions"
@@ -77,240 +80,6 @@ MAX_TOP_ACTIONS = 5
 MAX_IMPROVEMENTS = 8
 MAX_SUGGESTIONS = 8
 
-_SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2, Severity.INFO: 3}
-_ACTION_SEVERITIES = (Severity.HIGH, Severity.MEDIUM)
-
-
-# -- ranking -----------------------------------------------------------------------------
-
-
-def adjusted_effect(hypothesis: Hypothesis) -> float:
-    """The end of the effect's 95% interval nearest zero (0 when the interval spans zero
-    or is unknown): the smallest effect the data support, in the effect's sign."""
-    low, high = hypothesis.effect_low, hypothesis.effect_high
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
-        return 0.0
-    if low <= 0 <= high:
-        return 0.0
-    return low if low > 0 else high
-
-
-def _q(hypothesis: Hypothesis) -> float:
-    q = hypothesis.q_value if hypothesis.q_value is not None else hypothesis.p_value
-    return q if math.isfinite(q) else 1.0
-
-
-def relative_effect(f: Finding) -> float | None:
-    """The size of the adjusted effect relative to the finding's baseline value
-    (``|adjusted effect| / |baseline|``), or None without a hypothesis or a non-zero
-    baseline value."""
-    h, base = f.hypothesis, f.baseline
-    if h is None or base is None or not math.isfinite(base) or base == 0:
-        return None
-    return abs(adjusted_effect(h)) / abs(base)
-
-
-def rank_key(f: Finding) -> tuple[int, int, int, float, float, str]:
-    """Severity; tested before untested; with a relative effect before without; larger
-    relative adjusted effect (untested: impact); smaller q-value; id."""
-    band = _SEVERITY_ORDER[f.severity]
-    h = f.hypothesis
-    if h is not None:
-        relative = relative_effect(f)
-        if relative is None:
-            return (band, 0, 1, 0.0, _q(h), f.id)
-        return (band, 0, 0, -relative, _q(h), f.id)
-    return (band, 1, 0, -f.impact, 1.0, f.id)
-
-
-def ranked(findings: list[Finding]) -> list[Finding]:
-    """Findings in report order (see :func:`rank_key`)."""
-    return sorted(findings, key=rank_key)
-
-
-def is_action(f: Finding) -> bool:
-    """A finding to act on: a high or medium discovery, or a high or medium finding of a
-    detector that does not test a hypothesis yet (status context, no hypothesis)."""
-    if f.severity not in _ACTION_SEVERITIES:
-        return False
-    return f.status == Status.DISCOVERY or (f.status == Status.CONTEXT and f.hypothesis is None)
-
-
-def top_actions(findings: list[Finding]) -> list[Finding]:
-    """Every finding to act on, ranked (the report shows the first few as top actions)."""
-    return [f for f in ranked(findings) if is_action(f)]
-
-
-def inconclusive(findings: list[Finding]) -> list[Finding]:
-    return [f for f in ranked(findings) if f.status == Status.INCONCLUSIVE]
-
-
-def ranked_suggestions(data: ReportData) -> list[Suggestion]:
-    """Suggestions in the order of the top action each addresses (the first one it
-    addresses); those that address none keep their order after them."""
-    position = {f.id: i for i, f in enumerate(top_actions(data.findings))}
-    unranked = len(position)
-
-    def key(item: tuple[int, Suggestion]) -> tuple[int, int]:
-        index, s = item
-        best = min((position[i] for i in s.finding_ids if i in position), default=unranked)
-        return (best, index)
-
-    return [s for _, s in sorted(enumerate(data.suggestions), key=key)]
-
-
-# -- numbers in words --------------------------------------------------------------------
-
-
-def _num(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
-
-
-def _interval(low: float | None, high: float | None) -> str:
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
-        return "no interval"
-    return f"95% interval {_num(low)} to {_num(high)}"
-
-
-def _p(name: str, value: float) -> str:
-    if not math.isfinite(value):
-        return f"{name} n/a"
-    return f"{name} < 0.001" if value < 0.001 else f"{name} = {value:.2g}"
-
-
-def _projects(f: Finding) -> str:
-    n = f.projects or (f.hypothesis.projects if f.hypothesis else 0)
-    if not n:
-        return "projects not counted"
-    return f"{n} project{'s' if n != 1 else ''}"
-
-
-def evidence(f: Finding) -> Spans:
-    """The numbers behind a finding in one line: effect or value, 95% interval,
-    q-value, projects."""
-    h = f.hypothesis
-    parts: list[Inline] = []
-    if h is not None:
-        q = _p("q", h.q_value) if h.q_value is not None else _p("p", h.p_value) + " (unadjusted)"
-        parts.append(
-            f"effect {'+' if h.effect > 0 else ''}{_num(h.effect)} against {h.baseline} "
-            f"({_interval(h.effect_low, h.effect_high)}), {q}, {_projects(f)}"
-        )
-        if f.status != Status.DISCOVERY and h.detectable is not None:
-            # What a negative result can rule out: effects this size would have shown.
-            parts.append(f", smallest detectable effect {_num(h.detectable)} (80% power)")
-    else:
-        interval = _interval(*f.interval) if f.interval else "no interval"
-        parts.append(
-            f"{f.metric} = {_num(f.value)} ({interval}), {f.sample_size} observations, "
-            f"{_projects(f)}, not tested across projects"
-        )
-    if f.thin_evidence:
-        parts += [", ", Strong("thin evidence")]
-    return tuple(parts)
-
-
-def _tag(f: Finding) -> Strong:
-    return Strong(f"[{f.severity}] {f.title}")
-
-
-# -- metric trends -----------------------------------------------------------------------
-
-
-def _fmt(value: float, unit: str) -> str:
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "seconds":
-        return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.0f} min"
-    if unit.startswith("USD"):
-        return f"${value:,.2f}"
-    return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def _comparison(series: TrendSeries, min_projects: int) -> str | None:
-    """``"<label> improved from X in <month> to Y in <month> (a and b projects)"`` for
-    the first and last months with enough projects, or None."""
-    change = series.change(min_projects)
-    if change is None:
-        return None
-    (p0, first), (p1, last) = change
-    counts = f"({series.projects[p0]} and {series.projects[p1]} projects)"
-    if first == last:
-        return f"{series.label} held at {_fmt(last, series.unit)} from {p0} to {p1} {counts}"
-    better = (last < first) == series.lower_is_better
-    verb = "improved" if better else "worsened"
-    return (
-        f"{series.label} {verb} from {_fmt(first, series.unit)} in {p0} "
-        f"to {_fmt(last, series.unit)} in {p1} {counts}"
-    )
-
-
-def trend_sentence(series: TrendSeries, min_projects: int) -> str:
-    """The month-to-month comparison of a series, or why there is none."""
-    compared = _comparison(series, min_projects)
-    if compared is not None:
-        return compared
-    known = series.known()
-    if len(known) < 2:
-        return f"{series.label}: fewer than two months with data, nothing to compare"
-    enough = len(series.comparable(min_projects))
-    return (
-        f"{series.label}: no month-to-month comparison, the months have too few projects "
-        f"({enough} of {len(known)} months with data have at least {min_projects})"
-    )
-
-
-def _biggest_trend(data: ReportData) -> str:
-    best: tuple[float, str] | None = None
-    for series in data.trends:
-        change = series.change(data.min_projects)
-        sentence = _comparison(series, data.min_projects)
-        if change is None or sentence is None or change[0][1] == 0:
-            continue
-        size = abs(change[1][1] - change[0][1]) / abs(change[0][1])
-        if best is None or size > best[0]:
-            best = (size, sentence)
-    if best is not None:
-        return best[1] + "."
-    if any(len(s.known()) >= 2 for s in data.trends):
-        return (
-            "No month-to-month comparison: the months have too few projects "
-            f"(at least {data.min_projects} needed in each month compared)."
-        )
-    return "Not enough months of data to show a trend yet."
-
-
-def _cell(series: TrendSeries, value: float | None) -> str:
-    if value is None:
-        return ""
-    if series.unit == "share":
-        return f"{100 * value:.1f}"
-    if series.unit == "seconds":
-        return f"{value / 3600:.1f}"
-    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def _trend_table(data: ReportData, series: list[TrendSeries]) -> Table:
-    """Month by month: the projects behind each month and every metric's value."""
-    periods = sorted({p for s in series for p, _ in s.points})
-    counts: dict[str, int] = {}
-    for s in series:
-        counts.update(s.projects)
-    header = ("month", "projects", *(f"{s.label} ({unit_label(s.unit)})" for s in series))
-    rows = []
-    for period in periods:
-        n = counts.get(period)
-        if n is None:
-            projects = "unknown"
-        elif n < data.min_projects:
-            projects = f"{n} (too few to compare)"
-        else:
-            projects = str(n)
-        values = {s.metric: dict(s.points).get(period) for s in series}
-        rows.append(((period,), (projects,), *((_cell(s, values[s.metric]),) for s in series)))
-    return Table(header, tuple(rows))
 
 
 # -- sections ----------------------------------------------------------------------------
@@ -333,7 +102,7 @@ def summary_items(data: ReportData) -> list[Spans]:
             "No finding calls for action: the pipeline runs within its limits"
             + (f" ({waiting} inconclusive item(s) listed apart)." if waiting else ".")
         )
-    trend = spans(_biggest_trend(data))
+    trend = spans(biggest_trend(data))
     suggestions = ranked_suggestions(data)
     if suggestions:
         s = suggestions[0]
@@ -359,7 +128,7 @@ def _top_actions(data: ReportData) -> list[Block]:
     actions = top_actions(data.findings)
     if not actions:
         return [Paragraph(spans("No finding calls for action in this period."))]
-    items = tuple(Item(spans(_tag(f), ": ", evidence(f))) for f in actions[:MAX_TOP_ACTIONS])
+    items = tuple(Item(spans(finding_tag(f), ": ", evidence(f))) for f in actions[:MAX_TOP_ACTIONS])
     blocks: list[Block] = [ItemList(items, ordered=True, css="top-actions")]
     if len(actions) > MAX_TOP_ACTIONS:
         more = len(actions) - MAX_TOP_ACTIONS
@@ -379,7 +148,7 @@ def _improvements(data: ReportData) -> list[Block]:
         for example in f.examples[:2]:
             if example.text:
                 sub.append(spans("e.g. ", Code(example.event_id), f': "{example.text}"'))
-        items.append(Item(spans(_tag(f)), tuple(sub)))
+        items.append(Item(spans(finding_tag(f)), tuple(sub)))
     blocks: list[Block] = [ItemList(tuple(items))]
     if len(actions) > MAX_IMPROVEMENTS:
         more = len(actions) - MAX_IMPROVEMENTS
@@ -453,7 +222,7 @@ def _trends(data: ReportData, charts: list[str]) -> list[Block]:
         )
         if "trends" in charts:
             blocks.append(Chart("trends", "Metric trends, one panel per metric"))
-        blocks.append(_trend_table(data, series))
+        blocks.append(trend_table(data, series))
     else:
         blocks.append(Paragraph(spans("Not enough data for trends yet.")))
     if "calibration" in charts:
