@@ -25,11 +25,14 @@ from autoforge_learn.errors import NoDataError
 
 if TYPE_CHECKING:
     from autoforge_learn.dataset import Dataset
+    from autoforge_learn.experiments.rollout import Overview
     from autoforge_learn.findings import Finding
     from autoforge_learn.patterns.loops import LoopAction
+    from autoforge_learn.report import ReportData
     from autoforge_learn.report.files import ReportFiles
     from autoforge_learn.selection import Selection
     from autoforge_learn.suggest import Suggestion
+    from autoforge_learn.suggest.model import SuggestRun
     from autoforge_learn.workspace import Workspace
 
 STEPS = ("index", "label", "aggregate", "patterns", "loops", "suggest", "experiments", "report")
@@ -191,12 +194,10 @@ def train(
     """
     from autoforge_learn.aggregate import aggregate
     from autoforge_learn.experiments.rollout import overview
-    from autoforge_learn.findings import CalibrationEvidence
     from autoforge_learn.label.run import label_store
     from autoforge_learn.patterns.detect import detect_patterns
     from autoforge_learn.patterns.loops import evaluate_loops
-    from autoforge_learn.report import ReportData
-    from autoforge_learn.report.files import projects_by_month, trend_series, write_report_set
+    from autoforge_learn.report.files import write_report_set
     from autoforge_learn.review import learning_signals
     from autoforge_learn.selection import Selection
     from autoforge_learn.suggest.store import suggest_run_from_root
@@ -225,30 +226,9 @@ def train(
     step("experiments")
     running = overview(ws, now=now)
     step("report")
-    report = ReportData(
-        title=f"AutoForge learning report {now.date().isoformat()}",
-        generated_at=now.date(),
-        scope=_scope(data, selection),
-        findings=findings,
-        loop_actions=actions,
-        suggestions=suggestions,
-        set_aside=run.set_aside,
-        trends=trend_series(
-            aggregated["trend_analysis"]["months"],
-            TREND_METRICS,
-            projects=projects_by_month(data.projects["started"]),
-        ),
-        calibration={
-            str(f.agent_role): f.evidence.buckets
-            for f in findings
-            if isinstance(f.evidence, CalibrationEvidence) and f.evidence.buckets
-        },
-        totals={"projects": len(data.projects), "events": events},
-        min_projects=ws.settings.patterns.min_projects,
-        experiments=running.experiments,
-        rollouts=running.rollouts,
-        ended_experiments=running.ended,
-    )
+    report = _report_data(ws, data, selection, now=now, findings=findings, actions=actions,
+                          run=run, running=running, months=aggregated["trend_analysis"]["months"],
+                          events=events)
     files = write_report_set(ws, report, now=now, selection=selection)
     return TrainResult(
         findings=findings,
@@ -259,4 +239,37 @@ def train(
         selection=selection,
         projects=len(data.projects),
         events=events,
+    )
+
+
+def _report_data(
+    ws: Workspace, data: Dataset, selection: Selection, *, now: datetime,
+    findings: list[Finding], actions: list[LoopAction], run: SuggestRun, running: Overview,
+    months: Any, events: int,
+) -> ReportData:
+    """What the report shows, from the steps' results."""
+    from autoforge_learn.findings import CalibrationEvidence
+    from autoforge_learn.report import ReportData
+    from autoforge_learn.report.files import projects_by_month, trend_series
+
+    return ReportData(
+        title=f"AutoForge learning report {now.date().isoformat()}",
+        generated_at=now.date(),
+        scope=_scope(data, selection),
+        findings=findings,
+        loop_actions=actions,
+        suggestions=run.suggestions,
+        set_aside=run.set_aside,
+        trends=trend_series(months, TREND_METRICS,
+                            projects=projects_by_month(data.projects["started"])),
+        calibration={
+            str(f.agent_role): f.evidence.buckets
+            for f in findings
+            if isinstance(f.evidence, CalibrationEvidence) and f.evidence.buckets
+        },
+        totals={"projects": len(data.projects), "events": events},
+        min_projects=ws.settings.patterns.min_projects,
+        experiments=running.experiments,
+        rollouts=running.rollouts,
+        ended_experiments=running.ended,
     )
