@@ -26,6 +26,7 @@ _K_APPROVAL = "human_approval"
 _K_SURVEY = "human_survey"
 _K_ESCALATION = "escalation"
 _K_COMPLETED = "project_completed"
+_K_ASSIGNMENT = "experiment_assignment"
 
 #: Typed columns of the events table, in order: name -> portable SQL type name
 #: (``VARCHAR``, ``BIGINT``, ``DOUBLE``, ``BOOLEAN``, ``TIMESTAMP``, ``JSON``).
@@ -75,6 +76,9 @@ EVENT_COLUMNS: dict[str, str] = {
     "time_to_completion": "DOUBLE",
     "security_issues_missed": "BIGINT",
     "token_cost_total": "DOUBLE",
+    "experiment_id": "VARCHAR",
+    "arm": "VARCHAR",
+    "phase": "BIGINT",
     "extra": "JSON",
 }
 
@@ -104,6 +108,7 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "decision_type": ("feature_priority", "architecture_choice", "tech_stack", "risk_acceptance"),
     "client_domain": ("saas", "fintech", "healthtech", "ecommerce", "analytics", "other"),
     "project_success": ("shipped", "alpha_ready", "blocked", "cancelled"),
+    "arm": ("control", "treatment"),
 }
 
 KINDS: tuple[str, ...] = (
@@ -118,6 +123,7 @@ KINDS: tuple[str, ...] = (
     _K_SURVEY,
     _K_ESCALATION,
     _K_COMPLETED,
+    _K_ASSIGNMENT,
 )
 
 _ENVELOPE = ("event_id", "kind", "schema_version", "project_id", "timestamp")
@@ -147,7 +153,9 @@ GROUP_KEYS: dict[str, tuple[str, ...]] = {
 }
 GROUP_KINDS: dict[str, tuple[str, ...]] = {
     "gates": (_K_GATE,),
-    "execution": (_K_PROJECT_STARTED, _K_STAGE, _K_TESTS, _K_SECURITY, _K_PERF, _K_COMPLETED),
+    "execution": (
+        _K_PROJECT_STARTED, _K_STAGE, _K_TESTS, _K_SECURITY, _K_PERF, _K_COMPLETED, _K_ASSIGNMENT,
+    ),
     "feedback": (_K_FEEDBACK, _K_APPROVAL, _K_SURVEY, _K_ESCALATION),
 }
 

@@ -56,6 +56,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "performance_metrics": ("within_slo",),
     "human_approval": ("decision_type",),
     "project_completed": ("project_success",),
+    "experiment_assignment": ("experiment_id", "arm", "agent_role", "prompt_version"),
 }
 
 #: Keys read with a type other than their column's.

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from autoforge_learn.analyze.report import Issue
 
 #: Bumped when the events table changes shape; an older index is rebuilt.
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 
 _PG_TYPES = {
     "VARCHAR": "text",

@@ -168,7 +168,7 @@ def print_status(status: ExperimentStatus) -> None:
     """The status as a person reads it: header, metric table, checks, conclusion."""
     e = status.experiment
     console.print(
-        f"[bold]{e.id}[/] ({e.status}, {e.mode}): {e.role} {e.treatment} (treatment) "
+        f"[bold]{e.id}[/] ({e.status}, {e.mode}): {e.role}: {e.treatment} (treatment) "
         f"against {e.control} (control), split {e.split}%", highlight=False)
     planned = f" of {e.planned_projects} planned" if e.planned_projects else ""
     console.print(f"Projects: {status.n_control} control, {status.n_treatment} treatment"
@@ -180,27 +180,30 @@ def print_status(status: ExperimentStatus) -> None:
     console.print(status.conclusion, highlight=False)
 
 
-def metric_row(m: MetricResult) -> dict[str, Any]:
-    """One metric as a narrow table row (the test and detectable size go below it)."""
-    effect = None if m.effect is None else f"{m.effect:+.2g}"
-    if effect is not None and m.ci_low is not None and m.ci_high is not None:
-        effect += f" [{m.ci_low:.2g}, {m.ci_high:.2g}]"
-    p = m.adjusted_p if m.adjusted_p is not None else m.p_value
-    return {
-        "metric": m.metric if m.role == "primary" else f"{m.metric} ({m.role})",
-        "control": m.control_value, "treatment": m.treatment_value,
-        "effect [95% CI]": effect, "p": p, "n": f"{m.n_control}/{m.n_treatment}",
-        "verdict": m.verdict,
-    }
-
-
 def print_metrics(metrics: list[MetricResult]) -> None:
-    """The metrics' table, then each one's test and the smallest effect it could see."""
-    print_rows([metric_row(m) for m in metrics], fmt=OutputFormat.table)
+    """Each metric in three lines (readable at any width): the arms' values, the effect
+    with its interval, p-value and verdict, then the test and the detectable size."""
+    from autoforge_learn.analyze.metrics import get_metric
+    from autoforge_learn.analyze.units import format_change, format_interval, format_value
+
     for m in metrics:
-        seen = f"; detectable with 80% power: {m.detectable:.3g}" if m.detectable else ""
-        holm = " (p Holm-adjusted)" if m.adjusted_p is not None else ""
-        console.print(f"  [dim]{m.metric}: {m.test}{holm}{seen}[/]", highlight=False)
+        unit = get_metric(m.metric).unit
+        role = "" if m.role == "primary" else f" ({m.role})"
+        console.print(
+            f"[bold]{m.metric}[/]{role}: control {format_value(m.control_value, unit)}, "
+            f"treatment {format_value(m.treatment_value, unit)} "
+            f"({m.n_control} and {m.n_treatment} projects)", highlight=False)
+        if m.effect is not None:
+            p = m.adjusted_p if m.adjusted_p is not None else m.p_value
+            p_text = "" if p is None else (
+                f", p = {p:.3g}" + (" (Holm)" if m.adjusted_p is not None else ""))
+            console.print(
+                f"  effect {format_change(m.effect, unit)} "
+                f"{format_interval(m.ci_low, m.ci_high, unit)}{p_text}: {m.verdict}",
+                highlight=False)
+        seen = (f"; detectable with 80% power: {format_change(m.detectable, unit).lstrip('+')}"
+                if m.detectable else "")
+        console.print(f"  [dim]{m.test}{seen}[/]", highlight=False)
 
 
 @ab_app.command("conclude")

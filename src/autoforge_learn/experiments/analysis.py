@@ -335,8 +335,13 @@ def conclusion(status: ExperimentStatus) -> str:
     if significant:
         return f"{primary.verdict} on {primary.metric} (p = {primary.p_value:.3g}): conclude."
     return ("No difference detected on "
-            f"{primary.metric}; differences under {_fmt(primary.detectable)} could not be seen.")
+            f"{primary.metric}; differences under {_fmt(primary)} could not be seen.")
 
 
-def _fmt(value: float | None) -> str:
-    return "an unknown size" if value is None else f"{value:.3g}"
+def _fmt(m: MetricResult) -> str:
+    from autoforge_learn.analyze.metrics import get_metric
+    from autoforge_learn.analyze.units import format_change
+
+    if m.detectable is None:
+        return "an unknown size"
+    return format_change(m.detectable, get_metric(m.metric).unit).lstrip("+")

@@ -70,13 +70,10 @@ def finding_tag(f: Finding) -> Strong:
 
 
 def format_value(value: float, unit: str) -> str:
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "seconds":
-        return f"{value / 3600:.1f} h" if value >= 3600 else f"{value / 60:.0f} min"
-    if unit.startswith("USD"):
-        return f"${value:,.2f}"
-    return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    """A metric's value in words (:func:`autoforge_learn.analyze.units.format_value`)."""
+    from autoforge_learn.analyze.units import format_value as by_unit
+
+    return by_unit(value, unit)
 
 
 def trend_comparison(series: TrendSeries, min_projects: int) -> str | None:

@@ -93,6 +93,7 @@ class EventKind(StrEnum):
     HUMAN_SURVEY = "human_survey"
     ESCALATION = "escalation"
     PROJECT_COMPLETED = "project_completed"
+    EXPERIMENT_ASSIGNMENT = "experiment_assignment"
 
 
 class ClientDomain(StrEnum):
@@ -121,6 +122,11 @@ class DecisionType(StrEnum):
     ARCHITECTURE_CHOICE = "architecture_choice"
     TECH_STACK = "tech_stack"
     RISK_ACCEPTANCE = "risk_acceptance"
+
+
+class Arm(StrEnum):
+    CONTROL = "control"
+    TREATMENT = "treatment"
 
 
 class ProjectSuccess(StrEnum):
@@ -376,6 +382,19 @@ class ProjectCompleted(EventBase):
     )
 
 
+class ExperimentAssignment(EventBase):
+    """A project sent to an arm of an A/B experiment or a rollout, recorded when it is
+    assigned: the analysis counts the project in this arm whatever happens to it next
+    (intention to treat)."""
+
+    kind: Literal[EventKind.EXPERIMENT_ASSIGNMENT] = EventKind.EXPERIMENT_ASSIGNMENT
+    experiment_id: str = Field(pattern=SAFE_ID_PATTERN)
+    arm: Arm
+    agent_role: str = Field(min_length=1)
+    prompt_version: str = Field(pattern=PROMPT_VERSION_PATTERN)
+    phase: int = Field(default=1, ge=1, description="The rollout phase (1 for an A/B test)")
+
+
 EVENT_MODELS: dict[str, type[EventBase]] = {
     EventKind.PROJECT_STARTED: ProjectStarted,
     EventKind.STAGE_EXECUTION: StageExecution,
@@ -388,6 +407,7 @@ EVENT_MODELS: dict[str, type[EventBase]] = {
     EventKind.HUMAN_SURVEY: HumanSurvey,
     EventKind.ESCALATION: Escalation,
     EventKind.PROJECT_COMPLETED: ProjectCompleted,
+    EventKind.EXPERIMENT_ASSIGNMENT: ExperimentAssignment,
 }
 
 Event = Annotated[
@@ -401,6 +421,7 @@ Event = Annotated[
     | HumanApproval
     | HumanSurvey
     | Escalation
-    | ProjectCompleted,
+    | ProjectCompleted
+    | ExperimentAssignment,
     Field(discriminator="kind"),
 ]

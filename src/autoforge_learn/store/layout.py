@@ -24,6 +24,7 @@ FILE_FOR_KIND: dict[str, str] = {
     "security_scan": "execution",
     "performance_metrics": "execution",
     "project_completed": "execution",
+    "experiment_assignment": "execution",
     "gate_evaluation": "gates",
     "downstream_feedback": "feedback",
     "human_approval": "feedback",
