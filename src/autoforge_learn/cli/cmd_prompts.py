@@ -50,11 +50,17 @@ def list_versions(
 
     Example:  autoforge prompts list --role architect --format json
     """
-    versions = _registry(root).versions(role, include_archived=archived)
+    registry = _registry(root)
+    versions = registry.versions(role, include_archived=archived)
+    defaults = {}
+    for name in {v.role for v in versions}:
+        found = registry.default(name)
+        defaults[name] = found.id if found else None
     rows = [
         {
             "version": v.id,
             "status": v.status,
+            "default": "yes" if v.id == defaults.get(v.role) else "",
             "created": v.created,
             "parent": v.parent,
             "source": v.source,
@@ -196,8 +202,39 @@ def deprecate(
 
     Example:  autoforge prompts deprecate architect.v1.0
     """
+    _not_in_a_running_experiment(root, version)
     retired = _registry(root).deprecate(version)
     console.print(f"Deprecated [bold]{retired.id}[/]; archived in ai/prompts/deprecated/")
+
+
+def _not_in_a_running_experiment(root: Path | None, version: str) -> None:
+    from autoforge_learn.experiments.store import list_experiments
+
+    for e in list_experiments(resolve_root(root)):
+        if e.status == "running" and version in (e.control, e.treatment):
+            fail(f"{version} is in {e.kind} {e.id}, still running: conclude or stop it first")
+
+
+@prompts_app.command("default")
+def default_cmd(
+    version: str = typer.Argument(..., help="The version new projects should use."),
+    reason: str = typer.Option(..., "--reason", help="Why (written to the changelog)."),
+    root: RootOption = None,
+) -> None:
+    """Make a version its role's default (what new projects run outside experiments).
+
+    An experiment's conclusion and a completed rollout set the default themselves; this
+    is for doing it by hand.
+
+    Example:  autoforge prompts default architect.v1.1 --reason "v1.2 broke the API gate"
+    """
+    from autoforge_learn.registry import parse_version_id
+
+    _not_in_a_running_experiment(root, version)
+    registry = _registry(root)
+    chosen = registry.set_default(version, reason=reason)
+    console.print(f"{chosen.id} is now the default of {parse_version_id(version)[0]}.",
+                  highlight=False)
 
 
 @prompts_app.command()

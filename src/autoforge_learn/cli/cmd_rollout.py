@@ -127,13 +127,18 @@ def print_rollout(status: RolloutStatus) -> None:
                       f"{phase.n_treatment} new; sample ratio p = {phase.sample_ratio_p:.3g}",
                       highlight=False)
         print_metrics([phase.primary])
-    print_rows([{
-        "guardrail": g.guardrail.describe(),
-        "harm": g.result.harm if g.result else None,
-        "interval": (f"[{g.result.low:.3g}, {g.result.high:.3g}]" if g.result else None),
-        "always-valid p": g.result.p_value if g.result else None,
-        "n": f"{g.n_control}/{g.n_treatment}", "verdict": g.verdict,
-    } for g in status.guardrails], fmt=OutputFormat.table, title="Guardrails (all phases)")
+    from autoforge_learn.analyze.metrics import get_metric
+    from autoforge_learn.analyze.units import format_change, format_interval
+
+    console.print("[bold]Guardrails[/] (every phase, checked after each project):")
+    for g in status.guardrails:
+        unit = get_metric(g.guardrail.metric).unit
+        numbers = "" if g.result is None else (
+            f": harm {format_change(g.result.harm, unit)} "
+            f"{format_interval(g.result.low, g.result.high, unit)}, always-valid p = "
+            f"{g.result.p_value:.3g}")
+        console.print(f"  {g.guardrail.describe()}{numbers} ({g.n_control} and "
+                      f"{g.n_treatment} projects): {g.verdict}", highlight=False)
     done = " (done)" if status.applied else ""
     console.print(f"Decision: [bold]{status.action}[/]{done}: {status.reason}", highlight=False)
 

@@ -290,7 +290,7 @@ def experiment_status(
     metrics += [guardrail_result(ws, experiment, g, assignments) for g in experiment.guardrails]
     for m in metrics:
         if m.role != "guardrail" and m.p_value is not None:
-            m.verdict = _metric_verdict(m, experiment.alpha)
+            m.verdict = metric_verdict(m, experiment.alpha)
     power = (power_at(n_c, n_t, None, alpha=experiment.alpha)
              if n_c >= 2 and n_t >= 2 else None)
     status = ExperimentStatus(
@@ -303,7 +303,8 @@ def experiment_status(
     return status
 
 
-def _metric_verdict(m: MetricResult, alpha: float) -> str:
+def metric_verdict(m: MetricResult, alpha: float) -> str:
+    """A metric's result in words (its Holm-adjusted p-value when it has one)."""
     p = m.adjusted_p if m.adjusted_p is not None else m.p_value
     if p is None or m.effect is None:
         return "too few projects to compare"

@@ -208,20 +208,22 @@ def check_rollout(
 
 def _phases(ws: Workspace, rollout: Experiment, assignments: Sequence[Assignment]
             ) -> list[PhaseResult]:
-    from autoforge_learn.experiments.analysis import analyze_metric
+    from autoforge_learn.experiments.analysis import analyze_metric, metric_verdict
 
     plan = rollout.rollout
     assert plan is not None
     results = []
+    fixed = rollout.model_copy(update={"mode": "fixed"})
     for number, phase in enumerate(plan.phases, start=1):
         mine = [a for a in assignments if a.phase == number]
+        primary = analyze_metric(ws, fixed, rollout.metric, "primary", mine)
+        primary.verdict = metric_verdict(primary, rollout.alpha)
         n_t = sum(a.arm == "treatment" for a in mine)
         expected = round((100 - plan.holdback) * phase.share / 100)
         results.append(PhaseResult(
             phase=number, share=phase.share, n_control=len(mine) - n_t, n_treatment=n_t,
             sample_ratio_p=sample_ratio_p(len(mine) - n_t, n_t, max(1, min(99, expected))),
-            primary=analyze_metric(ws, rollout.model_copy(update={"mode": "fixed"}),
-                                   rollout.metric, "primary", mine),
+            primary=primary,
         ))
     return results
 
