@@ -3,6 +3,9 @@ the project is the unit, intervals stay in range, nulls give at most alpha."""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pytest
 import statsmodels.api as sm
@@ -217,3 +220,46 @@ def test_data_without_spread_are_judged_by_their_side() -> None:
     assert against_threshold(same, 0.5, alternative="greater").p_value >= 0.5
     cmp = compare_ratios([0, 0, 0], [5, 5, 5], [0, 0], [4, 4], alternative="greater")
     assert cmp.p_value >= 0.5
+
+
+def _mixture_integral(estimate: float, variance: float, prior: Any, low: float,
+                      high: float) -> float:
+    from scipy import integrate
+
+    def integrand(theta: float) -> float:
+        return math.exp(theta * estimate / variance - theta**2 / (2 * variance)) * prior(theta)
+
+    value, _ = integrate.quad(integrand, low, high, epsabs=1e-13, epsrel=1e-12)
+    return float(value)
+
+
+@pytest.mark.parametrize("estimate,variance,tau", [(0.3, 0.04, 0.2), (-1.2, 0.5, 0.7),
+                                                   (0.0, 1.0, 1.0), (2.0, 0.3, 0.1)])
+def test_mixture_e_values_are_their_integrals(estimate: float, variance: float,
+                                              tau: float) -> None:
+    """The closed forms of the sequential tests equal the likelihood ratios averaged over
+    their priors, integrated numerically (scipy.integrate.quad) to 1e-9."""
+    from autoforge_learn.stats.sequential import drop_e_values, mixture_e_value
+
+    two_sided = _mixture_integral(estimate, variance,
+                                  lambda t: stats.norm.pdf(t, scale=tau), -np.inf, np.inf)
+    assert mixture_e_value(estimate, variance, tau=tau) == pytest.approx(two_sided, rel=1e-9)
+    # a stream of n observations with sd sigma: its mean has variance sigma^2 / n
+    n, sigma = 9, math.sqrt(variance * 9)
+    values = np.full(n, estimate)
+    drop = _mixture_integral(estimate, sigma**2 / n,
+                             lambda t: 2 * stats.norm.pdf(t, scale=tau), -np.inf, 0)
+    assert drop_e_values(values, sigma=sigma, tau=tau)[-1] == pytest.approx(drop, rel=1e-9)
+
+
+def test_the_confidence_sequence_is_where_the_mixture_test_rejects() -> None:
+    """At each end of the interval the mixture e-value of the shifted estimate is
+    exactly 1/alpha: every value outside is rejected, every value inside is not."""
+    from autoforge_learn.stats.sequential import confidence_sequence, mixture_e_value
+
+    estimate, variance, tau, alpha = 0.4, 0.02, 0.3, 0.05
+    low, high = confidence_sequence(estimate, variance, tau=tau, alpha=alpha)
+    for end in (low, high):
+        assert mixture_e_value(estimate - end, variance, tau=tau) == pytest.approx(
+            1 / alpha, rel=1e-9)
+    assert mixture_e_value(estimate - (low + high) / 2, variance, tau=tau) < 1 / alpha
