@@ -20,7 +20,6 @@ from autoforge_learn.schema.events import (
     Escalation,
     EventBase,
     EventKind,
-    ExperimentAssignment,
     GateEvaluation,
     HumanApproval,
     HumanSurvey,
@@ -139,7 +138,8 @@ class Collector:
         self._appender = JsonlAppender()
         self._months: dict[str, str] = {}
         self._paths: dict[tuple[str, str], str] = {}
-        self._assigned: dict[tuple[str, str], tuple[str, int]] = {}
+        #: (experiment, project) -> (arm, phase) assigned by this collector.
+        self.assigned: dict[tuple[str, str], tuple[str, int]] = {}
 
     @property
     def root(self) -> Path:
@@ -369,66 +369,15 @@ class Collector:
 
     def assign(self, experiment_id: str, project_id: str) -> str:
         """The prompt version a new project runs with under an A/B experiment or a
-        rollout, recorded as an ``experiment_assignment`` event while it runs.
-
-        The same project always gets the same version: an A/B arm follows from a hash
-        of the experiment's salt and the project id; a project assigned in an earlier
-        phase of a rollout keeps that phase's arm. Once the experiment has ended, the
-        version its end decided is returned and nothing is recorded.
+        rollout, recorded as an ``experiment_assignment`` event while it runs (see
+        :func:`autoforge_learn.collect.assignments.assign`).
 
         Example:
             >>> version = collector.assign("architect-v1.2-vs-v1.1", "PRJ-0042")
-
-        Raises:
-            ExperimentError: If there is no such experiment.
         """
-        from autoforge_learn.experiments.assign import Assigned, assignment_of
-        from autoforge_learn.experiments.store import load_experiment
+        from autoforge_learn.collect.assignments import assign
 
-        check_safe_id(project_id)
-        experiment = load_experiment(self.root, experiment_id)
-        earlier = self._earlier_assignment(experiment_id, project_id)
-        if experiment.status == "running" and earlier is not None:
-            arm, phase = earlier
-            return Assigned(experiment.version_of(arm), arm, phase).version
-        assigned = assignment_of(experiment, project_id)
-        if assigned.arm is not None:
-            self._emit(ExperimentAssignment, project_id, {
-                "experiment_id": experiment.id, "arm": assigned.arm,
-                "agent_role": experiment.role, "prompt_version": assigned.version,
-                "phase": assigned.phase,
-            })
-            self._assigned[(experiment_id, project_id)] = (assigned.arm, assigned.phase)
-        return assigned.version
-
-    def _earlier_assignment(self, experiment_id: str, project_id: str) -> tuple[str, int] | None:
-        """The arm and phase a project was first assigned to, from its own raw file."""
-        known = self._assigned.get((experiment_id, project_id))
-        if known is not None:
-            return known
-        month = self.layout.project_month(project_id)
-        if month is None:
-            return None
-        path = self.layout.raw_file(project_id, month, FILE_FOR_KIND["experiment_assignment"])
-        if not path.exists():
-            return None
-        import orjson
-
-        with path.open("rb") as lines:
-            for line in lines:
-                if b"experiment_assignment" not in line:
-                    continue
-                try:
-                    data = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue  # a bad line is the validator's to report, not ours
-                if (isinstance(data, dict) and data.get("kind") == "experiment_assignment"
-                        and data.get("experiment_id") == experiment_id
-                        and data.get("arm") in ("control", "treatment")):
-                    found = (str(data["arm"]), int(data.get("phase") or 1))
-                    self._assigned[(experiment_id, project_id)] = found
-                    return found
-        return None
+        return assign(self, experiment_id, project_id)
 
     # -- context managers -------------------------------------------------------------
 
