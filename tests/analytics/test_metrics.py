@@ -18,6 +18,7 @@ EXPECTED = {
     "avg_retries_per_task": 3 / 4,  # tasks need 1, 2, 0 and 0 retries
     "time_to_first_prototype": 5400,
     "tokens_per_loc": 5000 / 150,
+    "tokens_per_success": 7500 / 3,  # (1500 + 3000 + 2000 + 1000) tokens, 3 succeeded
     "security_issues_missed_rate": 1 / 7,  # 1 / ((5 - 1) + (2 - 0) + 1)
     "autonomous_decision_confidence": 2 / 3,
     "agent_success_rate": 3 / 4,
