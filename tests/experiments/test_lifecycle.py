@@ -27,6 +27,7 @@ from tests.experiments.world import START, Effects, make_versions, run_projects
 
 runner = CliRunner()
 NOW = datetime(2025, 12, 1, tzinfo=UTC)
+SALT = "0123456789abcdef"  # the arms are reproducible
 
 
 def _ids(prefix: str, n: int) -> list[str]:
@@ -44,9 +45,9 @@ def test_designs_that_cannot_work_are_refused_with_the_reason(af_root, open_ws) 
     with pytest.raises(ExperimentError, match="smallest p-value is 0.1"):
         start_experiment(ws, role="architect", control=v10, treatment=v11,
                          metric="quality_score", planned_projects=6)
-    start_experiment(ws, role="architect", control=v10, treatment=v11)
+    start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     with pytest.raises(ExperimentError, match="one experiment or rollout per role"):
-        start_experiment(ws, role="architect", control=v10, treatment=v11)
+        start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     result = runner.invoke(app, ["ab", "start", "--role", "architect", "--control", v10,
                                  "--treatment", v11, "--guardrail", "cost>10",
                                  "--root", str(af_root)])
@@ -56,7 +57,7 @@ def test_designs_that_cannot_work_are_refused_with_the_reason(af_root, open_ws) 
 def test_assignment_is_sticky_and_recorded_once_per_project(af_root, open_ws) -> None:
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
-    e = start_experiment(ws, role="architect", control=v10, treatment=v11)
+    e = start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     with Collector(af_root) as c:
         first = {pid: c.assign(e.id, pid) for pid in _ids("s", 40)}
     with Collector(af_root) as c:  # another process, later
@@ -80,7 +81,7 @@ def test_an_experiment_finds_a_real_effect_and_its_conclusion_sets_the_default(
     ws = open_ws(af_root)
     e = start_experiment(ws, role="architect", control=v10, treatment=v11,
                          guardrails=[Guardrail.parse("quality_score:-5")],
-                         secondary=["cost_per_project"], planned_projects=60)
+                         secondary=["cost_per_project"], planned_projects=60, salt=SALT)
     effects = Effects(pass_rate={v11: 0.92}, quality={v11: 76.0})
     run_projects(af_root, e.id, _ids("p", 60), effects, seed=1)
     ws.refresh()
@@ -110,7 +111,7 @@ def test_an_experiment_finds_a_real_effect_and_its_conclusion_sets_the_default(
 def test_an_undecided_experiment_is_not_concluded_by_itself(af_root, open_ws) -> None:
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
-    e = start_experiment(ws, role="architect", control=v10, treatment=v11)
+    e = start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     run_projects(af_root, e.id, _ids("n", 16), Effects(), seed=2)
     ws.refresh()
     with pytest.raises(ExperimentError, match="the evidence does not decide"):
@@ -127,7 +128,7 @@ def test_duplicating_every_gate_check_of_a_project_leaves_the_answer_unchanged(
     neither the effect nor the p-value."""
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
-    e = start_experiment(ws, role="architect", control=v10, treatment=v11)
+    e = start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     run_projects(af_root, e.id, _ids("d", 24), Effects(pass_rate={v11: 0.85}), seed=3)
     ws.refresh()
     before = experiment_status(ws, e.id).primary
@@ -147,7 +148,7 @@ def test_a_rollout_moves_through_its_phases_and_makes_the_version_the_default(
 ) -> None:
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
-    r = start_rollout(ws, v11, steps=(50, 100), phase_projects=12, now=START)
+    r = start_rollout(ws, v11, steps=(50, 100), phase_projects=12, salt=SALT, now=START)
     run_projects(af_root, r.id, _ids("a", 12), Effects(), seed=4)
     ws.refresh()
     status = check_rollout(ws, r.id, now=NOW)
@@ -169,7 +170,7 @@ def test_a_rollout_that_hurts_is_rolled_back_automatically(af_root, open_ws) -> 
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
     r = start_rollout(ws, v11, steps=(50, 100), phase_projects=40,
-                      guardrails=[Guardrail.parse("gate_pass_rate")], now=START)
+                      guardrails=[Guardrail.parse("gate_pass_rate")], salt=SALT, now=START)
     bad = Effects(pass_rate={v11: 0.35})
     run_projects(af_root, r.id, _ids("r", 40), bad, seed=6)
     ws.refresh()
@@ -189,7 +190,7 @@ def test_a_rollout_that_hurts_is_rolled_back_automatically(af_root, open_ws) -> 
 def test_stop_keeps_the_default(af_root, open_ws) -> None:
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
-    e = start_experiment(ws, role="architect", control=v10, treatment=v11)
+    e = start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     stop_experiment(ws, e.id, reason="prompt bug", now=NOW)
     assert get_experiment(ws, e.id).history[-1].note == "prompt bug"
     assert PromptRegistry(af_root).default("architect").id == v10
@@ -200,7 +201,7 @@ def test_stop_keeps_the_default(af_root, open_ws) -> None:
 def test_compare_on_past_projects_says_it_is_observational(af_root, open_ws) -> None:
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
-    e = start_experiment(ws, role="architect", control=v10, treatment=v11)
+    e = start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     run_projects(af_root, e.id, _ids("c", 30), Effects(pass_rate={v11: 0.9}), seed=7)
     stop_experiment(ws, e.id, reason="compare instead", now=NOW)
     result = runner.invoke(app, ["ab", "compare", "--role", "architect", "--control", v10,

@@ -49,9 +49,13 @@ def start_experiment(
     mode: Mode = "fixed",
     alpha: float = 0.05,
     experiment_id: str | None = None,
+    salt: str | None = None,
     now: datetime | None = None,
 ) -> Experiment:
     """Start an A/B test of two versions of a role and write it to the store.
+
+    ``salt`` (default: 16 random hex digits) decides every project's arm; give one only
+    to reproduce an assignment.
 
     Raises:
         ExperimentError: If a version is not active, a metric unknown, another
@@ -76,7 +80,7 @@ def start_experiment(
             id=experiment_id, role=role, control=control, treatment=treatment, split=split,
             metric=metric, secondary=list(secondary), guardrails=list(guardrails),
             planned_projects=planned_projects, mode=mode, alpha=alpha,
-            salt=secrets.token_hex(8), started_at=now,
+            salt=salt or secrets.token_hex(8), started_at=now,
         )
     except ValueError as exc:
         raise ExperimentError(f"cannot start the experiment: {exc}") from None

@@ -61,9 +61,11 @@ def start_rollout(
     guardrails: Sequence[Guardrail] = (),
     alpha: float = 0.05,
     rollout_id: str | None = None,
+    salt: str | None = None,
     now: datetime | None = None,
 ) -> Experiment:
-    """Start rolling out ``version`` against its role's current default.
+    """Start rolling out ``version`` against its role's current default (``salt``: as
+    for :func:`~autoforge_learn.experiments.lifecycle.start_experiment`).
 
     Raises:
         ExperimentError: If the version is not active, is already the default, its
@@ -90,7 +92,7 @@ def start_rollout(
         rollout = Experiment(
             id=rollout_id or free_id(ws, f"rollout-{version}"), role=role, control=default.id,
             treatment=version, metric=metric, guardrails=watched, mode="sequential",
-            alpha=alpha, salt=secrets.token_hex(8), started_at=now, rollout=plan,
+            alpha=alpha, salt=salt or secrets.token_hex(8), started_at=now, rollout=plan,
         )
     except ValueError as exc:
         raise ExperimentError(f"cannot start the rollout: {exc}") from None
