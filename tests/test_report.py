@@ -461,18 +461,21 @@ def test_inconclusive_items_are_collapsed_and_never_top_actions(data, rendered):
     assert titles == [GATE, RETRIES, TOKENS, CALIBRATION, LEGACY]
     page = _page(html)
     assert all(INCONCLUSIVE not in line for line in page.top_actions)
-    assert len(page.details) == 1 and INCONCLUSIVE in page.details[0]
-    assert "1 inconclusive item: too few projects to tell" in page.details[0]
+    (collapsed,) = [d for d in page.details if INCONCLUSIVE in d]
+    assert "1 inconclusive item: too few projects to tell" in collapsed
     assert html.count(INCONCLUSIVE) == 1  # only inside the <details>
     assert md.count(INCONCLUSIVE) == 1
     assert INCONCLUSIVE in _md_section(md, "Inconclusive items")
 
 
-def test_all_findings_hold_not_significant_and_context(rendered):
-    _out, md, _html = rendered
+def test_all_findings_hold_not_significant_collapsed_and_context(rendered):
+    _out, md, html = rendered
     table = _md_section(md, "All findings")
-    rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
+    rows = [line for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith("| status ")]
     assert len(rows) == 8  # every finding but the inconclusive one
+    assert "1 claim tested and not supported by the data" in table
+    assert any(NOT_SIGNIFICANT in d for d in _page(html).details)  # collapsed
     (chance,) = [r for r in rows if NOT_SIGNIFICANT in r]
     assert chance.startswith("| not significant | low |")
     assert "q = 0.4, 28 projects, smallest detectable effect 0.25 (80% power)" in chance

@@ -203,3 +203,22 @@ def test_thresholds_come_from_the_config_file(tmp_path: Path) -> None:
     with Workspace(root, settings=overrides) as ws:
         again = detect_patterns(ws, patterns=["retry_hotspot"])
     assert all(f.threshold == 5 for f in again)
+
+
+def test_no_handoff_claim_without_feedback_from_the_downstream_role(
+    tmp_path: Path, open_ws: Callable[..., Workspace]
+) -> None:
+    """qa never reports feedback: its handoffs from engineer have no rejection rate (no
+    "0% rejected" finding), while architect's feedback still measures product's."""
+    root = tmp_path / ".autoforge"
+    build_store(root)
+    c = Collector(root)
+    for pid, day in (("p1", 1), ("p2", 2)):
+        for hour, role in ((16, "engineer"), (17, "qa")):
+            c.on_agent_stage_completion(project_id=pid, stage_id=role, agent_role=role,
+                                        succeeded=True, timestamp=at(day, hour))
+    c.close()
+    ws = open_ws(root, {"patterns": {"min_sample": 1}})
+    pairs = {f.id for f in detect_patterns(ws) if f.id.startswith("handoff:")}
+    assert "handoff:from_role=product,to_role=architect" in pairs
+    assert not any("to_role=qa" in p for p in pairs), pairs

@@ -16,6 +16,7 @@ from autoforge_learn.cli.common import (
     resolve_root,
 )
 from autoforge_learn.cli.options import OutputFormat, RootOption
+from autoforge_learn.words import plural
 
 import_app = typer.Typer(
     help="Import run logs of other multi-agent systems as training events.\n\n"
@@ -102,7 +103,7 @@ def chatdev(
         t = report.totals()
         console.print(
             f"{t['logs']} logs, {t['projects']} projects, {t['events']} events added, "
-            f"{t['tokens']:,} tokens, {t['duplicates']} duplicate(s) skipped, "
+            f"{t['tokens']:,} tokens, {plural(t['duplicates'], 'duplicate')} skipped, "
             f"{t['failed']} failed, in {t['seconds']:.1f}s"
         )
     if not report.ok:

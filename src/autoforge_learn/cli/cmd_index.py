@@ -8,6 +8,7 @@ import typer
 
 from autoforge_learn.cli.common import PANEL_ANALYSE, err_console, print_json
 from autoforge_learn.cli.options import FormatOption, OutputFormat, uses_workspace
+from autoforge_learn.words import plural
 
 if TYPE_CHECKING:
     from autoforge_learn.analyze.report import Issue
@@ -25,7 +26,7 @@ def print_issues(issues: list[Issue], *, limit: int = 20) -> None:
         err_console.print(str(issue), markup=False, highlight=False, soft_wrap=True)
     if len(issues) > limit:
         err_console.print(
-            f"[yellow]warning:[/] ... and {len(issues) - limit} more invalid line(s); "
+            f"[yellow]warning:[/] ... and {plural(len(issues) - limit, 'more invalid line')}; "
             "see `autoforge index --format json`",
             highlight=False,
         )
@@ -54,7 +55,7 @@ def index(
             f"(+{report.events_added} added, {report.duplicates} duplicates skipped, "
             f"{report.files_read} read, {report.files_reloaded} reloaded, "
             f"{report.files_removed} removed, {report.bytes_read} bytes) in {report.seconds}s; "
-            f"{len(report.issues)} invalid line(s)"
+            f"{plural(len(report.issues), 'invalid line')}"
         )
     if strict and report.issues:
         raise typer.Exit(1)

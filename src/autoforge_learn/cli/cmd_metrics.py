@@ -14,6 +14,7 @@ from autoforge_learn.cli.options import (
     uses_selection,
     uses_workspace,
 )
+from autoforge_learn.words import plural
 
 if TYPE_CHECKING:
     from autoforge_learn.selection import Selection
@@ -63,7 +64,7 @@ def show_cmd(
     issues = ws.index_report.issues if ws.index_report is not None else []
     print_issues(issues, limit=50 if strict else 20)
     if strict and issues:
-        fail(f"{len(issues)} invalid line(s) (--strict)")
+        fail(f"{plural(len(issues), 'invalid line')} (--strict)")
     print_rows(rows, fmt=fmt, title=metric)
 
 

@@ -14,6 +14,9 @@ project (by time) when that role differs. Per pair:
   quality = 1 - rejection_rate and downstream retries = B's mean retries per handoff:
   1.0 is a perfect handoff, lower is rougher.
 
+A pair whose downstream role never reports feedback (anywhere in the selection) gives no
+finding: its rejections are not recorded, so none can be claimed or ruled out.
+
 Pairs are ranked by ``info_quality_score`` (smoothest first; the finding's ``impact``
 is ``1 - score`` so the roughest sort first). The claim: B rejects A's output more
 than ``rejection_rate`` (config) of the time, tested over projects (one-sided);
@@ -51,8 +54,13 @@ def detect_handoffs(data: Dataset, settings: PatternSettings) -> list[Finding]:
         return []
     pairs = handoff_runs(runs)
     feedback = data.feedback
+    # A role that never reports downstream feedback has no rejection rate to measure
+    # (0% would be absence of data read as a perfect handoff).
+    reporting = set(feedback["reporting_agent"].dropna()) if len(feedback) else set()
     findings = []
     for (a, b), group in pairs.groupby(["from_role", "agent_role"], sort=True):
+        if b not in reporting:
+            continue
         rows = feedback[(feedback["agent_role"] == a) & (feedback["reporting_agent"] == b)]
         finding = _pair_finding(str(a), str(b), group, rows, threshold)
         if finding is not None:

@@ -11,7 +11,7 @@ words by :mod:`autoforge_learn.report.phrases`.
 
 from __future__ import annotations
 
-from autoforge_learn.findings import Status
+from autoforge_learn.findings import Finding, Status
 from autoforge_learn.report.charts import chart_names, trend_panels
 from autoforge_learn.report.data import ReportData
 from autoforge_learn.report.document import (
@@ -50,6 +50,7 @@ from autoforge_learn.report.ranking import (
     relative_effect,
     top_actions,
 )
+from autoforge_learn.words import plural
 
 SUMMARY = "Executive summary"
 TOP_ACTIONS = "Top actions"
@@ -100,7 +101,7 @@ def summary_items(data: ReportData) -> list[Spans]:
         waiting = len(inconclusive(data.findings))
         problem = spans(
             "No finding calls for action: the pipeline runs within its limits"
-            + (f" ({waiting} inconclusive item(s) listed apart)." if waiting else ".")
+            + (f" ({plural(waiting, 'inconclusive item')} listed apart)." if waiting else ".")
         )
     trend = spans(biggest_trend(data))
     suggestions = ranked_suggestions(data)
@@ -260,11 +261,8 @@ def _loops(data: ReportData) -> list[Block]:
     ]
 
 
-def _all_findings(data: ReportData) -> list[Block]:
-    rows = [f for f in ranked(data.findings) if f.status != Status.INCONCLUSIVE]
-    if not rows:
-        return [Paragraph(spans("No findings."))]
-    table = Table(
+def _findings_table(rows: list[Finding]) -> Table:
+    return Table(
         ("status", "severity", "pattern", "finding", "evidence"),
         tuple(
             (
@@ -277,8 +275,24 @@ def _all_findings(data: ReportData) -> list[Block]:
             for f in rows
         ),
     )
-    blocks: list[Block] = [table]
-    if len(rows) < len(data.findings):
+
+
+def _all_findings(data: ReportData) -> list[Block]:
+    """Discoveries and descriptions in a table; the claims tested and not supported
+    collapsed under it (they matter to whoever asks "did you check X?", not to every
+    reader); the inconclusive ones have their own section."""
+    shown = [f for f in ranked(data.findings)
+             if f.status in (Status.DISCOVERY, Status.CONTEXT)]
+    rejected = [f for f in ranked(data.findings) if f.status == Status.NOT_SIGNIFICANT]
+    if not shown and not rejected:
+        return [Paragraph(spans("No findings."))]
+    blocks: list[Block] = [_findings_table(shown)] if shown else [
+        Paragraph(spans("No discovery: no claim survived the false discovery correction."))]
+    if rejected:
+        summary = spans(f"{plural(len(rejected), 'claim')} tested and not supported by the "
+                        "data (not beyond chance across projects)")
+        blocks.append(Details(summary, (_findings_table(rejected),)))
+    if any(f.status == Status.INCONCLUSIVE for f in data.findings):
         blocks.append(
             Paragraph(spans(f"Inconclusive items are listed apart under {INCONCLUSIVE}."))
         )

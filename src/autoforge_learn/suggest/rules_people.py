@@ -16,6 +16,7 @@ from autoforge_learn.suggest.estimates import Measured, finding_measured, share_
 from autoforge_learn.suggest.model import Suggestion, SuggestionType
 from autoforge_learn.suggest.prose import quotes
 from autoforge_learn.suggest.text import label, pct, slug, words
+from autoforge_learn.words import plural
 
 #: Kinds of context a human's override reason can point at, with the word stems that say so.
 CONTEXT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -368,7 +369,7 @@ def decision_framework(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
             plan=plan,
             attribution=(
                 f"humans override {role}'s own recommendations in "
-                f"{len(summary.types)} decision type(s) (the findings' tests over projects)"
+                f"{plural(len(summary.types), 'decision type')} (the findings' tests over projects)"
             ),
             effort="medium",
             risk="medium" if any(f.thin_evidence for f in group) else "low",
