@@ -29,6 +29,7 @@ from autoforge_learn.report import (
     render_markdown,
 )
 from autoforge_learn.report.charts import trends_figure, trends_figure_png
+from autoforge_learn.report.data import ChangeTest
 from autoforge_learn.report.document import plain
 from autoforge_learn.report.files import projects_by_month, trend_series
 from autoforge_learn.report.sections import adjusted_effect, evidence, top_actions
@@ -237,6 +238,8 @@ def data() -> ReportData:
                 "share",
                 [("2025-08", 0.25), ("2025-09", 0.40), ("2025-10", 0.12)],
                 projects=MONTHS,
+                change_test=ChangeTest("2025-08", "2025-10", -0.13, -0.2, -0.06, 0.002,
+                                       (30, 25), "Welch t", q_value=0.006),
             ),
             TrendSeries(
                 "avg_retries",
@@ -244,6 +247,8 @@ def data() -> ReportData:
                 "retries",
                 [("2025-08", 0.9), ("2025-09", None), ("2025-10", 1.1)],
                 projects=MONTHS,
+                change_test=ChangeTest("2025-08", "2025-10", 0.2, 0.05, 0.35, 0.01,
+                                       (30, 25), "Welch t", q_value=0.015),
             ),
             TrendSeries(
                 "time_to_first_prototype",
@@ -444,7 +449,8 @@ def test_executive_summary_follows_the_ranking(data, rendered):
     assert "42 projects" in bullets[0]
     # The largest relative change between months with enough projects.
     assert bullets[1] == (
-        "Gate failure rate improved from 25.0% in 2025-08 to 12.0% in 2025-10 (30 and 25 projects)."
+        "Gate failure rate improved from 25.0% in 2025-08 to 12.0% in 2025-10 "
+        "(30 and 25 projects, q = 0.006)."
     )
     # The first suggestion addresses the first top action (the engine listed it second).
     assert "SUG-2025-10-002" in bullets[2]
@@ -600,11 +606,22 @@ def test_months_with_too_few_projects_give_no_comparison(tmp_path):
         assert "Quality score: no month-to-month comparison" in text
         for verb in ("improved from", "worsened from", "held at"):
             assert verb not in text
-    # The threshold is a parameter: with 5, August and September compare.
+    # The threshold is a parameter: with 5, August and September compare; a change
+    # is "improved" only once tested beyond chance.
     data.min_projects = 5
     assert executive_summary(data)[1] == (
-        "Gate failure rate improved from 50.0% in 2025-08 to 20.0% in 2025-09 (6 and 9 projects)."
+        "No metric changed beyond chance between 2025-08 and 2025-09 (each change tested "
+        "over the months' projects)."
     )
+    data.trends[0].change_test = ChangeTest("2025-08", "2025-09", -0.3, -0.5, -0.1, 0.004,
+                                            (6, 9), "Welch t")
+    assert executive_summary(data)[1] == (
+        "Gate failure rate improved from 50.0% in 2025-08 to 20.0% in 2025-09 "
+        "(6 and 9 projects, q = 0.004)."
+    )
+    data.trends[0].change_test.p_value = 0.3
+    assert "went from 50.0% in 2025-08 to 20.0% in 2025-09, within chance" in (
+        render_markdown(data, tmp_path / "t.md").markdown.read_text())
 
 
 def test_trend_series_carry_projects_per_month():

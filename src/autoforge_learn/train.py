@@ -251,7 +251,15 @@ def _report_data(
     from autoforge_learn.findings import CalibrationEvidence
     from autoforge_learn.report import ReportData
     from autoforge_learn.report.files import projects_by_month, trend_series
+    from autoforge_learn.report.trend_tests import check_trend_changes
 
+    trends = trend_series(months, TREND_METRICS,
+                          projects=projects_by_month(data.projects["started"]))
+    started = {str(p): s.strftime("%Y-%m")
+               for p, s in zip(data.projects["project_id"], data.projects["started"], strict=True)
+               if s == s and s is not None}
+    check_trend_changes(ws, trends, started, selection=selection,
+                        min_projects=ws.settings.patterns.min_projects)
     return ReportData(
         title=f"AutoForge learning report {now.date().isoformat()}",
         generated_at=now.date(),
@@ -260,8 +268,7 @@ def _report_data(
         loop_actions=actions,
         suggestions=run.suggestions,
         set_aside=run.set_aside,
-        trends=trend_series(months, TREND_METRICS,
-                            projects=projects_by_month(data.projects["started"])),
+        trends=trends,
         calibration={
             str(f.agent_role): f.evidence.buckets
             for f in findings

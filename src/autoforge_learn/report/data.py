@@ -17,6 +17,38 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class ChangeTest:
+    """A metric's change between two months, tested with the project as the unit.
+
+    Attributes:
+        first: The earlier month.
+        last: The later month.
+        effect: Last month's value minus the first's.
+        low: Lower end of its 95% interval.
+        high: Upper end.
+        p_value: Two-sided p-value of "no change".
+        q_value: Adjusted across the report's metrics (Benjamini-Hochberg).
+        projects: Projects behind the first and the last month.
+        test: The test used.
+    """
+
+    first: str
+    last: str
+    effect: float
+    low: float
+    high: float
+    p_value: float
+    projects: tuple[int, int]
+    test: str
+    q_value: float | None = None
+
+    def beyond_chance(self, alpha: float = 0.05) -> bool:
+        """Whether the change survives the correction across the report's metrics."""
+        q = self.q_value if self.q_value is not None else self.p_value
+        return q <= alpha
+
+
+@dataclass
 class TrendSeries:
     """One metric over time.
 
@@ -29,6 +61,8 @@ class TrendSeries:
         lower_is_better: Whether a fall is an improvement.
         projects: Projects behind each period (``YYYY-MM`` -> count); a period missing
             here has an unknown count and is never compared.
+        change_test: The first and last comparable months' difference, tested (None when
+            not tested).
     """
 
     metric: str
@@ -37,6 +71,7 @@ class TrendSeries:
     points: list[tuple[str, float | None]]
     lower_is_better: bool = True
     projects: dict[str, int] = field(default_factory=dict)
+    change_test: ChangeTest | None = None
 
     def known(self) -> list[tuple[str, float]]:
         """The ``(period, value)`` points that have a value."""

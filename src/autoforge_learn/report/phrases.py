@@ -77,22 +77,28 @@ def format_value(value: float, unit: str) -> str:
 
 
 def trend_comparison(series: TrendSeries, min_projects: int) -> str | None:
-    """``"<label> improved from X in <month> to Y in <month> (a and b projects)"`` for
-    the first and last months with enough projects, or None."""
+    """``"<label> improved from X in <month> to Y in <month> (a and b projects, q = ...)"``
+    for the first and last months with enough projects, or None. "Improved" and
+    "worsened" are said only of a change tested beyond chance (``change_test``); an
+    untested or chance change is reported as such."""
     change = series.change(min_projects)
     if change is None:
         return None
     (p0, first), (p1, last) = change
-    counts = f"({series.projects[p0]} and {series.projects[p1]} projects)"
-    if first == last:
-        held = format_value(last, series.unit)
-        return f"{series.label} held at {held} from {p0} to {p1} {counts}"
+    counts = f"{series.projects[p0]} and {series.projects[p1]} projects"
+    test = series.change_test
+    before, after = format_value(first, series.unit), format_value(last, series.unit)
+    if test is None:
+        return (f"{series.label} went from {before} in {p0} to {after} in {p1} ({counts}; "
+                "not tested)")
+    q = test.q_value if test.q_value is not None else test.p_value
+    stated = "q < 0.001" if q < 0.001 else f"q = {q:.2g}"
+    if not test.beyond_chance():
+        return (f"{series.label} went from {before} in {p0} to {after} in {p1}, within "
+                f"chance ({counts}, {stated})")
     better = (last < first) == series.lower_is_better
     verb = "improved" if better else "worsened"
-    return (
-        f"{series.label} {verb} from {format_value(first, series.unit)} in {p0} "
-        f"to {format_value(last, series.unit)} in {p1} {counts}"
-    )
+    return f"{series.label} {verb} from {before} in {p0} to {after} in {p1} ({counts}, {stated})"
 
 
 def trend_sentence(series: TrendSeries, min_projects: int) -> str:
@@ -111,17 +117,29 @@ def trend_sentence(series: TrendSeries, min_projects: int) -> str:
 
 
 def biggest_trend(data: ReportData) -> str:
+    """The executive summary's trend: the largest relative change beyond chance, else
+    that no metric changed beyond chance (or why nothing could be compared)."""
     best: tuple[float, str] | None = None
+    compared = []
     for series in data.trends:
         change = series.change(data.min_projects)
         sentence = trend_comparison(series, data.min_projects)
-        if change is None or sentence is None or change[0][1] == 0:
+        if change is None or sentence is None:
+            continue
+        compared.append(change)
+        test = series.change_test
+        if test is None or not test.beyond_chance() or change[0][1] == 0:
             continue
         size = abs(change[1][1] - change[0][1]) / abs(change[0][1])
         if best is None or size > best[0]:
             best = (size, sentence)
     if best is not None:
         return best[1] + "."
+    if compared:
+        first = min(c[0][0] for c in compared)
+        last = max(c[1][0] for c in compared)
+        return (f"No metric changed beyond chance between {first} and {last} (each change "
+                "tested over the months' projects).")
     if any(len(s.known()) >= 2 for s in data.trends):
         return (
             "No month-to-month comparison: the months have too few projects "
