@@ -86,6 +86,23 @@ class TrainResult:
         """The HTML report."""
         return self.files.html
 
+    @property
+    def discoveries(self) -> list[Finding]:
+        """The findings whose claims survived the run's false discovery correction."""
+        return [f for f in self.findings if str(f.status) == "discovery"]
+
+    def summary(self) -> str:
+        """One sentence: projects, discoveries, loops, suggestions."""
+        from autoforge_learn.words import plural
+
+        return (
+            f"Learned from {plural(self.projects, 'project')} ({plural(self.events, 'event')}): "
+            f"{plural(len(self.discoveries), 'discovery', 'discoveries')} among "
+            f"{plural(len(self.findings), 'finding')}, "
+            f"{plural(len(self.loop_actions), 'feedback loop')} fired, "
+            f"{plural(len(self.suggestions), 'suggestion')}."
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``autoforge train --format json`` prints)."""
         severities: dict[str, int] = {}
@@ -99,6 +116,7 @@ class TrainResult:
             "suggestions_file": str(self.suggestions_file) if self.suggestions_file else None,
             "selection": self.selection.to_dict(),
             "findings": len(self.findings),
+            "discoveries": len(self.discoveries),
             "findings_by_severity": dict(sorted(severities.items())),
             "loops_fired": [a.loop_id for a in self.loop_actions],
             "suggestions": [s.suggestion_id for s in self.suggestions],

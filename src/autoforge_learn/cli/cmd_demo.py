@@ -122,11 +122,7 @@ def _print_recorded(result: DemoResult) -> None:
 
 def _print_learned(training: TrainResult) -> None:
     """What training found and where its report is."""
-    t = training.to_dict()
-    console.print(
-        f"\nLearned: {t['findings']} findings, {len(t['loops_fired'])} feedback loops fired, "
-        f"{len(t['suggestions'])} prompt change suggestions."
-    )
+    console.print("\n" + training.summary(), markup=False)
     console.print(f"Report:       {training.report}")
     console.print(f"HTML report:  {training.report_html}")
     if training.suggestions:

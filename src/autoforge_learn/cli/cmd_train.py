@@ -58,14 +58,7 @@ def train(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.
     if fmt != OutputFormat.table:
         print_rows([data], fmt=fmt)
         return
-    severities = ", ".join(f"{n} {k}" for k, n in data["findings_by_severity"].items())
-    console.print(
-        f"Learned from {data['projects']} projects ({data['events']:,} events): "
-        f"{data['findings']} findings ({severities or 'none'}), "
-        f"{len(data['loops_fired'])} feedback loops fired, "
-        f"{len(data['suggestions'])} suggestions.",
-        markup=False,
-    )
+    console.print(result.summary(), markup=False)
     console.print(f"Report:       {result.report}", markup=False)
     console.print(f"HTML report:  {result.report_html}", markup=False)
     if result.suggestions_file:
