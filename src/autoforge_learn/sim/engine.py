@@ -145,8 +145,15 @@ class Engine:
         return ok
 
     def pick_version(self, role: str, pj: Project) -> PromptVersion:
-        """The role's current version; for a while after a rollout, the previous one half
-        of the time; a version with a twin, the twin half of the time."""
+        """The version the project runs the role with, the same in all its stages: the
+        role's current version; for a while after a rollout, the previous one half of
+        the time; a version with a twin, the twin half of the time."""
+        version = pj.versions.get(role)
+        if version is None:
+            version = pj.versions[role] = self._draw_version(role, pj)
+        return version
+
+    def _draw_version(self, role: str, pj: Project) -> PromptVersion:
         versions = MAIN_VERSIONS_BY_ROLE[role]
         current = max(i for i, v in enumerate(versions) if v.rollout <= pj.frac)
         if current and pj.frac < versions[current].rollout + self.m.ab_window:

@@ -11,6 +11,7 @@ from typing import Any
 
 from autoforge_learn.sim.catalog import Recipe
 from autoforge_learn.sim.effects import ProjectEffects
+from autoforge_learn.sim.prompts import PromptVersion
 
 
 class SimClock:
@@ -52,6 +53,7 @@ class Project:
     autonomy: int
     frac: float  # position of its start in the simulated window, 0-1
     effects: ProjectEffects
+    versions: dict[str, PromptVersion] = field(default_factory=dict)  # by role
     decisions: list[str] = field(default_factory=list)
     prev_role: str | None = None
     prev_troubled: bool = False
