@@ -204,7 +204,7 @@ def test_injected_latent_rates_are_visible_in_the_data(big: SimulationResult):
            if p["type"] == "override_hotspot"}
     assert min(_rate(overrides[k]) for k in hot) > 0.4
     assert max(_rate(v) for k, v in overrides.items() if k not in hot) < 0.4
-    # The retry hotspot retries more than twice as often per stage as any other group.
+    # The retry hotspot retries more than once per stage on average; nothing else does.
     platform = {e["project_id"]: e["platform"] for e in events if e["kind"] == "project_started"}
     retries = Counter((e["project_id"], e["stage"]) for e in events
                       if e["kind"] == "gate_evaluation" and e["retry_attempt"] > 1)
@@ -215,7 +215,8 @@ def test_injected_latent_rates_are_visible_in_the_data(big: SimulationResult):
             per_group[group].append(retries[(e["project_id"], e["stage_id"])])
     spot = next(p for p in truth["problems"] if p["type"] == "retry_hotspot")
     averages = {k: sum(v) / len(v) for k, v in per_group.items()}
-    assert averages.pop((spot["role"], spot["platform"])) > 2 * max(averages.values())
+    assert averages.pop((spot["role"], spot["platform"])) > 1.0
+    assert max(averages.values()) < 1.0
     # A token-inefficient version uses >20% more tokens than its predecessor.
     ineff = next(p for p in truth["problems"] if p["type"] == "token_inefficient")
     tokens: dict[str, list[int]] = defaultdict(list)

@@ -37,6 +37,10 @@ SPLITS = 200
 #: Most a valid test may reject over the halvings of one data set (their rejection rate
 #: scatters around ALPHA from one data set to the next: 0.00-0.10 over seeds 21-34).
 NEAR_ALPHA = 0.12
+#: Projects of the default world and of the others: one check fails in ~14 (the rates
+#: are per gate run of ~4 checks), so the ICC needs a few hundred projects.
+WORLD_PROJECTS = 250
+OTHER_PROJECTS = 200
 
 
 def _raw(root: Path) -> list[dict]:
@@ -65,20 +69,21 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     root = tmp_path_factory.mktemp("default") / ".autoforge"
-    return World(simulate(root, projects=120, seed=21))
+    return World(simulate(root, projects=WORLD_PROJECTS, seed=21))
 
 
 @pytest.fixture(scope="module")
 def flat(tmp_path_factory: pytest.TempPathFactory) -> World:
     """No random effects: checks independent given the latent model."""
     root = tmp_path_factory.mktemp("flat") / ".autoforge"
-    return World(simulate(root, projects=120, seed=21, icc=0.0, token_sd=0.0))
+    return World(simulate(root, projects=OTHER_PROJECTS, seed=21, icc=0.0, token_sd=0.0))
 
 
 @pytest.fixture(scope="module")
 def strong(tmp_path_factory: pytest.TempPathFactory) -> World:
     root = tmp_path_factory.mktemp("strong") / ".autoforge"
-    return World(simulate(root, projects=100, seed=22, icc=0.4, checks_per_gate=(3, 5)))
+    return World(simulate(root, projects=OTHER_PROJECTS, seed=22, icc=0.4,
+                          checks_per_gate=(3, 5)))
 
 
 # -- the tests an analysis could run ------------------------------------------------------
@@ -102,20 +107,15 @@ def _welch(a: list[float], b: list[float]) -> float:
     return float(2 * stats.t.sf(abs(ma - mb) / math.sqrt(va + vb), df))
 
 
-def _checks_by_project(w: World, role: str, versions: tuple[str, str], *,
-                       platform: str | None = None, first_only: bool = False,
+def _checks_by_project(w: World, role: str, versions: tuple[str, str],
                        ) -> tuple[dict[str, list[bool]], dict[str, str]]:
+    """Every check of the role's gates in projects running one of ``versions``."""
     checks: dict[str, list[bool]] = defaultdict(list)
     version: dict[str, str] = {}
     for e in w.gates:
-        if e["agent_role"] != role or e["prompt_version"] not in versions:
-            continue
-        if platform is not None and w.started[e["project_id"]]["platform"] != platform:
-            continue
-        if first_only and e["retry_attempt"] != 1:
-            continue
-        checks[e["project_id"]].append(e["validation_result"] == "fail")
-        version[e["project_id"]] = e["prompt_version"]
+        if e["agent_role"] == role and e["prompt_version"] in versions:
+            checks[e["project_id"]].append(e["validation_result"] == "fail")
+            version[e["project_id"]] = e["prompt_version"]
     return checks, version
 
 
@@ -158,49 +158,46 @@ def _twins(w: World, kind: str = "prompt_version") -> list[dict]:
 # -- (a) a check-level analysis fails, a project-level one does not --------------------
 
 
-def _qa_twin_checks(w: World, *, platform: str | None = None, first_only: bool = False,
-                    ) -> tuple[dict[str, list[bool]], dict[str, str]]:
+def _qa_twin_checks(w: World) -> tuple[dict[str, list[bool]], dict[str, str]]:
     (qa,) = [c for c in _twins(w) if c["role"] == "qa"]
-    return _checks_by_project(w, "qa", (qa["a"], qa["b"]), platform=platform,
-                              first_only=first_only)
+    return _checks_by_project(w, "qa", (qa["a"], qa["b"]))
 
 
 def test_check_level_test_of_a_null_contrast_rejects_far_more_than_alpha(world: World):
-    # What a check-level analysis does: every check of the role's gates, per version.
-    checks, version = _qa_twin_checks(world)
-    assert len(checks) >= 50
-    z_rate, t_rate, _ = _splits(checks, seed=1)
-    assert z_rate > 0.3, z_rate
+    # What a check-level analysis does: every check of the role's gates, per version,
+    # here in projects running either of the qa twins, halved at random.
+    checks, _ = _qa_twin_checks(world)
+    assert len(checks) >= 100
+    z_rate, t_rate, inflation = _splits(checks, seed=1)
+    # Seeds 21 and 31-35: z rejects in 0.32-0.45 of the halvings (mean z^2 3.8-5.5), at
+    # icc 0 still in 0.20-0.37 (re-checks of one artifact and what projects differ in
+    # anyway); Welch at most 0.08.
+    assert z_rate > 0.25 and inflation > 2.5, (z_rate, inflation)
     assert t_rate < NEAR_ALPHA, t_rate
-    # The twins themselves: the project-level test finds nothing.
-    (qa,) = [c for c in _twins(world) if c["role"] == "qa"]
-    a = [p for p in checks if version[p] == qa["a"]]
-    b = [p for p in checks if version[p] == qa["b"]]
-    assert _both_tests(checks, a, b)[1] > ALPHA
+
+
+def _first_checks(w: World, platform: str = "web") -> dict[str, list[bool]]:
+    checks: dict[str, list[bool]] = defaultdict(list)
+    for e in w.gates:
+        if e["retry_attempt"] == 1 and w.started[e["project_id"]]["platform"] == platform:
+            checks[e["project_id"]].append(e["validation_result"] == "fail")
+    return checks
 
 
 def test_project_random_effects_are_what_makes_checks_misleading(
         world: World, flat: World, strong: World):
-    # Without random effects (icc 0) the check-level test still over-rejects, from what
-    # projects differ in anyway (platform, recipe, upstream defects) and from re-checks
-    # of one artifact; the random effects inflate its variance much further.
-    _, t_flat, inflation_flat = _splits(_qa_twin_checks(flat)[0], seed=1)
-    _, t_world, inflation_world = _splits(_qa_twin_checks(world)[0], seed=1)
-    assert inflation_flat > 1.5 and inflation_world > 1.3 * inflation_flat, (
-        inflation_flat, inflation_world)
-    assert t_flat < NEAR_ALPHA and t_world < NEAR_ALPHA, (t_flat, t_world)
-
-    # Within one platform, first checks only, checks of a project are independent at
-    # icc 0 and the check-level test holds its level; at icc 0.4 it does not.
-    def homogeneous(w: World) -> tuple[float, float, float]:
-        checks, _ = _qa_twin_checks(w, platform="web", first_only=True)
-        assert len(checks) >= 25
-        return _splits(checks, seed=2)
-
-    z_flat, t_flat, _ = homogeneous(flat)
-    z_strong, t_strong, _ = homogeneous(strong)
-    assert z_flat < NEAR_ALPHA and t_flat < NEAR_ALPHA, (z_flat, t_flat)
-    assert z_strong > 0.15 and t_strong < NEAR_ALPHA, (z_strong, t_strong)
+    # Every project's first checks (one platform): without random effects (icc 0) they
+    # are independent given the latent model and the check-level test about holds its
+    # level; the random effects inflate its variance and it rejects in many halvings.
+    z_flat, t_flat, inflation_flat = _splits(_first_checks(flat), seed=3)
+    z_world, t_world, inflation_world = _splits(_first_checks(world), seed=3)
+    z_strong, t_strong, inflation_strong = _splits(_first_checks(strong), seed=3)
+    # Seeds 21 and 31-35: z rejects 0.06-0.12 / 0.27-0.38 / 0.31-0.52 of the halvings
+    # at icc 0 / 0.15 / 0.4, mean z^2 1.1-1.5 / 3.1-4.5 / 3.6-7.6; Welch at most 0.08.
+    assert z_flat < 0.15 and z_world > 0.2 and z_strong > 0.25, (z_flat, z_world, z_strong)
+    assert min(inflation_world, inflation_strong) > 1.5 * inflation_flat, (
+        inflation_flat, inflation_world, inflation_strong)
+    assert max(t_flat, t_world, t_strong) < NEAR_ALPHA, (t_flat, t_world, t_strong)
 
 
 # -- (b) the intra-project correlation is the configured one ---------------------------
@@ -249,11 +246,12 @@ def _stratified_icc(w: World) -> float:
 
 
 def test_measured_icc_is_the_configured_one(world: World, flat: World, strong: World):
+    # Seeds 21 and 31-35: 0.126-0.192 / -0.037-0.011 / 0.338-0.411.
     assert world.truth["project_effects"]["icc"] == DEFAULT_ICC
     assert abs(_stratified_icc(world) - DEFAULT_ICC) < 0.05
     assert abs(_stratified_icc(flat)) < 0.05
     assert strong.truth["project_effects"]["icc"] == 0.4
-    assert abs(_stratified_icc(strong) - 0.4) < 0.1
+    assert abs(_stratified_icc(strong) - 0.4) < 0.08
 
 
 def test_project_difficulty_moves_failures_and_tokens(world: World):

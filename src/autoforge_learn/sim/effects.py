@@ -1,25 +1,36 @@
 """Per-project random effects: what makes checks of one project alike.
 
+Each gate checks several artifacts per stage run (stories, endpoints, entities,
+screens, build targets, test files, ...): ``checks`` per (project, gate), uniform in
+the configured range, drawn once per project. The latent model's rates (cause rates x
+recipe, upstream-defect and re-run multipliers) stay per gate run, as when a gate
+checked a stage's output once: ``P``, the probability that a gate run of ``n``
+artifacts (``n`` = the mean of the configured range) fails a first check. One
+artifact's first check then fails with mean probability ``mu = 1 - (1 - P) ** (1 / n)``,
+and retries per stage, escalations, first-pass rates and tokens per stage stay about
+what they were with one check per gate run (so do the spec's stage-level thresholds).
+
 Every project draws a latent *difficulty* ``z ~ N(0, 1)``. For each gate the project
 gets a failure *propensity* ``q = Phi(sqrt(w) z + sqrt(1 - w) e)`` (``e ~ N(0, 1)`` own
-to the gate, ``w`` = :data:`DIFFICULTY_SHARE`), and every first check of that gate in the
-project fails with probability ``Beta.ppf(q; mean=mu, icc=rho)``: the ``q``-quantile of
-the Beta distribution with mean ``mu`` (the gate's failure probability from the latent
-model: cause rates x recipe, upstream-defect and re-run multipliers) and
-``alpha + beta = (1 - rho) / rho``. The checks of one (project, gate) then share one
-probability drawn from that Beta, so that, whatever ``mu``:
+to the gate, ``w`` = :data:`DIFFICULTY_SHARE`), and every first check of that gate in
+the project fails with probability ``p = Beta.ppf(q; mean=mu, icc=rho)``: the
+``q``-quantile of the Beta distribution with mean ``mu`` and
+``alpha + beta = (1 - rho) / rho``. The checks of one (project, gate) share that ``p``,
+so that, whatever ``mu``:
 
-* the mean failure probability over projects stays ``mu`` (every injected rate keeps
-  its meaning, per check), and
+* the mean failure probability over projects stays ``mu``, and
 * the intra-project correlation of the failure indicator of first checks of one gate
   (the one-way ANOVA ICC over projects) is exactly ``rho``.
 
-Re-checks fail with that probability times the retry persistence, so hard projects
-also retry more. Auto-fix success has the same construction, driven by ``-z`` (fixes
-work less well in hard projects), and token use is multiplied by
-``exp(token_sd z - token_sd^2 / 2)`` (mean 1). Each gate checks several artifacts per
-stage run (stories, endpoints, entities, screens, build targets, test files, ...):
-``checks`` per (project, gate), uniform in the configured range, drawn once per project.
+A failed artifact's re-check fails with the project's gate-run probability
+``1 - (1 - p) ** n`` times the retry persistence (as a failed gate run's re-check did),
+so hard projects also retry more. Auto-fix success has the same construction with a
+second project draw, the *fix skill* ``s ~ N(0, 1)``, independent of ``z``: were fixes
+worse in hard projects, attempts (which happen where checks fail) would succeed less
+often than the strategies' rates, the more so at gates that rarely fail (in a healthy
+600-project world: 0.54 against rates of 0.67-0.73), and strategies of different gates
+would differ for no reason. Token use is multiplied by
+``exp(token_sd z - token_sd^2 / 2)`` (mean 1).
 
 The defaults are close to what the 37 ChatDev runs in ``/work/shared/data/chatdev``
 show (imported with ``autoforge import chatdev``, read with
@@ -130,13 +141,28 @@ class ProjectEffects:
     """One project's random effects."""
 
     difficulty: float
+    fix_skill: float
     token_factor: float
     icc: float
     gates: dict[str, GateEffect] = field(default_factory=dict)
 
     def failure_probability(self, gate_id: str, mean: float) -> float:
-        """The project's probability that a first check of ``gate_id`` fails."""
+        """The project's probability that a first check of ``gate_id`` fails, when the
+        mean over projects is ``mean``."""
         return beta_quantile(self.gates[gate_id].propensity, mean, self.icc)
+
+    def check_probabilities(self, gate_id: str, run_mean: float,
+                            mean_checks: float) -> tuple[float, float]:
+        """(first check, gate run) failure probabilities of the project at ``gate_id``.
+
+        ``run_mean`` is the latent model's probability that a gate run (``mean_checks``
+        artifacts) fails a first check; one artifact's mean is
+        ``1 - (1 - run_mean) ** (1 / mean_checks)``, the project's own is its Beta
+        quantile, and the project's gate-run probability follows back from it.
+        """
+        check_mean = 1.0 - (1.0 - run_mean) ** (1.0 / mean_checks)
+        check = self.failure_probability(gate_id, check_mean)
+        return check, 1.0 - (1.0 - check) ** mean_checks
 
     def fix_probability(self, gate_id: str, mean: float) -> float:
         """The project's probability that an auto-fix at ``gate_id`` succeeds."""
@@ -147,6 +173,7 @@ class ProjectEffects:
         return {
             "project_id": project_id,
             "difficulty": round(self.difficulty, 4),
+            "fix_skill": round(self.fix_skill, 4),
             "token_factor": round(self.token_factor, 4),
             "gates": {gid: {"propensity": round(g.propensity, 4),
                             "fix_propensity": round(g.fix_propensity, 4), "checks": g.checks}
@@ -157,15 +184,16 @@ class ProjectEffects:
 def draw_effects(rng: random.Random, gate_ids: tuple[str, ...], *, icc: float,
                  checks_per_gate: tuple[int, int], token_sd: float,
                  share: float = DIFFICULTY_SHARE) -> ProjectEffects:
-    """Draw one project's difficulty, token factor and per-gate propensities and counts."""
-    z = rng.gauss(0.0, 1.0)
-    own = math.sqrt(1.0 - share)
-    common = math.sqrt(share) * z
+    """Draw one project's difficulty, fix skill, token factor and per-gate propensities
+    and counts."""
+    z, skill = rng.gauss(0.0, 1.0), rng.gauss(0.0, 1.0)
+    own, weight = math.sqrt(1.0 - share), math.sqrt(share)
     low, high = checks_per_gate
     gates = {}
     for gid in gate_ids:
-        fail = _phi(common + own * rng.gauss(0.0, 1.0))
-        fix = _phi(-common + own * rng.gauss(0.0, 1.0))
+        fail = _phi(weight * z + own * rng.gauss(0.0, 1.0))
+        fix = _phi(weight * skill + own * rng.gauss(0.0, 1.0))
         gates[gid] = GateEffect(fail, fix, rng.randint(low, high))
     factor = math.exp(token_sd * z - token_sd * token_sd / 2.0)
-    return ProjectEffects(difficulty=z, token_factor=factor, icc=icc, gates=gates)
+    return ProjectEffects(difficulty=z, fix_skill=skill, token_factor=factor, icc=icc,
+                          gates=gates)

@@ -10,7 +10,8 @@
   (``output``, keyed by project id) really was, to score auto-labeling.
 * ``<root>/ai/training_data/simulation_truth_projects.jsonl``: each project's random
   effects (:mod:`autoforge_learn.sim.effects`): ``{"project_id", "difficulty",
-  "token_factor", "gates": {gate_id: {"propensity", "fix_propensity", "checks"}}}``.
+  "fix_skill", "token_factor", "gates": {gate_id: {"propensity", "fix_propensity",
+  "checks"}}}``.
 
 Besides the problems, the truth file lists the known-null contrasts (``null_contrasts``:
 pairs that differ in their id only, so no finding may claim a difference between
@@ -296,7 +297,8 @@ def _project_effects_truth(m: LatentModel) -> dict[str, Any]:
                                "per (project, gate)",
             "failure_probability": "Beta quantile q with mean mu (the latent model's rate) "
                                    "and alpha + beta = (1 - icc) / icc; mu if icc = 0",
-            "auto_fix_success": "as failure_probability with Phi(-sqrt(share) z + "
+            "fix_skill": "s ~ N(0, 1) per project, independent of z",
+            "auto_fix_success": "as failure_probability with Phi(sqrt(share) s + "
                                 "sqrt(1 - share) e') and the strategy's success rate",
             "token_factor": "exp(token_sd z - token_sd^2 / 2), multiplies every token count",
         },
@@ -318,6 +320,11 @@ def _real_differences_truth(m: LatentModel) -> list[dict[str, Any]]:
          "mobile_coverage_penalty": m.mobile_coverage_penalty},
         {"kind": "cause", "what": "causes of one gate have different rates",
          "see": "prompt_versions.*.gates.*.causes"},
+        {"kind": "prompt_version_failures",
+         "what": "versions of a role fix causes (see problems)" if m.inject else
+         "none: the versions of a role share their cause rates; they are used in "
+         "different periods, though, with a different recipe mix",
+         "see": "prompt_versions.*.gates"},
         {"kind": "prompt_version_tokens", "what": "token factors of a role's non-twin "
          "versions differ", "values": {v: f for v, f in m.token_factor.items()}},
         {"kind": "auto_fix_strategy", "what": "strategies' success rates differ (twins "
