@@ -4,11 +4,13 @@ Each gate checks several artifacts per stage run (stories, endpoints, entities,
 screens, build targets, test files, ...): ``checks`` per (project, gate), uniform in
 the configured range, drawn once per project. The latent model's rates (cause rates x
 recipe, upstream-defect and re-run multipliers) stay per gate run, as when a gate
-checked a stage's output once: ``P``, the probability that a gate run of ``n``
-artifacts (``n`` = the mean of the configured range) fails a first check. One
-artifact's first check then fails with mean probability ``mu = 1 - (1 - P) ** (1 / n)``,
-and retries per stage, escalations, first-pass rates and tokens per stage stay about
-what they were with one check per gate run (so do the spec's stage-level thresholds).
+checked a stage's output once: ``P``, the probability that a gate run (all its
+artifacts) fails a first check, on average over projects. One artifact's first check
+fails with the mean probability ``mu`` that gives that (:func:`check_mean`: about
+``1 - (1 - P) ** (1 / n)``, a little more as the checks of a project fail together), so
+that failure rates per gate run, retries per stage, escalations, first-pass rates and
+tokens per stage stay about what they were with one check per gate run, and so do the
+spec's thresholds on them.
 
 Every project draws a latent *difficulty* ``z ~ N(0, 1)``. For each gate the project
 gets a failure *propensity* ``q = Phi(sqrt(w) z + sqrt(1 - w) e)`` (``e ~ N(0, 1)`` own
@@ -22,9 +24,8 @@ so that, whatever ``mu``:
 * the intra-project correlation of the failure indicator of first checks of one gate
   (the one-way ANOVA ICC over projects) is exactly ``rho``.
 
-A failed artifact's re-check fails with the project's gate-run probability
-``1 - (1 - p) ** n`` times the retry persistence (as a failed gate run's re-check did),
-so hard projects also retry more. Auto-fix success has the same construction with a
+A failed artifact's re-check fails with ``p`` times the retry persistence, so hard
+projects also retry more. Auto-fix success has the same construction with a
 second project draw, the *fix skill* ``s ~ N(0, 1)``, independent of ``z``: were fixes
 worse in hard projects, attempts (which happen where checks fail) would succeed less
 often than the strategies' rates, the more so at gates that rarely fail (in a healthy
@@ -61,6 +62,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 #: Default intra-project correlation of gate check outcomes (ChatDev pooled: 0.17).
@@ -127,6 +129,46 @@ def beta_quantile(q: float, mean: float, icc: float) -> float:
     return min(1.0, max(0.0, _beta_ppf(q, mean, icc)))
 
 
+def _beta_survival(mean: float, icc: float, checks: int) -> float:
+    """E[(1 - p) ** checks] for p ~ Beta with this mean and intra-class correlation."""
+    if icc <= 0.0:
+        return (1.0 - mean) ** checks
+    size = (1.0 - icc) / icc
+    a, b = mean * size, (1.0 - mean) * size
+    out = 1.0
+    for j in range(checks):
+        out *= (b + j) / (a + b + j)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def check_mean(run_mean: float, icc: float, checks_per_gate: tuple[int, int]) -> float:
+    """One artifact's mean first-check failure probability such that a gate run fails a
+    first check with probability ``run_mean``, averaged over projects (their Beta draws
+    and their number of checks, uniform in ``checks_per_gate``).
+
+    Without project effects and with ``n`` checks this is ``1 - (1 - run_mean) ** (1/n)``;
+    with them checks of one project fail together, so an artifact must fail a little
+    more often for gate runs to fail as often.
+    """
+    if run_mean <= 0.0:
+        return 0.0
+    counts = range(checks_per_gate[0], checks_per_gate[1] + 1)
+
+    def run_failure(mean: float) -> float:
+        return 1.0 - sum(_beta_survival(mean, icc, n) for n in counts) / len(counts)
+
+    target = min(run_mean, 0.999)
+    low, high = 0.0, 1.0
+    for _ in range(50):  # bisection: run_failure increases with mean
+        mid = (low + high) / 2.0
+        if run_failure(mid) < target:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2.0
+
+
 @dataclass
 class GateEffect:
     """One project's draw for one gate."""
@@ -151,18 +193,16 @@ class ProjectEffects:
         mean over projects is ``mean``."""
         return beta_quantile(self.gates[gate_id].propensity, mean, self.icc)
 
-    def check_probabilities(self, gate_id: str, run_mean: float,
-                            mean_checks: float) -> tuple[float, float]:
-        """(first check, gate run) failure probabilities of the project at ``gate_id``.
+    def check_probability(self, gate_id: str, run_mean: float,
+                          checks_per_gate: tuple[int, int]) -> float:
+        """The project's probability that an artifact's first check at ``gate_id`` fails.
 
-        ``run_mean`` is the latent model's probability that a gate run (``mean_checks``
-        artifacts) fails a first check; one artifact's mean is
-        ``1 - (1 - run_mean) ** (1 / mean_checks)``, the project's own is its Beta
-        quantile, and the project's gate-run probability follows back from it.
+        ``run_mean`` is the latent model's probability that a gate run fails a first
+        check (over projects); one artifact's mean is :func:`check_mean`, the project's
+        own probability its Beta quantile.
         """
-        check_mean = 1.0 - (1.0 - run_mean) ** (1.0 / mean_checks)
-        check = self.failure_probability(gate_id, check_mean)
-        return check, 1.0 - (1.0 - check) ** mean_checks
+        return self.failure_probability(gate_id, check_mean(run_mean, self.icc,
+                                                             checks_per_gate))
 
     def fix_probability(self, gate_id: str, mean: float) -> float:
         """The project's probability that an auto-fix at ``gate_id`` succeeds."""

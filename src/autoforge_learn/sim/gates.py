@@ -32,22 +32,20 @@ class GateChecks:
     """Records the checks of one gate in one stage run."""
 
     def __init__(self, model: LatentModel, clock: SimClock, stats: Stats,
-                 retry_usage: Callable[[StageRun, Project, str], None]) -> None:
+                 retry_usage: Callable[[StageRun, Project], None]) -> None:
         self.m = model
         self.clock = clock
         self.stats = stats
         self.retry_usage = retry_usage
 
     def check_gate(self, p: ProjectRun, s: StageRun, pj: Project, gate: Gate,
-                   causes: list[tuple[Cause, float]],
-                   fail_p: tuple[float, float]) -> tuple[bool, bool]:
+                   causes: list[tuple[Cause, float]], fail_p: float) -> tuple[bool, bool]:
         """Check every artifact of the stage run at ``gate``.
 
         Args:
             causes: The causes that can fail the gate here, with their rates (weights).
-            fail_p: The project's probabilities that an artifact's first check fails
-                and that a gate run fails (a failed artifact's re-check fails with the
-                latter times the retry persistence).
+            fail_p: The project's probability that an artifact's first check fails
+                (a re-check fails with that times the retry persistence).
 
         Returns:
             (resolved, eventful): whether every artifact was finally passed, fixed or
@@ -66,21 +64,21 @@ class GateChecks:
         return resolved, eventful
 
     def check_artifact(self, p: ProjectRun, s: StageRun, pj: Project, gate: Gate,
-                       causes: list[tuple[Cause, float]],
-                       fail_p: tuple[float, float]) -> tuple[bool, bool]:
+                       causes: list[tuple[Cause, float]], fail_p: float,
+                       ) -> tuple[bool, bool]:
         """Check one artifact until it passes, is auto-fixed or escalated.
 
         Returns:
             (resolved, eventful), as :meth:`check_gate`, for this artifact.
         """
         m, rng = self.m, pj.rng
-        first, again = fail_p[0], fail_p[1] * m.persistence(s.agent_role, pj.platform)
+        again = fail_p * m.persistence(s.agent_role, pj.platform)
         last: Cause | None = None
         attempt = 1
         while True:
             self.clock.advance(rng.uniform(20, 150))
             self.stats.gate_checks += 1
-            if not causes or rng.random() >= (first if attempt == 1 else again):
+            if not causes or rng.random() >= (fail_p if attempt == 1 else again):
                 passed = s.gate(gate_id=gate.id, validation_result="pass",
                                 retry_attempt=attempt, validation_timestamp=self.clock.now)
                 self.stats.truth_label("gate", passed.event_id, "excellent")
@@ -121,7 +119,7 @@ class GateChecks:
                 self.escalate(p, s, pj, gate, last, reason, attempt, resolved, choice)
                 return resolved, True
             self.clock.advance(60 * rng.uniform(4, 20))
-            self.retry_usage(s, pj, gate.id)
+            self.retry_usage(s, pj)
             attempt += 1
 
     def escalate(self, p: ProjectRun, s: StageRun, pj: Project, gate: Gate, cause: Cause,

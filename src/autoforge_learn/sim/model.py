@@ -108,11 +108,6 @@ class LatentModel:
     override_hotspots: list[tuple[str, str]] = field(default_factory=list)
     overconfident: str = ""
 
-    @property
-    def mean_checks(self) -> float:
-        """Mean artifacts a gate checks per stage run (the rates are per gate run)."""
-        return (self.checks_per_gate[0] + self.checks_per_gate[1]) / 2.0
-
     def persistence(self, role: str, platform: str) -> float:
         """Failure probability of a re-check relative to the first check."""
         return self.hotspot_persistence.get((role, platform), self.retry_persistence)

@@ -39,7 +39,7 @@ from autoforge_learn.sim.catalog import (
     STAGES,
     TOKEN_MEANS,
 )
-from autoforge_learn.sim.effects import CHATDEV_FIGURES
+from autoforge_learn.sim.effects import CHATDEV_FIGURES, check_mean
 from autoforge_learn.sim.gates import SAME_CAUSE_ON_RETRY
 from autoforge_learn.sim.model import STAGE_ROLE, LatentModel, null_contrasts
 from autoforge_learn.sim.prompts import (
@@ -130,7 +130,10 @@ def _version_gates_truth(m: LatentModel, version: SimPromptVersion) -> dict[str,
                                 if c.platform in (None, platform)), 4)
             for platform in ("web", "mobile")
         }
+        per_check = {platform: round(check_mean(p, m.icc, m.checks_per_gate), 4)
+                     for platform, p in probability.items()}
         gates[gid] = {"failure_probability": probability,
+                      "check_failure_probability": per_check,
                       "causes": {c.id: rates[c.id] for c in gate.causes}}
     return gates
 
@@ -205,10 +208,13 @@ def _gate_dynamics_truth(m: LatentModel) -> dict[str, Any]:
         "gate_failure_multipliers": {
             "upstream_defect": m.defect_multiplier, "stage_rerun_after_escalation":
             m.rerun_factor, "recipe": {r.name: r.rate_factor for r in RECIPES},
-            "note": "mean first-check failure probability of one artifact = min(0.95, sum "
-                    "of cause rates x multipliers); each project's own probability is a "
-                    "Beta draw with that mean (project_effects); a re-check fails with the "
-                    "project's probability times retry persistence",
+            "note": "gate-run failure probability (some artifact fails its first check) "
+                    "= min(0.95, sum of cause rates x multipliers), on average over "
+                    "projects; cause rates and prompt_versions.*.gates.*."
+                    "failure_probability are per gate run, check_failure_probability the "
+                    "mean per artifact (check) that gives it; each project's own per-check "
+                    "probability p is a Beta draw with that mean (project_effects); a "
+                    "failed artifact's re-check fails with p times retry persistence",
         },
         "retries": {
             "persistence": m.retry_persistence,
@@ -248,6 +254,12 @@ def _collaboration_truth(m: LatentModel) -> dict[str, Any]:
         },
         "confidence": {
             "predicts": "stage succeeded with every gate passing on its first check",
+            "calibrated_roles_state": "the project's own probability (they know its "
+                                      "difficulty), plus noise",
+            "biased_roles_state": "the typical project's probability (product over gates "
+                                  "of 1 - gate-run failure probability) plus the bias, "
+                                  "plus noise",
+            "stated_range": [1, 99],
             "noise_sd_points": m.confidence_noise,
             "bias_points_by_role": m.calibration_bias,
         },
