@@ -414,6 +414,42 @@ def test_truth_files_agree_with_the_events(world: World):
     assert effects["token_sd"] == DEFAULT_TOKEN_SD and world.truth["truth_format"] == 2
 
 
+def test_gate_runs_fail_as_often_as_the_truth_says(world: World):
+    # The truth's failure probabilities are per gate run (some artifact fails its first
+    # check), on average over projects; the project effects must not change them.
+    truth = world.truth
+    multipliers = truth["gate_failure_multipliers"]
+    runs = Counter((e["project_id"], e["stage_id"]) for e in world.events
+                   if e["kind"] == "stage_execution")
+    defect = {(e["project_id"], e["reporting_stage"]) for e in world.events
+              if e["kind"] == "downstream_feedback"}
+    failed: dict[tuple[str, str, str], bool] = {}
+    version: dict[tuple[str, str, str], str] = {}
+    for e in world.gates:
+        key = (e["project_id"], e["stage"], e["gate_id"])
+        if e["retry_attempt"] == 1 and runs[key[:2]] == 1:
+            failed[key] = failed.get(key, False) or e["validation_result"] == "fail"
+            version[key] = e["prompt_version"]
+    observed = expected = 0.0
+    by_gate: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for key, fail in failed.items():
+        project = world.started[key[0]]
+        rate = truth["prompt_versions"][version[key]]["gates"][key[2]]["failure_probability"]
+        mult = multipliers["recipe"][project["recipe"]]
+        if key[:2] in defect:
+            mult *= multipliers["upstream_defect"]
+        p = min(0.95, rate[project["platform"]] * mult)
+        observed += fail
+        expected += p
+        by_gate[key[2]][0] += fail
+        by_gate[key[2]][1] += p
+    # Observed / expected: 0.97-1.05 at 1000 projects (seeds 21, 33; icc 0, 0.15, 0.4),
+    # 0.89-1.05 at 250 (seeds 21, 31-35): failures of a project come together.
+    assert len(failed) > 2000 and 0.85 < observed / expected < 1.15, (observed, expected)
+    for gate, (o, x) in by_gate.items():
+        assert abs(o - x) < 5 * math.sqrt(x) + 5, (gate, o, x)
+
+
 def test_cli_options_match_the_simulator_and_reach_the_truth_file(tmp_path: Path):
     assert cmd_simulate.DEFAULT_ICC == DEFAULT_ICC
     assert cmd_simulate.DEFAULT_CHECKS_PER_GATE == DEFAULT_CHECKS_PER_GATE
