@@ -20,7 +20,7 @@ from autoforge_learn.cli.options import OutputFormat, RootOption
 # The simulator's defaults (autoforge_learn.sim.effects), repeated here so that the CLI
 # does not import the simulator before it runs; tests/test_sim_realism.py checks them.
 DEFAULT_ICC = 0.15
-DEFAULT_CHECKS_PER_GATE = (2, 6)
+DEFAULT_CHECKS_PER_GATE = (2, 5)
 DEFAULT_TOKEN_SD = 0.2
 
 HELP = (

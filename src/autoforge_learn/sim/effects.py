@@ -44,8 +44,9 @@ show (imported with ``autoforge import chatdev``, read with
   interval over projects 0.07-0.27). Default ``icc``: 0.15.
 * Checks per (project, gate): code_review 2-10, median 3, mean 4.6 (3: 20 projects,
   5: 4, 10: 6); software_test 1-10, median 1, mean 2.2; pooled mean 3.4. Default range
-  2-6 first checks (mean 4) per stage run, about 4.6 checks with re-checks; 2-8 (mean 5)
-  would cost ~1.6x the CPU time of single checks per 1000 projects, 2-6 ~1.45x.
+  2-5 first checks (mean 3.5) per stage run. Events per project go from 28 to 52 (gate
+  checks 11 -> 35), which costs ~1.2-1.5x the CPU time of one check per gate run
+  (1000 projects; 2-8: 66 events, ~1.4-1.6x).
 * Between-project spread of per-project failure rates: code_review mean 0.97, sd 0.10;
   software_test mean 0.26, sd 0.44 (22 projects never fail, 7 always do); pooled mean
   0.82, sd 0.13. The failure rates of one project's two gates are not correlated
@@ -68,7 +69,7 @@ from typing import Any
 #: Default intra-project correlation of gate check outcomes (ChatDev pooled: 0.17).
 DEFAULT_ICC = 0.15
 #: Default range of artifacts a gate checks per stage run (ChatDev: 1-10, mean 3.4).
-DEFAULT_CHECKS_PER_GATE = (2, 6)
+DEFAULT_CHECKS_PER_GATE = (2, 5)
 #: Default between-project sd of log token use (ChatDev: 0.19-0.32).
 DEFAULT_TOKEN_SD = 0.2
 #: Share of a gate's propensity (on the normal scale) that is the project's difficulty.

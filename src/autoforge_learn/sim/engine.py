@@ -60,12 +60,20 @@ class CountingCollector(Collector):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.kinds: Counter[str] = Counter()
+        self._kinds: Counter[Any] = Counter()
+        self._projects: set[str] = set()
         self.months: set[str] = set()
 
+    @property
+    def kinds(self) -> Counter[str]:
+        """Events recorded per kind."""
+        return Counter({str(kind): n for kind, n in self._kinds.items()})
+
     def record(self, event: EventBase) -> EventBase:
-        self.kinds[str(event.kind)] += 1
-        self.months.add(self._month_for(event.project_id, event.timestamp))
+        self._kinds[event.kind] += 1
+        if event.project_id not in self._projects:  # a project's files share one month
+            self._projects.add(event.project_id)
+            self.months.add(self._month_for(event.project_id, event.timestamp))
         return super().record(event)
 
 
