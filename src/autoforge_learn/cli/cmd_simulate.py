@@ -17,6 +17,12 @@ from autoforge_learn.cli.common import (
 )
 from autoforge_learn.cli.options import OutputFormat, RootOption
 
+# The simulator's defaults (autoforge_learn.sim.effects), repeated here so that the CLI
+# does not import the simulator before it runs; tests/test_sim_realism.py checks them.
+DEFAULT_ICC = 0.15
+DEFAULT_CHECKS_PER_GATE = (2, 5)
+DEFAULT_TOKEN_SD = 0.2
+
 HELP = (
     "Simulate multi-agent projects with known truth, through the collector SDK.\n\n"
     "Writes raw events under ROOT/ai/training_data/raw/ (spread over the ~6 months before "
@@ -24,6 +30,10 @@ HELP = (
     "parameters in ROOT/ai/training_data/simulation_truth.json plus "
     "simulation_truth_events.jsonl (the root cause of every failing gate check), so that "
     "analyses can be scored against the truth. The same seed writes the same files.\n\n"
+    "Checks of one project are correlated (--icc) and each gate checks several artifacts "
+    "per stage run (--checks-per-gate), so that analyses must take the project as the "
+    "unit; the truth file lists known-null contrasts (twin prompt versions and auto-fix "
+    "strategies that differ in their id only).\n\n"
     "Example:  autoforge simulate --projects 200 --seed 7 --root /tmp/demo/.autoforge"
 )
 
@@ -37,6 +47,18 @@ def simulate_command(
     healthy: bool = typer.Option(
         False, "--healthy", help="Inject no problems: low failure rates, no hotspots."
     ),
+    icc: float = typer.Option(
+        DEFAULT_ICC, "--icc", min=0.0, max=0.9,
+        help="Intra-project correlation of gate check outcomes (0: independent checks).",
+    ),
+    checks_per_gate: str = typer.Option(
+        f"{DEFAULT_CHECKS_PER_GATE[0]}-{DEFAULT_CHECKS_PER_GATE[1]}", "--checks-per-gate",
+        help="Artifacts a gate checks per stage run: MIN-MAX, or N for exactly N.",
+    ),
+    token_sd: float = typer.Option(
+        DEFAULT_TOKEN_SD, "--token-sd", min=0.0, max=2.0,
+        help="Between-project sd of log token use (0: none).",
+    ),
     fmt: OutputFormat = typer.Option(
         OutputFormat.table, "--format", "-f", help="Output format of the summary."
     ),
@@ -46,6 +68,7 @@ def simulate_command(
 
     from autoforge_learn.sim import SimulationError, simulate
 
+    checks = _checks_range(checks_per_gate)
     target = resolve_root(root)
     progress = Progress(
         "[progress.description]{task.description}",
@@ -63,7 +86,8 @@ def simulate_command(
                 progress.update(task, completed=done)
 
             result = simulate(
-                target, projects=projects, seed=seed, inject_problems=not healthy, progress=advance
+                target, projects=projects, seed=seed, inject_problems=not healthy,
+                progress=advance, icc=icc, checks_per_gate=checks, token_sd=token_sd,
             )
     except (SimulationError, ValueError) as exc:
         fail(str(exc))
@@ -76,6 +100,8 @@ def simulate_command(
         {"metric": "events", "value": result.events},
         {"metric": "events per project", "value": round(result.events_per_project, 2)},
         {"metric": "gate checks", "value": result.gate_checks},
+        {"metric": "checks per gate run", "value": "{}-{}".format(*result.checks_per_gate)},
+        {"metric": "intra-project correlation", "value": result.icc},
         {"metric": "gate failure rate", "value": round(result.gate_failure_rate, 4)},
         *({"metric": f"outcome: {k}", "value": v} for k, v in result.outcomes.items()),
         {"metric": "months", "value": f"{result.months[0]} .. {result.months[-1]}"},
@@ -88,6 +114,18 @@ def simulate_command(
         return
     print_rows(rows, fmt=fmt, title=f"Simulated {result.projects} projects (seed {seed})")
     console.print(f"Raw events in [bold]{result.root / 'ai' / 'training_data' / 'raw'}[/]")
+
+
+def _checks_range(text: str) -> tuple[int, int]:
+    """``"2-8"`` -> (2, 8), ``"3"`` -> (3, 3); exits with a message on anything else."""
+    low, sep, high = text.strip().partition("-")
+    try:
+        pair = (int(low), int(high) if sep else int(low))
+    except ValueError:
+        fail(f"--checks-per-gate must be MIN-MAX or N, got {text!r}")
+    if not 1 <= pair[0] <= pair[1] <= 50:
+        fail(f"--checks-per-gate must satisfy 1 <= MIN <= MAX <= 50, got {text!r}")
+    return pair
 
 
 def register(app: typer.Typer) -> None:

@@ -22,6 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from autoforge_learn.errors import AutoforgeError
+from autoforge_learn.sim.effects import (
+    DEFAULT_CHECKS_PER_GATE,
+    DEFAULT_ICC,
+    DEFAULT_TOKEN_SD,
+    check_options,
+)
 from autoforge_learn.sim.engine import CountingCollector, Engine, SimClock
 from autoforge_learn.sim.model import build_model
 from autoforge_learn.sim.truth import (
@@ -32,7 +38,15 @@ from autoforge_learn.sim.truth import (
 )
 from autoforge_learn.store.layout import StoreLayout, find_root
 
-__all__ = ["DEFAULT_START", "SimulationError", "SimulationResult", "simulate"]
+__all__ = [
+    "DEFAULT_CHECKS_PER_GATE",
+    "DEFAULT_ICC",
+    "DEFAULT_START",
+    "DEFAULT_TOKEN_SD",
+    "SimulationError",
+    "SimulationResult",
+    "simulate",
+]
 
 #: The default end of the simulated window (projects happen in the ~6 months before it).
 DEFAULT_START = datetime(2025, 11, 1, tzinfo=UTC)
@@ -62,6 +76,9 @@ class SimulationResult:
         prompt_files: Paths of the prompt files written.
         problems: Ids of the injected problems.
         quality_scores: ``quality_score`` recorded per project id.
+        icc: Intra-project correlation of gate check outcomes.
+        checks_per_gate: Least and most artifacts a gate checks per stage run.
+        token_sd: Between-project sd of log token use.
         elapsed_seconds: Wall-clock time the simulation took (not written anywhere).
     """
 
@@ -80,6 +97,9 @@ class SimulationResult:
     prompt_files: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     quality_scores: dict[str, float] = field(default_factory=dict)
+    icc: float = DEFAULT_ICC
+    checks_per_gate: tuple[int, int] = DEFAULT_CHECKS_PER_GATE
+    token_sd: float = DEFAULT_TOKEN_SD
     elapsed_seconds: float = 0.0
 
     @property
@@ -98,6 +118,9 @@ class SimulationResult:
             "seed": self.seed,
             "projects": self.projects,
             "inject_problems": self.inject_problems,
+            "icc": self.icc,
+            "checks_per_gate": list(self.checks_per_gate),
+            "token_sd": self.token_sd,
             "events": self.events,
             "events_per_project": round(self.events_per_project, 2),
             "events_by_kind": self.events_by_kind,
@@ -122,6 +145,9 @@ def simulate(
     inject_problems: bool = True,
     start: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    icc: float = DEFAULT_ICC,
+    checks_per_gate: tuple[int, int] = DEFAULT_CHECKS_PER_GATE,
+    token_sd: float = DEFAULT_TOKEN_SD,
 ) -> SimulationResult:
     """Simulate ``projects`` projects and record their events under ``root``.
 
@@ -129,6 +155,12 @@ def simulate(
     simulated clock and seeded event ids, so the same seed gives byte-identical raw
     files, prompt files and truth files. Projects start over the ~6 months before
     ``start``, so raw files land in several ``YYYY-MM`` folders.
+
+    Checks of one project are correlated (per-project random effects, see
+    :mod:`autoforge_learn.sim.effects`) and each gate checks several artifacts per stage
+    run, so that an analysis that treats checks as independent finds differences that
+    are not there; every world has known-null contrasts (twin prompt versions, twin
+    auto-fix strategies) listed under ``null_contrasts`` in the truth file.
 
     Args:
         root: The ``.autoforge`` directory (None: found as the SDK finds it). Its raw
@@ -141,12 +173,18 @@ def simulate(
             world with low failure rates and no hotspot.
         start: End of the simulated window, timezone-aware (default 2025-11-01 UTC).
         progress: Called with ``(done, total)`` after each project.
+        icc: Intra-project correlation of gate check outcomes, 0 (checks independent
+            given the latent model) to 0.9; default close to ChatDev's (0.17).
+        checks_per_gate: Least and most artifacts a gate checks per stage run (each a
+            gate check, re-checked on failure); ``(1, 1)``: one check per gate run.
+        token_sd: Between-project sd of log token use (0: none).
 
     Returns:
         What was written, with counts.
 
     Raises:
-        ValueError: If ``projects`` < 1 or ``start`` is naive.
+        ValueError: If ``projects`` < 1, ``start`` is naive, or ``icc``,
+            ``checks_per_gate`` or ``token_sd`` is out of range.
         SimulationError: If the store already holds raw files, or prompt files with
             other content.
     """
@@ -156,6 +194,8 @@ def simulate(
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     start = start.astimezone(UTC)
+    checks_per_gate = (int(checks_per_gate[0]), int(checks_per_gate[1]))
+    check_options(icc, checks_per_gate, token_sd)
     began = time.perf_counter()
     layout = StoreLayout(find_root(root))
     if layout.raw_files():
@@ -170,7 +210,8 @@ def simulate(
     collector = CountingCollector(layout.root, redact=False, survey_sample_rate=0.8,
                                   clock=clock, id_factory=new_id)
     model = build_model(seed, inject=inject_problems, start=start,
-                        max_retries=collector.max_retries)
+                        max_retries=collector.max_retries, icc=icc,
+                        checks_per_gate=checks_per_gate, token_sd=token_sd)
     conflicts = conflicting_prompt_files(layout, model)
     if conflicts:
         names = ", ".join(str(p) for p in conflicts)
@@ -184,12 +225,14 @@ def simulate(
     prompt_paths = write_prompt_files(layout, model)
     truth, truth_events = write_truth(layout, model, projects=projects,
                                       truth_events=stats.truth_events,
-                                      truth_labels=stats.truth_labels)
+                                      truth_labels=stats.truth_labels,
+                                      truth_projects=stats.truth_projects)
     return SimulationResult(
         root=layout.root, seed=seed, projects=projects, inject_problems=inject_problems,
         events=sum(kinds.values()), events_by_kind=kinds, gate_checks=stats.gate_checks,
         gate_failures=stats.gate_failures, outcomes=dict(sorted(stats.outcomes.items())),
         months=months, truth_file=truth, truth_events_file=truth_events,
         prompt_files=prompt_paths, problems=[str(p["id"]) for p in model.problems],
-        quality_scores=stats.quality, elapsed_seconds=time.perf_counter() - began,
+        quality_scores=stats.quality, icc=icc, checks_per_gate=checks_per_gate,
+        token_sd=token_sd, elapsed_seconds=time.perf_counter() - began,
     )

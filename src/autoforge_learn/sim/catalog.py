@@ -264,6 +264,19 @@ GATES = {
     )
 }
 CAUSES = {c.id: c for g in GATES.values() for c in g.causes}
+#: What one check of a gate looks at: a gate checks several of these per stage run.
+GATE_ARTIFACTS = {
+    "prd_complete": "user story",
+    "api_contract_present": "endpoint",
+    "data_model_defined": "entity",
+    "design_system_compliance": "screen",
+    "build_passes": "build target",
+    "contract_conformance": "endpoint",
+    "test_coverage": "test file",
+    "tests_pass": "test suite",
+    "security_scan_clean": "module",
+    "deploy_healthcheck": "service",
+}
 GATES_BY_STAGE: dict[str, tuple[Gate, ...]] = {
     s: tuple(g for g in GATES.values() if g.stage == s) for s in STAGES
 }
@@ -288,6 +301,9 @@ STRATEGY_SUCCESS = {
     "security_adds_validation": 0.58,
     "engineer_rolls_back_config": 0.6,
 }
+#: Strategy -> the strategy it is an exact twin of: same gate, chosen at random against
+#: it, success rate copied (not drawn): a known-null contrast in every world.
+STRATEGY_TWINS = {"qa_quarantines_test": "qa_reruns_flaky_tests"}
 BEST_STRATEGY = "architect_drafts_stub"
 WORST_STRATEGY = "engineer_refactors_existing"
 

@@ -5,7 +5,9 @@ for (root causes behind frequent gate failures, a retry hotspot, one bad handoff
 override hotspots, an overconfident role, token-inefficient prompt versions, a clearly
 best and worst auto-fix strategy); the seed jitters the numbers and picks which handoff
 pair, which decisions and which role carry the problem. Without problems every rate is
-low and every role behaves alike.
+low and every role behaves alike. Either way every world has per-project random effects
+(:mod:`autoforge_learn.sim.effects`) and known-null contrasts: twin prompt versions and
+twin auto-fix strategies that differ in their id only (:func:`null_contrasts`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,18 @@ from autoforge_learn.sim.catalog import (
     ROLES,
     STAGES,
     STRATEGY_SUCCESS,
+    STRATEGY_TWINS,
     WORST_HANDOFF_CANDIDATES,
     WORST_STRATEGY,
 )
-from autoforge_learn.sim.prompts import VERSIONS, VERSIONS_BY_ROLE
+from autoforge_learn.sim.effects import (
+    DEFAULT_CHECKS_PER_GATE,
+    DEFAULT_ICC,
+    DEFAULT_TOKEN_SD,
+    DIFFICULTY_SHARE,
+    check_options,
+)
+from autoforge_learn.sim.prompts import MAIN_VERSIONS_BY_ROLE, TWINS, VERSIONS
 
 #: Retry hotspot injected: (role, platform) whose gate failures keep recurring.
 RETRY_HOTSPOT = ("qa", "mobile")
@@ -88,6 +98,15 @@ class LatentModel:
     slo_latency_ms: float = 300.0
     slo_page_load_ms: float = 2500.0
     problems: list[dict[str, object]] = field(default_factory=list)
+    # Per-project random effects (autoforge_learn.sim.effects).
+    icc: float = DEFAULT_ICC
+    checks_per_gate: tuple[int, int] = DEFAULT_CHECKS_PER_GATE
+    token_sd: float = DEFAULT_TOKEN_SD
+    difficulty_share: float = DIFFICULTY_SHARE
+    # Which candidates carry the injected problems (set when problems are injected).
+    worst_handoff: tuple[str, str] = ("", "")
+    override_hotspots: list[tuple[str, str]] = field(default_factory=list)
+    overconfident: str = ""
 
     def persistence(self, role: str, platform: str) -> float:
         """Failure probability of a re-check relative to the first check."""
@@ -98,7 +117,16 @@ def _jitter(rng: random.Random, value: float, spread: float = 0.12) -> float:
     return round(value * rng.uniform(1 - spread, 1 + spread), 4)
 
 
-def build_model(seed: int, *, inject: bool, start: datetime, max_retries: int = 3) -> LatentModel:
+def build_model(
+    seed: int,
+    *,
+    inject: bool,
+    start: datetime,
+    max_retries: int = 3,
+    icc: float = DEFAULT_ICC,
+    checks_per_gate: tuple[int, int] = DEFAULT_CHECKS_PER_GATE,
+    token_sd: float = DEFAULT_TOKEN_SD,
+) -> LatentModel:
     """Draw the latent parameters of a world from ``seed``.
 
     Args:
@@ -106,73 +134,125 @@ def build_model(seed: int, *, inject: bool, start: datetime, max_retries: int = 
         inject: Whether to inject the problems the analyses should find.
         start: The end of the simulated window.
         max_retries: Gate checks before an escalation.
+        icc: Intra-project correlation of gate check outcomes
+            (:mod:`autoforge_learn.sim.effects`).
+        checks_per_gate: Least and most artifacts a gate checks per stage run.
+        token_sd: Between-project sd of log token use.
 
     Returns:
         The model, with its list of injected problems (empty when ``inject`` is False).
     """
+    check_options(icc, checks_per_gate, token_sd)
     rng = random.Random(f"autoforge-sim:{seed}:model")
-    m = LatentModel(seed=seed, inject=inject, start=start, max_retries=max_retries)
-    pairs = handoff_pairs()
+    m = LatentModel(seed=seed, inject=inject, start=start, max_retries=max_retries, icc=icc,
+                    checks_per_gate=checks_per_gate, token_sd=token_sd)
     if inject:
-        base = {cid: _jitter(rng, c.base_rate) for cid, c in CAUSES.items()}
-        for role, versions in VERSIONS_BY_ROLE.items():
-            rates = {cid: r for cid, r in base.items() if STAGE_ROLE[CAUSES[cid].gate_id] == role}
-            for v in versions:
-                rates = {**rates, **{cid: _jitter(rng, r) for cid, r in v.fixes.items()}}
-                m.cause_rates[v.id] = dict(rates)
-                m.token_factor[v.id] = round(v.token_factor * rng.uniform(0.97, 1.03), 4)
-        m.strategy_success = {
-            s: round(min(0.95, max(0.05, p + rng.uniform(-0.04, 0.04))), 4)
-            for s, p in STRATEGY_SUCCESS.items()
-        }
-        m.hotspot_persistence = {RETRY_HOTSPOT: 0.9}
-        worst = rng.choice(WORST_HANDOFF_CANDIDATES)
-        for pair in pairs:
-            bad = pair == worst
-            m.handoff_defect[pair] = round(rng.uniform(0.35, 0.45) if bad
-                                           else rng.uniform(0.03, 0.08), 4)
-            m.handoff_severity[pair] = SEVERITY_BAD if bad else SEVERITY_USUAL
-        hotspots = rng.sample(OVERRIDE_HOTSPOT_CANDIDATES, 2)
-        for d in DECISIONS:
-            key = (d.type, d.role)
-            m.override_rates[key] = round(rng.uniform(0.55, 0.72) if key in hotspots
-                                          else rng.uniform(0.06, 0.25), 4)
-        overconfident = rng.choice(OVERCONFIDENT_CANDIDATES)
-        m.calibration_bias = {r: 0.0 for r in ROLES}
-        m.calibration_bias[overconfident] = round(rng.uniform(20, 28), 2)
-        m.security_critical = {"security.v1.0": 0.12, "security.v1.1": 0.06}
-        m.security_major = {"security.v1.0": 0.4, "security.v1.1": 0.22}
-        m.security_missed = {"security.v1.0": 0.3, "security.v1.1": 0.12}
-        m.coverage_mean = {"qa.v1.0": 80.0, "qa.v1.1": 85.0}
-        m.problems = _problems(m, worst, hotspots, overconfident)
+        _draw_injected(rng, m)
     else:
-        for role, versions in VERSIONS_BY_ROLE.items():
-            rates = {cid: round(rng.uniform(0.004, 0.011), 4) for cid, c in CAUSES.items()
-                     if STAGE_ROLE[c.gate_id] == role}
-            for v in versions:
-                m.cause_rates[v.id] = dict(rates)
-                m.token_factor[v.id] = round(rng.uniform(0.97, 1.04), 4)
-        m.strategy_success = {s: round(rng.uniform(0.67, 0.73), 4) for s in STRATEGY_SUCCESS}
-        m.retry_persistence = 0.3
-        for pair in pairs:
-            m.handoff_defect[pair] = round(rng.uniform(0.01, 0.03), 4)
-            m.handoff_severity[pair] = SEVERITY_HEALTHY
-        m.defect_multiplier = 1.2
-        m.override_rates = {(d.type, d.role): round(rng.uniform(0.04, 0.18), 4)
-                            for d in DECISIONS}
-        m.calibration_bias = {r: 0.0 for r in ROLES}
-        m.confidence_noise = 5.0
-        m.escalation_resolve = 0.85
-        m.cancel_rate = 0.01
-        m.security_critical = {v.id: 0.02 for v in VERSIONS_BY_ROLE["security"]}
-        m.security_major = {v.id: 0.06 for v in VERSIONS_BY_ROLE["security"]}
-        m.security_missed = {v.id: 0.05 for v in VERSIONS_BY_ROLE["security"]}
-        m.coverage_mean = {v.id: 88.0 for v in VERSIONS_BY_ROLE["qa"]}
-        m.mobile_coverage_penalty = 2.0
-        m.latency_median_ms = 140.0
-        m.page_load_median_ms = 1100.0
+        _draw_healthy(rng, m)
+    _copy_twins(m)
+    if inject:
+        m.problems = _problems(m, m.worst_handoff, m.override_hotspots, m.overconfident)
     return m
 
+
+def _draw_injected(rng: random.Random, m: LatentModel) -> None:
+    base = {cid: _jitter(rng, c.base_rate) for cid, c in CAUSES.items()}
+    for role, versions in MAIN_VERSIONS_BY_ROLE.items():
+        rates = {cid: r for cid, r in base.items() if STAGE_ROLE[CAUSES[cid].gate_id] == role}
+        for v in versions:
+            rates = {**rates, **{cid: _jitter(rng, r) for cid, r in v.fixes.items()}}
+            m.cause_rates[v.id] = dict(rates)
+            m.token_factor[v.id] = round(v.token_factor * rng.uniform(0.97, 1.03), 4)
+    m.strategy_success = {
+        s: round(min(0.95, max(0.05, p + rng.uniform(-0.04, 0.04))), 4)
+        for s, p in STRATEGY_SUCCESS.items()
+    }
+    m.hotspot_persistence = {RETRY_HOTSPOT: 0.9}
+    worst = rng.choice(WORST_HANDOFF_CANDIDATES)
+    for pair in handoff_pairs():
+        bad = pair == worst
+        m.handoff_defect[pair] = round(rng.uniform(0.35, 0.45) if bad
+                                       else rng.uniform(0.03, 0.08), 4)
+        m.handoff_severity[pair] = SEVERITY_BAD if bad else SEVERITY_USUAL
+    hotspots = rng.sample(OVERRIDE_HOTSPOT_CANDIDATES, 2)
+    for d in DECISIONS:
+        key = (d.type, d.role)
+        m.override_rates[key] = round(rng.uniform(0.55, 0.72) if key in hotspots
+                                      else rng.uniform(0.06, 0.25), 4)
+    overconfident = rng.choice(OVERCONFIDENT_CANDIDATES)
+    m.calibration_bias = {r: 0.0 for r in ROLES}
+    m.calibration_bias[overconfident] = round(rng.uniform(20, 28), 2)
+    m.security_critical = {"security.v1.0": 0.12, "security.v1.1": 0.06}
+    m.security_major = {"security.v1.0": 0.4, "security.v1.1": 0.22}
+    m.security_missed = {"security.v1.0": 0.3, "security.v1.1": 0.12}
+    m.coverage_mean = {"qa.v1.0": 80.0, "qa.v1.1": 85.0}
+    m.worst_handoff, m.override_hotspots, m.overconfident = worst, hotspots, overconfident
+
+
+def _draw_healthy(rng: random.Random, m: LatentModel) -> None:
+    for role, versions in MAIN_VERSIONS_BY_ROLE.items():
+        rates = {cid: round(rng.uniform(0.004, 0.011), 4) for cid, c in CAUSES.items()
+                 if STAGE_ROLE[c.gate_id] == role}
+        for v in versions:
+            m.cause_rates[v.id] = dict(rates)
+            m.token_factor[v.id] = round(rng.uniform(0.97, 1.04), 4)
+    m.strategy_success = {s: round(rng.uniform(0.67, 0.73), 4) for s in STRATEGY_SUCCESS}
+    m.retry_persistence = 0.3
+    for pair in handoff_pairs():
+        m.handoff_defect[pair] = round(rng.uniform(0.01, 0.03), 4)
+        m.handoff_severity[pair] = SEVERITY_HEALTHY
+    m.defect_multiplier = 1.2
+    m.override_rates = {(d.type, d.role): round(rng.uniform(0.04, 0.18), 4)
+                        for d in DECISIONS}
+    m.calibration_bias = {r: 0.0 for r in ROLES}
+    m.confidence_noise = 5.0
+    m.escalation_resolve = 0.85
+    m.cancel_rate = 0.01
+    main = [v.id for v in MAIN_VERSIONS_BY_ROLE["security"]]
+    m.security_critical = {v: 0.02 for v in main}
+    m.security_major = {v: 0.06 for v in main}
+    m.security_missed = {v: 0.05 for v in main}
+    m.coverage_mean = {v.id: 88.0 for v in MAIN_VERSIONS_BY_ROLE["qa"]}
+    m.mobile_coverage_penalty = 2.0
+    m.latency_median_ms = 140.0
+    m.page_load_median_ms = 1100.0
+
+
+def _copy_twins(m: LatentModel) -> None:
+    """Give every twin version and twin strategy its original's parameters, exactly."""
+    for original, twin in TWINS.items():
+        m.cause_rates[twin.id] = dict(m.cause_rates[original])
+        for table in (m.token_factor, m.security_critical, m.security_major,
+                      m.security_missed, m.coverage_mean):
+            if original in table:
+                table[twin.id] = table[original]
+    for twin_strategy, original in STRATEGY_TWINS.items():
+        m.strategy_success[twin_strategy] = m.strategy_success[original]
+
+
+def null_contrasts() -> list[dict[str, object]]:
+    """The known-null contrasts every world has: pairs that differ in id only."""
+    out: list[dict[str, object]] = []
+    for original, twin in TWINS.items():
+        out.append({
+            "id": f"null:prompt_version:{original}~{twin.id}", "kind": "prompt_version",
+            "role": twin.role, "a": original, "b": twin.id,
+            "assignment": "from their rollout on, each project running the role gets one "
+                          "of the two at random, 50/50",
+            "identical": ["cause rates", "token factor", "security and coverage rates",
+                          "rollout", "every other parameter (keyed by role, not version)"],
+        })
+    for twin_strategy, original in STRATEGY_TWINS.items():
+        gates = [g for g, gate in GATES.items() if original in gate.strategies]
+        out.append({
+            "id": f"null:auto_fix_strategy:{original}~{twin_strategy}",
+            "kind": "auto_fix_strategy", "gate_ids": gates, "a": original, "b": twin_strategy,
+            "assignment": "each auto-fix at these gates picks one of the gate's strategies "
+                          "at random, uniformly",
+            "identical": ["success rate", "gates"],
+        })
+    return out
 
 
 def _problems(
@@ -214,7 +294,7 @@ def _problems(
         "agent_role": overconfident, "direction": "overconfident",
         "bias_points": m.calibration_bias[overconfident],
     })
-    for role_versions in VERSIONS_BY_ROLE.values():
+    for role_versions in MAIN_VERSIONS_BY_ROLE.values():
         for prev, v in zip(role_versions, role_versions[1:], strict=False):
             ratio = m.token_factor[v.id] / m.token_factor[prev.id]
             if ratio > 1.2:

@@ -105,7 +105,7 @@ class Outcomes:
         self.clock.advance(3600 * rng.uniform(1, 48))
         helpful = round(1 + score / 25 + rng.gauss(0, 0.6) - 0.3 * pj.escalations)
         helpful = min(5, max(1, helpful))
-        frustration = min(5, max(1, round(1 + 0.35 * pj.gate_failures + rng.gauss(0, 0.6))))
+        frustration = min(5, max(1, round(1 + 0.35 * pj.failed_gate_runs + rng.gauss(0, 0.6))))
         decision_quality = min(5, max(1, round(4.3 - 0.8 * pj.overrides + rng.gauss(0, 0.6))))
         mood = "good" if helpful >= 4 else "mixed" if helpful == 3 else "bad"
         p.survey(

@@ -4,7 +4,9 @@ Each version lists the sections it adds or rewrites over the previous version of
 role. A version that fixes a root cause really contains the text that fixes it (for
 example ``architect.v1.1`` adds an error taxonomy section and lowers the rate of
 ``missing_error_definitions``); a token-inefficient version adds verbose sections that
-change no failure rate.
+change no failure rate. A *twin* (``twin_of``) rewords its parent without changing what
+it asks for: it has its parent's latent parameters exactly and shares its parent's
+projects 50/50 at random from the parent's rollout on, a known-null contrast.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class PromptVersion:
         sections: Sections added or rewritten relative to the previous version.
         fixes: Cause id -> the failure rate the version lowers it to (problems injected).
         token_factor: Token use relative to the role's first version (problems injected).
+        twin_of: The version this one rewords: same latent parameters, same rollout,
+            projects split 50/50 between the two at random (a known-null contrast).
     """
 
     id: str
@@ -33,6 +37,7 @@ class PromptVersion:
     sections: dict[str, str]
     fixes: dict[str, float] = field(default_factory=dict)
     token_factor: float = 1.0
+    twin_of: str | None = None
 
 
 _BASE = {
@@ -174,6 +179,13 @@ VERSIONS: tuple[PromptVersion, ...] = (
             "duplicate values, and every declared error response of the contract.")},
         fixes={"insufficient_edge_cases": 0.06},
     ),
+    PromptVersion(
+        "qa.v1.2", "qa", 0.4, ("Reworded the reporting section (same instructions)",),
+        {"reporting": (
+            "For every failure, give the steps that reproduce it and the assertion that "
+            "failed.")},
+        twin_of="qa.v1.1",
+    ),
     PromptVersion("security.v1.0", "security", 0.0, ("Initial version",), _BASE["security"]),
     PromptVersion(
         "security.v1.1", "security", 0.55, ("Added input validation checklist (OWASP ASVS V5)",),
@@ -182,10 +194,25 @@ VERSIONS: tuple[PromptVersion, ...] = (
             "range, allow-list) and that no user input reaches a query or shell unescaped.")},
         fixes={"missing_input_validation": 0.03},
     ),
+    PromptVersion(
+        "security.v1.2", "security", 0.55,
+        ("Reworded the risk acceptance section (same instructions)",),
+        {"risk_acceptance": (
+            "For each finding left unfixed, recommend whether to fix, accept or defer it, and "
+            "state the risk that remains.")},
+        twin_of="security.v1.1",
+    ),
 )
 VERSIONS_BY_ROLE: dict[str, tuple[PromptVersion, ...]] = {}
 for _v in VERSIONS:
     VERSIONS_BY_ROLE[_v.role] = (*VERSIONS_BY_ROLE.get(_v.role, ()), _v)
+#: Each role's versions in rollout order, without twins.
+MAIN_VERSIONS_BY_ROLE: dict[str, tuple[PromptVersion, ...]] = {
+    role: tuple(v for v in versions if v.twin_of is None)
+    for role, versions in VERSIONS_BY_ROLE.items()
+}
+#: Version id -> its twin (a rewording with identical latent parameters).
+TWINS: dict[str, PromptVersion] = {v.twin_of: v for v in VERSIONS if v.twin_of is not None}
 
 
 def version_sections() -> dict[str, dict[str, str]]:

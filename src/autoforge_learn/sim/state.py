@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from autoforge_learn.sim.catalog import Recipe
+from autoforge_learn.sim.effects import ProjectEffects
+from autoforge_learn.sim.prompts import PromptVersion
 
 
 class SimClock:
@@ -50,6 +52,8 @@ class Project:
     team_size: int
     autonomy: int
     frac: float  # position of its start in the simulated window, 0-1
+    effects: ProjectEffects
+    versions: dict[str, PromptVersion] = field(default_factory=dict)  # by role
     decisions: list[str] = field(default_factory=list)
     prev_role: str | None = None
     prev_troubled: bool = False
@@ -59,7 +63,8 @@ class Project:
     within_slo: bool | None = None
     security_passed: bool = False
     security_version: str = ""
-    gate_failures: int = 0
+    gate_failures: int = 0  # failing checks
+    failed_gate_runs: int = 0  # gate runs (all artifacts of a stage run) with a failure
     escalations: int = 0
     overrides: int = 0
 
@@ -74,6 +79,8 @@ class Stats:
     truth_events: list[dict[str, str]] = field(default_factory=list)
     #: What each gate check, decision and project output really was (for label scoring).
     truth_labels: list[dict[str, str]] = field(default_factory=list)
+    #: Each project's random effects (difficulty, token factor, per-gate draws).
+    truth_projects: list[dict[str, object]] = field(default_factory=list)
     quality: dict[str, float] = field(default_factory=dict)
 
     def truth_label(self, label_type: str, key: str, label: str) -> None:

@@ -8,6 +8,15 @@
 * ``<root>/ai/training_data/simulation_truth_labels.jsonl``: what each gate check
   (``type: gate``, keyed by event id), decision (``decision``) and project output
   (``output``, keyed by project id) really was, to score auto-labeling.
+* ``<root>/ai/training_data/simulation_truth_projects.jsonl``: each project's random
+  effects (:mod:`autoforge_learn.sim.effects`): ``{"project_id", "difficulty",
+  "fix_skill", "token_factor", "gates": {gate_id: {"propensity", "fix_propensity",
+  "checks"}}}``.
+
+Besides the problems, the truth file lists the known-null contrasts (``null_contrasts``:
+pairs that differ in their id only, so no finding may claim a difference between
+them), the project effects (``project_effects``) and the real differences every world
+has, problems injected or not (``real_differences``).
 """
 
 from __future__ import annotations
@@ -23,21 +32,32 @@ from autoforge_learn.sim.catalog import (
     AGENT_MODELS,
     CAUSES,
     DECISIONS,
+    GATE_ARTIFACTS,
     GATES,
     MODEL_PRICES,
     RECIPES,
     STAGES,
     TOKEN_MEANS,
 )
-from autoforge_learn.sim.model import STAGE_ROLE, LatentModel
-from autoforge_learn.sim.prompts import VERSIONS, VERSIONS_BY_ROLE, render, version_sections
+from autoforge_learn.sim.effects import CHATDEV_FIGURES, check_mean
+from autoforge_learn.sim.gates import SAME_CAUSE_ON_RETRY
+from autoforge_learn.sim.model import STAGE_ROLE, LatentModel, null_contrasts
+from autoforge_learn.sim.prompts import (
+    TWINS,
+    VERSIONS,
+    VERSIONS_BY_ROLE,
+    render,
+    version_sections,
+)
 from autoforge_learn.sim.prompts import PromptVersion as SimPromptVersion
 from autoforge_learn.store.layout import StoreLayout
 
 TRUTH_FILE = "simulation_truth.json"
 TRUTH_EVENTS_FILE = "simulation_truth_events.jsonl"
 TRUTH_LABELS_FILE = "simulation_truth_labels.jsonl"
-TRUTH_FORMAT = 1
+TRUTH_PROJECTS_FILE = "simulation_truth_projects.jsonl"
+#: 2: several checks per (project, gate), project effects, null contrasts, twins.
+TRUTH_FORMAT = 2
 
 
 def at(model: LatentModel, share: float) -> datetime:
@@ -110,7 +130,10 @@ def _version_gates_truth(m: LatentModel, version: SimPromptVersion) -> dict[str,
                                 if c.platform in (None, platform)), 4)
             for platform in ("web", "mobile")
         }
+        per_check = {platform: round(check_mean(p, m.icc, m.checks_per_gate), 4)
+                     for platform, p in probability.items()}
         gates[gid] = {"failure_probability": probability,
+                      "check_failure_probability": per_check,
                       "causes": {c.id: rates[c.id] for c in gate.causes}}
     return gates
 
@@ -121,11 +144,14 @@ def _prompt_versions_truth(m: LatentModel) -> dict[str, Any]:
     versions: dict[str, Any] = {}
     for v in VERSIONS:
         mean_in, mean_out = TOKEN_MEANS[v.role]
+        twin = TWINS.get(v.id)
         versions[v.id] = {
             "role": v.role,
             "deployed_from": at(m, v.rollout).isoformat(),
             "shared_with_previous_until": at(m, v.rollout + m.ab_window).isoformat()
-            if v.rollout else None,
+            if v.rollout and v.twin_of is None else None,
+            "twin_of": v.twin_of,
+            "twin": twin.id if twin else None,
             "changes": list(v.changes),
             "fixes": sorted(v.fixes),
             "sections": list(sections[v.id]),
@@ -182,17 +208,26 @@ def _gate_dynamics_truth(m: LatentModel) -> dict[str, Any]:
         "gate_failure_multipliers": {
             "upstream_defect": m.defect_multiplier, "stage_rerun_after_escalation":
             m.rerun_factor, "recipe": {r.name: r.rate_factor for r in RECIPES},
-            "note": "first-check failure probability = min(0.95, sum of cause rates x "
-                    "multipliers); a re-check fails with that times retry persistence",
+            "note": "gate-run failure probability (some artifact fails its first check) "
+                    "= min(0.95, sum of cause rates x multipliers), on average over "
+                    "projects; cause rates and prompt_versions.*.gates.*."
+                    "failure_probability are per gate run, check_failure_probability the "
+                    "mean per artifact (check) that gives it; each project's own per-check "
+                    "probability p is a Beta draw with that mean (project_effects); a "
+                    "failed artifact's re-check fails with p times retry persistence",
         },
         "retries": {
             "persistence": m.retry_persistence,
             "hotspots": [{"role": role, "platform": platform, "persistence": p}
                          for (role, platform), p in m.hotspot_persistence.items()],
-            "same_cause_on_retry": 0.6,
+            "same_cause_on_retry": SAME_CAUSE_ON_RETRY,
+            "unit": "one artifact: it is re-checked until it passes, is fixed, or has "
+                    "failed max_retries checks (then escalated)",
         },
         "auto_fix": {
             "apply_probability": m.auto_fix_apply,
+            "success_rate_is": "mean over projects; each project's own success probability "
+                               "is a Beta draw with that mean (project_effects)",
             "strategies": {s: {"success_rate": p,
                                "gates": [g for g, gate in GATES.items() if s in gate.strategies]}
                            for s, p in m.strategy_success.items()},
@@ -219,6 +254,12 @@ def _collaboration_truth(m: LatentModel) -> dict[str, Any]:
         },
         "confidence": {
             "predicts": "stage succeeded with every gate passing on its first check",
+            "calibrated_roles_state": "the project's own probability (they know its "
+                                      "difficulty), plus noise",
+            "biased_roles_state": "the typical project's probability (product over gates "
+                                  "of 1 - gate-run failure probability) plus the bias, "
+                                  "plus noise",
+            "stated_range": [1, 99],
             "noise_sd_points": m.confidence_noise,
             "bias_points_by_role": m.calibration_bias,
         },
@@ -247,6 +288,68 @@ def _signals_truth(m: LatentModel) -> dict[str, Any]:
     }
 
 
+def _project_effects_truth(m: LatentModel) -> dict[str, Any]:
+    """The per-project random effects: parameters, model, and the ChatDev figures."""
+    low, high = m.checks_per_gate
+    return {
+        "icc": m.icc,
+        "icc_is": "intra-project correlation of the failure indicator of first checks "
+                  "(retry_attempt 1) of one gate (one-way ANOVA ICC over projects, within "
+                  "a stratum of equal mean failure probability); the same for auto-fix "
+                  "success",
+        "checks_per_gate": {"min": low, "max": high,
+                            "is": "artifacts a gate checks per stage run, uniform in "
+                                  "[min, max], drawn once per (project, gate)",
+                            "artifacts": GATE_ARTIFACTS},
+        "difficulty_share": m.difficulty_share,
+        "token_sd": m.token_sd,
+        "model": {
+            "difficulty": "z ~ N(0, 1) per project",
+            "gate_propensity": "q = Phi(sqrt(share) z + sqrt(1 - share) e), e ~ N(0, 1) "
+                               "per (project, gate)",
+            "failure_probability": "Beta quantile q with mean mu (the latent model's rate) "
+                                   "and alpha + beta = (1 - icc) / icc; mu if icc = 0",
+            "fix_skill": "s ~ N(0, 1) per project, independent of z",
+            "auto_fix_success": "as failure_probability with Phi(sqrt(share) s + "
+                                "sqrt(1 - share) e') and the strategy's success rate",
+            "token_factor": "exp(token_sd z - token_sd^2 / 2), multiplies every token count",
+        },
+        "projects_file": TRUTH_PROJECTS_FILE,
+        "chatdev": CHATDEV_FIGURES,
+    }
+
+
+def _real_differences_truth(m: LatentModel) -> list[dict[str, Any]]:
+    """Differences every world has, problems injected or not (healthy worlds too)."""
+    mobile = sorted(cid for cid, c in CAUSES.items() if c.platform == "mobile")
+    return [
+        {"kind": "recipe", "what": "gate failure rates, durations, coverage and security "
+         "findings differ by recipe version",
+         "values": {r.name: {"gate_rate_factor": r.rate_factor,
+                             "duration_factor": r.duration_factor} for r in RECIPES}},
+        {"kind": "platform", "what": "mobile projects have mobile-only causes and lower "
+         "test coverage", "mobile_only_causes": mobile,
+         "mobile_coverage_penalty": m.mobile_coverage_penalty},
+        {"kind": "cause", "what": "causes of one gate have different rates",
+         "see": "prompt_versions.*.gates.*.causes"},
+        {"kind": "prompt_version_failures",
+         "what": "versions of a role fix causes (see problems)" if m.inject else
+         "none: the versions of a role share their cause rates; they are used in "
+         "different periods, though, with a different recipe mix",
+         "see": "prompt_versions.*.gates"},
+        {"kind": "prompt_version_tokens", "what": "token factors of a role's non-twin "
+         "versions differ", "values": {v: f for v, f in m.token_factor.items()}},
+        {"kind": "auto_fix_strategy", "what": "strategies' success rates differ (twins "
+         "excepted)", "see": "auto_fix.strategies"},
+        {"kind": "override_rate", "what": "decisions are overridden at different rates",
+         "see": "approvals.override_rates"},
+        {"kind": "handoff", "what": "handoff pairs have different defect rates",
+         "see": "handoffs"},
+        {"kind": "project", "what": "projects differ by their random effects",
+         "see": "project_effects"},
+    ]
+
+
 def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
     """Every latent parameter of the simulated world, JSON-ready."""
     # The sections' keys are spread in the file's key order (orjson keeps insertion order).
@@ -257,14 +360,18 @@ def truth_document(model: LatentModel, *, projects: int) -> dict[str, Any]:
         **_gate_dynamics_truth(model),
         **_collaboration_truth(model),
         "signals": _signals_truth(model),
+        "project_effects": _project_effects_truth(model),
         "problems": model.problems,
+        "null_contrasts": null_contrasts(),
+        "real_differences": _real_differences_truth(model),
     }
 
 
 def write_truth(layout: StoreLayout, model: LatentModel, *, projects: int,
                 truth_events: list[dict[str, str]],
-                truth_labels: list[dict[str, str]] | None = None) -> tuple[Path, Path]:
-    """Write the truth file, the truth events file and the truth labels file.
+                truth_labels: list[dict[str, str]] | None = None,
+                truth_projects: list[dict[str, object]] | None = None) -> tuple[Path, Path]:
+    """Write the truth file and the truth events, labels and projects files.
 
     Returns the paths of the first two.
     """
@@ -276,4 +383,6 @@ def write_truth(layout: StoreLayout, model: LatentModel, *, projects: int,
     events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in truth_events))
     labels = layout.training_data / TRUTH_LABELS_FILE
     labels.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in truth_labels or []))
+    per_project = layout.training_data / TRUTH_PROJECTS_FILE
+    per_project.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in truth_projects or []))
     return truth, events
