@@ -24,7 +24,9 @@ class TextCount(_Model):
 
 
 class Segment(_Model):
-    """Where a gate failure cause is most frequent (first checks only)."""
+    """Where a gate failure cause is most frequent (over the gate's runs: a run is the
+    first checks of one stage output; ``failures`` are runs failing for the cause and
+    ``checks`` the runs)."""
 
     by: str = Field(description="prompt_version, platform, or all")
     value: str
@@ -38,7 +40,8 @@ class Segment(_Model):
 
 
 class VersionRate(_Model):
-    """A cause's first-check rate under one prompt version, over projects."""
+    """A cause's run rate under one prompt version, over projects (``failures``: runs
+    failing for the cause; ``checks``: runs)."""
 
     version: str
     failures: int
@@ -66,7 +69,7 @@ class GateCauseEvidence(_Model):
     versions: dict[str, int] = Field(description="Failures of this cause per prompt version")
     segment: Segment
     by_version: list[VersionRate] = Field(
-        default_factory=list, description="The cause's first-check rate per prompt version"
+        default_factory=list, description="The cause's run rate per prompt version"
     )
     p_versions_differ: float | None = Field(
         None,

@@ -1,21 +1,24 @@
 """Pattern 1: gate failure root causes (spec 4.1).
 
-For every gate: checks, failures and failure rate. For a gate failing more than
-``gate_failure_rate`` of its checks, the failure reasons are clustered
+The unit of a rate is the *gate run*: a gate's first checks of one stage output (a gate
+may check several artifacts of one output, each a gate check; retries, which repeat a
+cause, are not counted). A gate run fails when any of its first checks fails, and fails
+for a cause when any of them fails for it. Checks linked to no stage output form one
+run per project, stage and check. For a gate whose runs fail more than
+``gate_failure_rate`` of the time, the failure reasons are clustered
 (:mod:`.clustering`) and the ``top_n`` clusters by failures become findings.
 
-Per cluster (cause), with the project as the unit throughout (first checks only, so
-that retries, which repeat a cause, do not inflate it):
+Per cluster (cause), with the project as the unit throughout:
 
-* ``value`` = the cause's first-check rate (failures of the cause on a first check /
-  first checks of the gate, the ratio of the projects' sums), overall or in the prompt
-  version or platform the claim names, with its delta-method interval;
-* the claim: the cause fails more than ``cause_rate`` of first checks, overall or in
+* ``value`` = the cause's run rate (the gate's runs failing for the cause / its runs,
+  the ratio of the projects' sums), overall or in the prompt version or platform the
+  claim names, with its delta-method interval;
+* the claim: the cause fails more than ``cause_rate`` of the gate's runs, overall or in
   one prompt version or platform (each candidate with at least ``min_group_projects``
   projects is tested, one-sided; the smallest p-value is Bonferroni-corrected for the
   candidates tried);
 * the *segment*: the prompt version or platform where the cause is most concentrated
-  against the rest of the gate's first checks (one-sided Welch over projects,
+  against the rest of the gate's runs (one-sided Welch over projects,
   Bonferroni-corrected for the segments compared): a cause tied to one prompt version
   beyond chance is one a prompt change can fix;
 * ``retries`` = failing checks of the cause that were themselves a retry
@@ -98,10 +101,36 @@ def _retry_links(group: Any) -> list[tuple[int, int]]:
     return out
 
 
+def gate_runs(first: Any, stages: Any) -> Any:
+    """First checks with a ``gate_run`` key: the stage output they check (the one
+    linking rule, :func:`autoforge_learn.dataset.links.link_events`) and the gate, or,
+    for a check linked to no output, the check itself."""
+    from autoforge_learn.dataset.links import link_events
+
+    linked = link_events(first, stages, "during") if len(stages) else None
+    output = (linked.fillna("").astype(str) if linked is not None
+              else first["event_id"].map(lambda _: ""))
+    own = first["event_id"].astype(str)
+    key = first["gate_id"].astype(str) + "|" + output.where(output != "", "check:" + own)
+    return first.assign(gate_run=key)
+
+
+def _runs(first_gate: Any, hit_ids: Any) -> tuple[Any, Any]:
+    """One row per gate run (its project, prompt version and platform; ``event_id`` is
+    the run's key) and the runs with a hit among their first checks, as rows of it."""
+    hit = first_gate["event_id"].isin(hit_ids)
+    runs = (first_gate.assign(hit=hit)
+            .groupby("gate_run", sort=False)
+            .agg(project_id=("project_id", "first"), prompt_version=("prompt_version", "first"),
+                 platform=("platform", "first"), hit=("hit", "max"))
+            .reset_index().rename(columns={"gate_run": "event_id"}))
+    return runs, runs[runs["hit"]]
+
+
 def _rate_claim(
     gate_id: str, cause: str, first_gate: Any, first_cause: Any, settings: PatternSettings
 ) -> tuple[Estimate | None, Hypothesis | None]:
-    """The claim that the cause fails more than ``cause_rate`` of the gate's first checks,
+    """The claim that the cause fails more than ``cause_rate`` of the gate's runs,
     overall or in one prompt version or platform: each candidate (with enough projects)
     is tested over projects, and the smallest p-value is Bonferroni-corrected for the
     candidates tried. Returns the overall estimate (or the chosen segment's) and the
@@ -119,8 +148,8 @@ def _rate_claim(
             continue
         est, hyp = versus_threshold(
             counts, threshold,
-            claim=f"'{cause}' makes {gate_id} fail more than {threshold:.0%} of first "
-            f"checks{where}",
+            claim=f"'{cause}' makes {gate_id} fail more than {threshold:.0%} of its "
+            f"runs{where}",
         )
         if est is not None and hyp is not None:
             tried.append((hyp.p_value, est, hyp))
@@ -135,7 +164,7 @@ def _segment(
     first_gate: Any, first_cause: Any, settings: PatternSettings
 ) -> Segment:
     """Where the cause is most concentrated: each prompt version and platform with
-    enough projects is compared with the rest of the gate's first checks (one-sided,
+    enough projects is compared with the rest of the gate's runs (one-sided,
     over projects); the smallest p-value, Bonferroni-corrected for the segments
     compared, says whether the cause is tied to one of them."""
     hits = first_gate["event_id"].isin(first_cause["event_id"])
@@ -171,7 +200,7 @@ def _segment(
 def _by_version(
     first_gate: Any, hits: Any, settings: PatternSettings
 ) -> tuple[list[VersionRate], float | None]:
-    """The cause's first-check rate per prompt version (over projects), and the p-value
+    """The cause's run rate per prompt version (over projects), and the p-value
     that it differs between versions (each version against the others, two-sided,
     Bonferroni-corrected for the versions compared)."""
     rates, p_values = [], []
@@ -202,16 +231,20 @@ def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Fi
     if gates.empty:
         return []
     failed = gate_clusters(gates, settings)
+    first_all = gate_runs(gates[gates["retry_attempt"].fillna(1) <= 1], data.stages)
     findings: list[Finding] = []
     for gate_id, gate_rows in gates.groupby("gate_id", sort=True):
         gate_failed = failed[failed["gate_id"] == gate_id]
-        overall = estimate(per_project(gate_rows, gate_rows["validation_result"] != "pass"))
+        first_gate = first_all[first_all["gate_id"] == gate_id]
+        runs, failing = _runs(first_gate, gate_failed["event_id"])
+        overall = estimate(per_project(runs, runs["hit"].to_numpy()))
         if overall is None or overall.value <= opts.gate_failure_rate:
             continue
         sizes = gate_failed.groupby("cluster").size().sort_values(ascending=False, kind="stable")
         for cluster_id in list(sizes.index)[: opts.top_n]:
             rows = gate_failed[gate_failed["cluster"] == cluster_id]
-            finding = _cause_finding(str(gate_id), gate_rows, gate_failed, rows, overall, settings)
+            finding = _cause_finding(str(gate_id), gate_rows, first_gate, gate_failed, rows,
+                                     overall, settings)
             if finding is not None:
                 findings.append(finding)
     return sorted(findings, key=lambda f: -f.impact)
@@ -220,17 +253,17 @@ def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Fi
 def _cause_finding(
     gate_id: str,
     gate_rows: Any,
+    first_checks: Any,
     gate_failed: Any,
     rows: Any,
     overall: Estimate,
     settings: PatternSettings,
 ) -> Finding | None:
-    """One cause of one gate: its first-check rate over projects, tested against
-    ``cause_rate``, with the segment it is most concentrated in."""
+    """One cause of one gate: its run rate over projects, tested against ``cause_rate``,
+    with the segment it is most concentrated in."""
     opts = settings.gate_failure_root_cause
     cause = str(rows["cause"].iloc[0])
-    first_gate = gate_rows[gate_rows["retry_attempt"].fillna(1) <= 1]
-    first_cause = rows[rows["retry_attempt"].fillna(1) <= 1]
+    first_gate, first_cause = _runs(first_checks, rows["event_id"])
     est, hypothesis = _rate_claim(gate_id, cause, first_gate, first_cause, settings)
     if est is None:
         return None
@@ -248,7 +281,7 @@ def _cause_finding(
     return Finding(
         pattern=Pattern.GATE_FAILURE_ROOT_CAUSE,
         key={"gate_id": gate_id, "cause": cause},
-        title=(f"{gate_id} fails {est.value:.0%} of first checks for '{cause}' "
+        title=(f"{gate_id} fails {est.value:.0%} of its runs for '{cause}' "
                f"({n_fail} failures in {checks} checks, {est.projects} projects{where})"),
         severity=Severity.LOW,
         metric="cause_failure_rate",

@@ -88,7 +88,7 @@ def attribute(finding: Finding, ev: GateCauseEvidence, config: SuggestSettings) 
     )
     differ = ev.p_versions_differ is not None and ev.p_versions_differ <= alpha
     concentrated = (
-        f"it is concentrated in {seg.value} ({pct(seg.rate)} of its first checks, "
+        f"it is concentrated in {seg.value} ({pct(seg.rate)} of its runs, "
         f"{_p(seg.p_concentrated)})"
     )
     if runtime >= 0.5:
@@ -185,7 +185,7 @@ class Current:
         if (m is not None and m.low is not None and threshold is not None
                 and m.low > threshold):
             parts.append(
-                f"yet {m.version} still fails {pct(m.rate)} of first checks for it (95% "
+                f"yet {m.version} still fails {pct(m.rate)} of its runs for it (95% "
                 f"{pct(m.low)}-{pct(m.high)}), above the {pct(threshold)} threshold: what "
                 "remains needs another remedy than restating the requirement")
         return "; ".join(parts)
@@ -233,7 +233,7 @@ def _fixed_by_data(
     where = measured.version if measured.version == version.id else (
         f"{measured.version} (the nearest version with data in {version.id}'s lineage)")
     threshold = finding.threshold
-    rate = (f"{where} fails {pct(measured.rate)} of first checks for it (95% up to "
+    rate = (f"{where} fails {pct(measured.rate)} of its runs for it (95% up to "
             f"{pct(measured.high)}, {measured.projects} projects)")
     if threshold is not None and measured.high < threshold:
         return f"{rate}, below the {pct(threshold)} threshold"

@@ -28,7 +28,7 @@ t-test (``stats.power``; ``experiment_power``, ``experiment_alpha``) for the
 standardized effect ``d = expected effect / between-project SD``. The SD is taken from
 the finding's interval over projects (``SD ~ sqrt(n) x half-width / 1.96``, as if the
 interval were symmetric) or, for a gate's pass rate, from the binomial SD of a project's
-first checks at the gate's failure rate, inflated by the overdispersion the cause's own
+gate runs at the gate's failure rate, inflated by the overdispersion the cause's own
 interval shows; both are approximations, said so in ``basis``.
 """
 
@@ -175,10 +175,10 @@ def sd_from_interval(measured: Measured | None) -> float | None:
 
 
 def gate_pass_sd(gate_failure_rate: float, cause: Measured | None) -> tuple[float, str]:
-    """The between-project SD of a gate's first-check pass rate, and how it was got.
+    """The between-project SD of a gate's gate-run pass rate, and how it was got.
 
-    A project's first checks at the gate are binomial at the gate's failure rate ``f``
-    (``m`` checks per project): SD = sqrt(phi x f(1 - f) / m), with ``phi`` >= 1 the
+    A project's runs of the gate are binomial at the gate's failure rate ``f``
+    (``m`` runs per project): SD = sqrt(phi x f(1 - f) / m), with ``phi`` >= 1 the
     overdispersion of the cause's own rate (its observed between-project variance over
     the binomial one, at most 10).
     """
@@ -191,8 +191,8 @@ def gate_pass_sd(gate_failure_rate: float, cause: Measured | None) -> tuple[floa
         phi = min(max(observed**2 / binomial, 1.0), 10.0)
     sd = math.sqrt(phi * f * (1 - f) / m)
     return sd, (
-        f"SD of a project's first-check pass rate ~ sqrt(phi x f(1-f)/m) = {sd:.3f} with the "
-        f"gate's failure rate f = {f:.3f}, m = {m:.2f} first checks per project and "
+        f"SD of a project's gate-run pass rate ~ sqrt(phi x f(1-f)/m) = {sd:.3f} with the "
+        f"gate's failure rate f = {f:.3f}, m = {m:.2f} gate runs per project and "
         f"overdispersion phi = {phi:.2f} (from the cause's interval); an approximation"
     )
 
