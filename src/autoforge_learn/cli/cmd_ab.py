@@ -63,6 +63,9 @@ def start_cmd(
                                 help="The significance level."),
     experiment_id: str | None = typer.Option(
         None, "--id", help="The experiment's id (default: ROLE-TREATMENT-vs-CONTROL)."),
+    salt: str | None = typer.Option(
+        None, "--salt", help="The secret that decides every project's arm (default: random; "
+        "give one only to reproduce an assignment).", show_default=False),
 ) -> None:
     """Start an A/B test of two prompt versions of a role.
 
@@ -83,7 +86,7 @@ def start_cmd(
         ws, role=role, control=control, treatment=treatment, split=split, metric=metric,
         secondary=secondary or [], guardrails=[Guardrail.parse(g) for g in guardrail or []],
         planned_projects=planned, mode=mode,  # type: ignore[arg-type]
-        alpha=alpha, experiment_id=experiment_id,
+        alpha=alpha, experiment_id=experiment_id, salt=salt,
     )
     console.print(f"Started [bold]{experiment.id}[/]: {experiment.treatment} against "
                   f"{experiment.control} on {experiment.metric}, {experiment.split}% to the "

@@ -56,6 +56,9 @@ def start_cmd(
     alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5,
                                 help="Level of the always-valid rollback test."),
     rollout_id: str | None = typer.Option(None, "--id", help="Default: rollout-VERSION."),
+    salt: str | None = typer.Option(
+        None, "--salt", help="The secret that decides every project's arm (default: random; "
+        "give one only to reproduce an assignment).", show_default=False),
 ) -> None:
     """Start a staged rollout of a version against its role's current default.
 
@@ -73,7 +76,7 @@ def start_cmd(
         ws, version, steps=steps_from(first, steps), holdback=holdback,
         phase_projects=phase_projects, metric=metric,
         guardrails=[Guardrail.parse(g) for g in guardrail or []], alpha=alpha,
-        rollout_id=rollout_id,
+        rollout_id=rollout_id, salt=salt,
     )
     plan = rollout.rollout
     assert plan is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -40,8 +41,9 @@ HELP = (
 
 def simulate_command(
     projects: int = typer.Option(..., "--projects", "-n", min=1, help="Projects to simulate."),
-    seed: int = typer.Option(
-        ..., "--seed", "-s", help="Seed: the same seed writes the same files."
+    seed: int | None = typer.Option(
+        None, "--seed", "-s", help="Seed: the same seed writes the same files (required "
+        "unless --experiment continues a store).", show_default=False,
     ),
     root: RootOption = None,
     healthy: bool = typer.Option(
@@ -59,6 +61,16 @@ def simulate_command(
         DEFAULT_TOKEN_SD, "--token-sd", min=0.0, max=2.0,
         help="Between-project sd of log token use (0: none).",
     ),
+    experiment: str | None = typer.Option(
+        None, "--experiment", help="Continue a simulated store with new projects assigned "
+        "by this running experiment or rollout (through the SDK, as a pipeline would).",
+        show_default=False,
+    ),
+    effect: float = typer.Option(
+        0.0, "--effect", min=-4.0, max=0.99,
+        help="With --experiment: the share of the gate failure causes the treatment "
+        "removes (0.3: 30% fewer; -0.5: 50% more, an injected regression).",
+    ),
     fmt: OutputFormat = typer.Option(
         OutputFormat.table, "--format", "-f", help="Output format of the summary."
     ),
@@ -70,6 +82,11 @@ def simulate_command(
 
     checks = _checks_range(checks_per_gate)
     target = resolve_root(root)
+    if experiment is not None:
+        _continue(target, experiment, projects=projects, effect=effect, seed=seed, fmt=fmt)
+        return
+    if seed is None:
+        fail("--seed is required (the same seed writes the same files)", code=2)
     progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -114,6 +131,25 @@ def simulate_command(
         return
     print_rows(rows, fmt=fmt, title=f"Simulated {result.projects} projects (seed {seed})")
     console.print(f"Raw events in [bold]{result.root / 'ai' / 'training_data' / 'raw'}[/]")
+
+
+def _continue(target: Path, experiment: str, *, projects: int, effect: float,
+              seed: int | None, fmt: OutputFormat) -> None:
+    """Run new projects of a simulated store under a running experiment or rollout."""
+    from autoforge_learn.sim.experiment import simulate_experiment
+
+    with err_console.status(f"Simulating {projects} projects under {experiment}"):
+        ran = simulate_experiment(target, experiment, projects=projects, effect=effect,
+                                  seed=seed)
+    if fmt == OutputFormat.json:
+        print_json(ran)
+        return
+    console.print(
+        f"Ran {len(ran['projects'])} projects ({ran['projects'][0]} .. {ran['projects'][-1]}, "
+        f"{ran['events']:,} events) under {experiment}: {ran['treatment']} against "
+        f"{ran['control']}; the treatment {'removes' if effect >= 0 else 'adds'} "
+        f"{abs(effect):.0%} of the gate failure causes. "
+        f"Truth: {ran['truth_file']}", highlight=False)
 
 
 def _checks_range(text: str) -> tuple[int, int]:

@@ -90,6 +90,9 @@ class Engine:
         self.outcomes = Outcomes(model, clock, self.stats)
         self.gates = GateChecks(model, clock, self.stats, self.retry_usage)
         self.gate_ids = tuple(GATES)
+        #: Called as each project starts; the versions it returns (by role) replace the
+        #: world's schedule for that project (an experiment's assignment).
+        self.assign_at_start: Callable[[Project], dict[str, PromptVersion]] | None = None
 
     # -- schedule -----------------------------------------------------------------------
 
@@ -110,11 +113,15 @@ class Engine:
 
     # -- one project --------------------------------------------------------------------
 
-    def project(self, index: int, created: datetime) -> None:
+    def project(self, index: int, created: datetime, *, frac: float | None = None) -> None:
+        """Run one project started at ``created``; ``frac`` (0-1) is the point of the
+        simulated window whose recipes and prompt versions it uses (default: where
+        ``created`` falls)."""
         m = self.m
         rng = random.Random(f"autoforge-sim:{m.seed}:project:{index}")
-        frac = (created - (m.start - timedelta(days=m.window_days))).total_seconds() / (
-            m.window_days * 86400)
+        if frac is None:
+            frac = (created - (m.start - timedelta(days=m.window_days))).total_seconds() / (
+                m.window_days * 86400)
         active = {i: r.weight for i, r in enumerate(RECIPES) if r.active[0] <= frac < r.active[1]}
         recipe: Recipe = RECIPES[pick(rng, active or {0: 1.0})]
         # The random effects have their own stream: the same project gets the same
@@ -137,6 +144,8 @@ class Engine:
             client_domain=pj.domain, team_size=pj.team_size,
             autonomy_level_used=pj.autonomy, platform=pj.platform,
         ) as p:
+            if self.assign_at_start is not None:
+                pj.versions.update(self.assign_at_start(pj))
             for position, stage_id in enumerate(recipe.stages):
                 if position == cancel_at:
                     status = "cancelled"
