@@ -31,8 +31,7 @@ from autoforge_learn.experiments.arms import ArmData, fixed_test, sequential_tes
 from autoforge_learn.stats.power import power_two_sample
 
 
-def arm(rng: np.random.Generator, projects: int, rate: float, icc: float,
-        checks: int) -> ArmData:
+def arm(rng: np.random.Generator, projects: int, rate: float, icc: float, checks: int) -> ArmData:
     a, b = rate * (1 - icc) / icc, (1 - rate) * (1 - icc) / icc
     passed = rng.binomial(checks, rng.beta(a, b, projects)).astype(float)
     return ArmData(tuple(map(str, range(projects))), passed, np.full(projects, float(checks)))
@@ -41,8 +40,9 @@ def arm(rng: np.random.Generator, projects: int, rate: float, icc: float,
 def naive_p(c: ArmData, t: ArmData) -> float:
     assert c.denominators is not None and t.denominators is not None
     pc, pt = c.numerators.sum() / c.denominators.sum(), t.numerators.sum() / t.denominators.sum()
-    pooled = (c.numerators.sum() + t.numerators.sum()) / (c.denominators.sum()
-                                                           + t.denominators.sum())
+    pooled = (c.numerators.sum() + t.numerators.sum()) / (
+        c.denominators.sum() + t.denominators.sum()
+    )
     se = math.sqrt(pooled * (1 - pooled) * (1 / c.denominators.sum() + 1 / t.denominators.sum()))
     return float(2 * stats.norm.sf(abs(pt - pc) / se)) if se > 0 else 1.0
 
@@ -80,8 +80,9 @@ def main() -> None:
     sequential_runs = max(200, runs // 2)
     rejected = 0
     for _ in range(sequential_runs):
-        test = sequential_test(arm(rng, 40, base, icc, checks), arm(rng, 40, base, icc, checks),
-                               alpha=0.05)
+        test = sequential_test(
+            arm(rng, 40, base, icc, checks), arm(rng, 40, base, icc, checks), alpha=0.05
+        )
         rejected += test is not None and test.p_value <= 0.05
     out["aa_sequential_every_look_to_40"] = rejected / sequential_runs
     out["sequential_runs"] = sequential_runs
@@ -97,11 +98,15 @@ def main() -> None:
                 hits += test is not None and test.p_value < 0.05
                 seq = sequential_test(c, t, alpha=0.05)
                 seq_hits += seq is not None and seq.p_value <= 0.05
-            power.append({
-                "effect": effect, "projects_per_arm": n,
-                "power_fixed": hits / (runs // 4), "power_sequential": seq_hits / (runs // 4),
-                "analytic_power": power_two_sample(effect / sd, n, n),
-            })
+            power.append(
+                {
+                    "effect": effect,
+                    "projects_per_arm": n,
+                    "power_fixed": hits / (runs // 4),
+                    "power_sequential": seq_hits / (runs // 4),
+                    "analytic_power": power_two_sample(effect / sd, n, n),
+                }
+            )
     out["power"] = power
     text = orjson.dumps(out, option=orjson.OPT_INDENT_2).decode()
     print(text)

@@ -40,17 +40,36 @@ def test_designs_that_cannot_work_are_refused_with_the_reason(af_root, open_ws) 
     with pytest.raises(ExperimentError, match="not an active prompt version"):
         start_experiment(ws, role="architect", control=v10, treatment="architect.v9.9")
     with pytest.raises(AutoforgeError, match="did you mean gate_pass_rate"):
-        start_experiment(ws, role="architect", control=v10, treatment=v11,
-                         metric="gate_pass_rat")
+        start_experiment(ws, role="architect", control=v10, treatment=v11, metric="gate_pass_rat")
     with pytest.raises(ExperimentError, match="smallest p-value is 0.1"):
-        start_experiment(ws, role="architect", control=v10, treatment=v11,
-                         metric="quality_score", planned_projects=6)
+        start_experiment(
+            ws,
+            role="architect",
+            control=v10,
+            treatment=v11,
+            metric="quality_score",
+            planned_projects=6,
+        )
     start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     with pytest.raises(ExperimentError, match="one experiment or rollout per role"):
         start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
-    result = runner.invoke(app, ["ab", "start", "--role", "architect", "--control", v10,
-                                 "--treatment", v11, "--guardrail", "cost>10",
-                                 "--root", str(af_root)])
+    result = runner.invoke(
+        app,
+        [
+            "ab",
+            "start",
+            "--role",
+            "architect",
+            "--control",
+            v10,
+            "--treatment",
+            v11,
+            "--guardrail",
+            "cost>10",
+            "--root",
+            str(af_root),
+        ],
+    )
     assert result.exit_code == 2 and "METRIC:+N%" in result.output
 
 
@@ -79,9 +98,16 @@ def test_an_experiment_finds_a_real_effect_and_its_conclusion_sets_the_default(
 ) -> None:
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
-    e = start_experiment(ws, role="architect", control=v10, treatment=v11,
-                         guardrails=[Guardrail.parse("quality_score:-5")],
-                         secondary=["cost_per_project"], planned_projects=60, salt=SALT)
+    e = start_experiment(
+        ws,
+        role="architect",
+        control=v10,
+        treatment=v11,
+        guardrails=[Guardrail.parse("quality_score:-5")],
+        secondary=["cost_per_project"],
+        planned_projects=60,
+        salt=SALT,
+    )
     effects = Effects(pass_rate={v11: 0.92}, quality={v11: 76.0})
     run_projects(af_root, e.id, _ids("p", 60), effects, seed=1)
     ws.refresh()
@@ -93,8 +119,7 @@ def test_an_experiment_finds_a_real_effect_and_its_conclusion_sets_the_default(
     assert status.metrics[1].adjusted_p is not None  # Holm over the secondary metrics
     assert status.metrics[-1].verdict == "holds"
     assert "conclude" in status.conclusion
-    cli = runner.invoke(app, ["ab", "status", e.id, "--format", "json", "--root",
-                              str(af_root)])
+    cli = runner.invoke(app, ["ab", "status", e.id, "--format", "json", "--root", str(af_root)])
     assert cli.exit_code == 0, cli.output
     assert '"test": "Welch t on per-project linearized ratios (delta method)"' in cli.output
     done = conclude_experiment(ws, e.id, now=NOW)
@@ -169,8 +194,15 @@ def test_a_rollout_moves_through_its_phases_and_makes_the_version_the_default(
 def test_a_rollout_that_hurts_is_rolled_back_automatically(af_root, open_ws) -> None:
     v10, v11, _ = make_versions(af_root)
     ws = open_ws(af_root)
-    r = start_rollout(ws, v11, steps=(50, 100), phase_projects=40,
-                      guardrails=[Guardrail.parse("gate_pass_rate")], salt=SALT, now=START)
+    r = start_rollout(
+        ws,
+        v11,
+        steps=(50, 100),
+        phase_projects=40,
+        guardrails=[Guardrail.parse("gate_pass_rate")],
+        salt=SALT,
+        now=START,
+    )
     bad = Effects(pass_rate={v11: 0.35})
     run_projects(af_root, r.id, _ids("r", 40), bad, seed=6)
     ws.refresh()
@@ -204,15 +236,71 @@ def test_compare_on_past_projects_says_it_is_observational(af_root, open_ws) -> 
     e = start_experiment(ws, role="architect", control=v10, treatment=v11, salt=SALT)
     run_projects(af_root, e.id, _ids("c", 30), Effects(pass_rate={v11: 0.9}), seed=7)
     stop_experiment(ws, e.id, reason="compare instead", now=NOW)
-    result = runner.invoke(app, ["ab", "compare", "--role", "architect", "--control", v10,
-                                 "--treatment", v11, "--format", "json",
-                                 "--root", str(af_root)])
+    result = runner.invoke(
+        app,
+        [
+            "ab",
+            "compare",
+            "--role",
+            "architect",
+            "--control",
+            v10,
+            "--treatment",
+            v11,
+            "--format",
+            "json",
+            "--root",
+            str(af_root),
+        ],
+    )
     assert result.exit_code == 0, result.output
     import json
 
     data = json.loads(result.output)
-    for key in ("metric", "effect", "ci_low", "ci_high", "p_value", "n_control",
-                "n_treatment", "test", "decision"):
+    for key in (
+        "metric",
+        "effect",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n_control",
+        "n_treatment",
+        "test",
+        "decision",
+    ):
         assert key in data
     assert data["observational"] is True and "not assigned at random" in data["decision"]
     assert data["n_control"] + data["n_treatment"] == 30 and data["effect"] > 0
+
+
+def test_a_sequential_experiment_may_be_read_at_every_look(af_root, open_ws) -> None:
+    v10, v11, _ = make_versions(af_root)
+    ws = open_ws(af_root)
+    e = start_experiment(
+        ws,
+        role="architect",
+        control=v10,
+        treatment=v11,
+        mode="sequential",
+        guardrails=[Guardrail.parse("quality_score:-10")],
+        salt=SALT,
+    )
+    run_projects(af_root, e.id, _ids("q", 8), Effects(pass_rate={v11: 0.95}), seed=8)
+    ws.refresh()
+    early = experiment_status(ws, e.id)
+    assert early.experiment.mode == "sequential"
+    assert "always-valid" in early.primary.test
+    run_projects(
+        af_root,
+        e.id,
+        _ids("r", 40),
+        Effects(pass_rate={v11: 0.95}),
+        seed=9,
+        start=START.replace(month=10),
+    )
+    ws.refresh()
+    later = experiment_status(ws, e.id)
+    assert later.primary.p_value <= 0.05 and "conclude now" in later.conclusion
+    assert later.primary.ci_low <= 0.2 <= later.primary.ci_high  # 0.95 - 0.75
+    assert later.metrics[-1].test.startswith("always-valid confidence sequence")
+    assert conclude_experiment(ws, e.id, now=NOW).decision.winner == v11

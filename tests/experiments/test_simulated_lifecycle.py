@@ -19,19 +19,33 @@ runner = CliRunner()
 
 
 def _cli(root: Path, engine: str | None, *args: str) -> str:
-    extra = ["--engine", engine] if engine and args[0] in ("ab", "rollout") and args[1] in (
-        "status", "conclude", "start", "compare", "stop", "list") else []
+    extra = (
+        ["--engine", engine]
+        if engine
+        and args[0] in ("ab", "rollout")
+        and args[1] in ("status", "conclude", "start", "compare", "stop", "list")
+        else []
+    )
     result = runner.invoke(app, [*args, "--root", str(root), *extra])
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def _new_version(root: Path, tmp_path: Path, role: str, name: str,
-                 base: str | None = None) -> str:
+def _new_version(root: Path, tmp_path: Path, role: str, name: str, base: str | None = None) -> str:
     text = tmp_path / f"{name}.txt"
     text.write_text(f"{name}: state it for every case the brief names.\n")
-    _cli(root, None, "prompts", "new", role, "--section", f"{name}={text}", "-m", name,
-         *(["--from", base] if base else []))
+    _cli(
+        root,
+        None,
+        "prompts",
+        "new",
+        role,
+        "--section",
+        f"{name}={text}",
+        "-m",
+        name,
+        *(["--from", base] if base else []),
+    )
     return PromptRegistry(root).latest(role).id
 
 
@@ -42,9 +56,24 @@ def test_an_improvement_is_found_and_concluded(tmp_path: Path, engine: str | Non
     # candidate, made from it, removes 80% of its failure causes.
     control = "architect.v1.0"
     treatment = _new_version(root, tmp_path, "architect", "error_codes", base=control)
-    _cli(root, engine, "ab", "start", "--role", "architect", "--control", control,
-         "--treatment", treatment, "--planned-projects", "60", "--id", "qa-better",
-         "--salt", "reproducible-salt")
+    _cli(
+        root,
+        engine,
+        "ab",
+        "start",
+        "--role",
+        "architect",
+        "--control",
+        control,
+        "--treatment",
+        treatment,
+        "--planned-projects",
+        "60",
+        "--id",
+        "qa-better",
+        "--salt",
+        "reproducible-salt",
+    )
     _cli(root, None, "simulate", "-n", "60", "--experiment", "qa-better", "--effect", "0.8")
     status = json.loads(_cli(root, engine, "ab", "status", "qa-better", "--format", "json"))
     primary = status["metrics"][0]
@@ -61,8 +90,23 @@ def test_a_regression_is_rolled_back(tmp_path: Path, engine: str | None) -> None
     previous = PromptRegistry(root).default("qa").id
     worse = _new_version(root, tmp_path, "qa", "terse_reports")
     _cli(root, None, "prompts", "default", previous, "--reason", "v-next is untested")
-    _cli(root, engine, "rollout", "start", worse, "--steps", "50,100", "--phase-projects",
-         "40", "--guardrail", "gate_pass_rate", "--id", "qa-rollout", "--salt", "another-salt")
+    _cli(
+        root,
+        engine,
+        "rollout",
+        "start",
+        worse,
+        "--steps",
+        "50,100",
+        "--phase-projects",
+        "40",
+        "--guardrail",
+        "gate_pass_rate",
+        "--id",
+        "qa-rollout",
+        "--salt",
+        "another-salt",
+    )
     _cli(root, None, "simulate", "-n", "40", "--experiment", "qa-rollout", "--effect", "-2")
     out = json.loads(_cli(root, engine, "rollout", "status", "qa-rollout", "--format", "json"))
     assert out[0]["action"] == "rollback" and out[0]["status"] == "rolled_back", out[0]

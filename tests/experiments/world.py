@@ -19,8 +19,12 @@ START = datetime(2025, 9, 1, tzinfo=UTC)
 def make_versions(root: Path, count: int = 3) -> list[str]:
     """``architect.v1.0``, ``v1.1``... in the registry (v1.0 set as the default)."""
     registry = PromptRegistry(root)
-    made = [registry.new_version(ROLE, sections={"role": f"Design the API, take {i}."},
-                                 changes=[f"take {i}"]).id for i in range(count)]
+    made = [
+        registry.new_version(
+            ROLE, sections={"role": f"Design the API, take {i}."}, changes=[f"take {i}"]
+        ).id
+        for i in range(count)
+    ]
     registry.set_default(made[0], reason="the tests' baseline")
     return made
 
@@ -41,7 +45,12 @@ class Effects:
 
 
 def run_projects(
-    root: Path, experiment_id: str, ids: list[str], effects: Effects, *, seed: int,
+    root: Path,
+    experiment_id: str,
+    ids: list[str],
+    effects: Effects,
+    *,
+    seed: int,
     start: datetime = START,
 ) -> dict[str, str]:
     """Run each project: assigned through ``Collector.assign``, then one stage, its gate
@@ -60,20 +69,31 @@ def run_projects(
             b = (1 - rate) * (1 - effects.icc) / effects.icc
             own = rng.beta(a, b)
             c.on_agent_stage_completion(
-                project_id=pid, stage_id="architecture", agent_role=ROLE,
-                prompt_version=version, input_tokens=int(rng.integers(2000, 4000)),
-                output_tokens=int(rng.integers(500, 1500)), succeeded=True,
-                total_cost=float(effects.cost.get(version, effects.base_cost)
-                                 * rng.lognormal(0, 0.2)),
+                project_id=pid,
+                stage_id="architecture",
+                agent_role=ROLE,
+                prompt_version=version,
+                input_tokens=int(rng.integers(2000, 4000)),
+                output_tokens=int(rng.integers(500, 1500)),
+                succeeded=True,
+                total_cost=float(
+                    effects.cost.get(version, effects.base_cost) * rng.lognormal(0, 0.2)
+                ),
                 lines_of_code=int(rng.integers(100, 300)),
             )
             for _ in range(effects.checks):
                 c.on_gate_evaluation(
-                    project_id=pid, gate_id="api_contract_present", stage="architecture",
-                    agent_role=ROLE, prompt_version=version,
+                    project_id=pid,
+                    gate_id="api_contract_present",
+                    stage="architecture",
+                    agent_role=ROLE,
+                    prompt_version=version,
                     validation_result="pass" if rng.random() < own else "fail",
                 )
             quality = effects.quality.get(version, effects.base_quality) + rng.normal(0, 8)
-            c.on_project_completion(project_id=pid, project_success="shipped",
-                                    quality_score=float(np.clip(quality, 0, 100)))
+            c.on_project_completion(
+                project_id=pid,
+                project_success="shipped",
+                quality_score=float(np.clip(quality, 0, 100)),
+            )
     return ran
