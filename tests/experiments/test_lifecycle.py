@@ -304,3 +304,21 @@ def test_a_sequential_experiment_may_be_read_at_every_look(af_root, open_ws) -> 
     assert later.primary.ci_low <= 0.2 <= later.primary.ci_high  # 0.95 - 0.75
     assert later.metrics[-1].test.startswith("always-valid confidence sequence")
     assert conclude_experiment(ws, e.id, now=NOW).decision.winner == v11
+
+
+def test_a_win_with_a_guardrail_not_shown_to_hold_is_not_concluded(af_root, open_ws) -> None:
+    """The primary metric improves, but a tight quality margin cannot be shown with 30
+    projects an arm: status says so (not "conclude"), and conclude asks for --winner."""
+    v10, v11, _ = make_versions(af_root)
+    ws = open_ws(af_root)
+    e = start_experiment(ws, role="architect", control=v10, treatment=v11, planned_projects=60,
+                         guardrails=[Guardrail.parse("quality_score:-0.5")], salt=SALT)
+    run_projects(af_root, e.id, _ids("g", 60), Effects(pass_rate={v11: 0.92}), seed=3)
+    ws.refresh()
+    status = experiment_status(ws, e.id)
+    assert status.primary.p_value < 0.01 and status.metrics[-1].verdict == "not shown to hold"
+    assert "not shown to stay within its margin" in status.conclusion
+    assert not status.conclusion.endswith(": conclude.")
+    with pytest.raises(ExperimentError, match="--winner"):
+        conclude_experiment(ws, e.id, now=NOW)
+    assert conclude_experiment(ws, e.id, winner=v11, now=NOW).decision.winner == v11

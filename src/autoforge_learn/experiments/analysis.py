@@ -334,7 +334,19 @@ def conclusion(status: ExperimentStatus) -> str:
                 f"{e.planned_projects} planned projects. Looking before the end inflates false "
                 "positives: wait for the planned projects (or use --mode sequential).")
     if significant:
-        return f"{primary.verdict} on {primary.metric} (p = {primary.p_value:.3g}): conclude."
+        found = f"{primary.verdict} on {primary.metric} (p = {primary.p_value:.3g})"
+        unproven = [m.metric for m in status.metrics
+                    if m.role == "guardrail" and m.verdict != "holds"]
+        from autoforge_learn.analyze.metrics import get_metric
+
+        better = (primary.effect is not None
+                  and (primary.effect < 0) == get_metric(primary.metric).lower_is_better)
+        if unproven and better:
+            # `conclude` decides for the treatment only when every guardrail holds.
+            return (f"{found}, but {', '.join(unproven)} not shown to stay within its "
+                    "margin: run more projects, or conclude with --winner if that risk is "
+                    "accepted.")
+        return f"{found}: conclude."
     return ("No difference detected on "
             f"{primary.metric}; differences under {_fmt(primary)} could not be seen.")
 
