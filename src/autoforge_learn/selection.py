@@ -45,9 +45,9 @@ from autoforge_learn.errors import UsageError
 if TYPE_CHECKING:
     from autoforge_learn.schema.events import EventBase
 
-_RELATIVE = re.compile(r"^(?P<n>\d{1,5})(?P<unit>[hdw])$")
+_RELATIVE = re.compile(r"^(?P<n>\d{1,5})(?P<unit>[hdw])\Z")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-_VERSION_ROLE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v[0-9]+\.[0-9]+$")
+_VERSION_ROLE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v[0-9]+\.[0-9]+\Z")
 _RECIPE_FAMILY = r"_v[0-9.]+$"
 #: Names a slug shows as they are (others also get a hash: see :meth:`Selection.slug`).
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9._]+")

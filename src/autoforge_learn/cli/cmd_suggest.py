@@ -92,6 +92,7 @@ def suggest_command(
 
 def _table(made: list[Suggestion]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="Prompt suggestions (* thin evidence)")
     table.add_column("id", no_wrap=True)
@@ -105,7 +106,7 @@ def _table(made: list[Suggestion]) -> None:
         table.add_row(
             s.suggestion_id,
             s.agent_role,
-            f"{s.suggestion_type} / {s.proposed_change.section}",
+            Text(f"{s.suggestion_type} / {s.proposed_change.section}"),
             f"{s.confidence:.2f}{thin}",
             f"{impact.gate_success_improvement:.2f}",
             f"{impact.retry_reduction:.2f}",

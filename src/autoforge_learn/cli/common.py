@@ -18,6 +18,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from autoforge_learn.cli.options import OutputFormat
 
@@ -39,7 +40,9 @@ def resolve_root(root: Path | None) -> Path:
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """Print an error to stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print("[bold red]error:[/] ", end="", highlight=False)
+    # The message holds user input and data: printed as text, never as markup.
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -83,12 +86,21 @@ def print_rows(
     console.print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """A table cell: numbers without exponents and with thousands separators; text as
+    plain text (data such as a gate named ``g[/y]`` is never read as Rich markup)."""
     if value is None:
-        return "-"
+        return Text("-")
+    if isinstance(value, bool):
+        return Text(str(value).lower())
+    if isinstance(value, int):
+        return Text(f"{value:,}")
     if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return str(value)
+        size = abs(value)
+        if size >= 1000:
+            return Text(f"{value:,.0f}")
+        return Text(f"{value:.4g}" if size >= 1e-4 or value == 0 else f"{value:.2e}")
+    return Text(str(value))
 
 
 #: Refreshes reading less than this show no progress bar (they take well under a second).

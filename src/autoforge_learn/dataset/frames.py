@@ -140,7 +140,7 @@ def _stages(t: Any) -> Any:
     ).execute()
     # when the output was produced: timestamp_end (UTC text in extra), else the timestamp
     ends = pd.to_datetime(frame["timestamp_end"], utc=True, format="ISO8601").dt.tz_localize(None)
-    frame["end"] = ends.fillna(frame["ts"]).astype(frame["ts"].dtype)
+    frame["end"] = ends.astype(frame["ts"].dtype).fillna(frame["ts"])
     return frame.drop(columns=["timestamp_end"])
 
 

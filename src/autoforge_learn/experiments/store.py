@@ -6,13 +6,13 @@ a change); a file is replaced whole (store.atomic), so readers see the old or th
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from autoforge_learn.experiments.model import Experiment, ExperimentError
+from autoforge_learn.store.locks import exclusive
+from autoforge_learn.store.yamlfile import read_yaml
 
 DIRECTORY = ("ai", "experiments")
 
@@ -39,16 +39,9 @@ def experiment_path(root: Path, experiment_id: str) -> Path:
 
 @contextmanager
 def experiments_lock(root: Path) -> Iterator[None]:
-    """Serialise changes to experiment files between processes (an flock)."""
-    directory = experiments_dir(root)
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    """Serialise changes to experiment files between processes."""
+    with exclusive(experiments_dir(root) / ".lock"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def save_experiment(root: Path, experiment: Experiment) -> Path:
@@ -79,7 +72,7 @@ def _read(path: Path) -> Experiment:
     from pydantic import ValidationError
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
         return Experiment.model_validate(data)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ExperimentError(f"{path}: cannot be read: {exc}") from None

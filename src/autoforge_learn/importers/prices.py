@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from autoforge_learn.errors import AutoforgeError
+from autoforge_learn.store.yamlfile import read_yaml
 
 PRICES_FILENAME = "prices.yaml"
 
@@ -95,7 +96,7 @@ def load_price_file(path: Path) -> dict[str, Price]:
         PriceFileError: If it cannot be read, or is not valid YAML of the documented shape.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise PriceFileError(f"{path}: cannot be read: {exc}") from None
     except yaml.YAMLError as exc:

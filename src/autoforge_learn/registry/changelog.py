@@ -6,6 +6,7 @@ from pathlib import Path
 
 from autoforge_learn.registry.versions import PromptVersion
 from autoforge_learn.store.atomic import replace_text
+from autoforge_learn.store.locks import exclusive
 
 HEADER = "# Prompt changelog\n\nNewest first. Written by `autoforge prompts`.\n\n"
 
@@ -32,10 +33,13 @@ def log_entry(changelog: Path, title: str, lines: list[str]) -> None:
 
 def _prepend(changelog: Path, lines: list[str]) -> None:
     entry = "\n".join(lines)
-    if changelog.exists():
-        body = changelog.read_text()
-        head, sep, rest = body.partition("\n## ")
-        text = head.rstrip("\n") + "\n\n" + entry + (("## " + rest) if sep else "")
-    else:
-        text = HEADER + entry
-    replace_text(changelog, text.rstrip("\n") + "\n")
+    # One lock for the whole store's changelog: the role locks of two roles changed at
+    # once do not exclude each other, and a read-modify-write would lose an entry.
+    with exclusive(changelog.with_name(".changelog.lock")):
+        if changelog.exists():
+            body = changelog.read_text()
+            head, sep, rest = body.partition("\n## ")
+            text = head.rstrip("\n") + "\n\n" + entry + (("## " + rest) if sep else "")
+        else:
+            text = HEADER + entry
+        replace_text(changelog, text.rstrip("\n") + "\n")

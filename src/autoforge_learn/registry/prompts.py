@@ -23,7 +23,6 @@ importable from here.
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +40,7 @@ from autoforge_learn.registry.versions import (
 )
 from autoforge_learn.registry.versions import STATUSES as STATUSES
 from autoforge_learn.registry.versions import VERSION_RE as VERSION_RE
+from autoforge_learn.store.locks import exclusive
 
 DEFAULT_RETENTION = timedelta(days=90)
 
@@ -142,13 +142,8 @@ class PromptRegistry:
 
     @contextmanager
     def _locked(self, role: str) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.directory / f".{role}.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive(self.directory / f".{role}.lock"):
+            yield
 
     def add_version(self, version: PromptVersion) -> PromptVersion:
         """Add a version as given (its id must be new for its role)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from autoforge_learn.registry.versions import PromptVersion, RegistryError
 from autoforge_learn.store.atomic import replace_text
+from autoforge_learn.store.yamlfile import read_yaml
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -16,7 +17,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = read_yaml(path) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: cannot be read: {exc}") from None
     except yaml.YAMLError as exc:
         raise RegistryError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -30,7 +33,9 @@ def dump_yaml(data: Any) -> str:
     import yaml
 
     class Dumper(yaml.SafeDumper):
-        pass
+        # Repeated values are written out, never as aliases: readers refuse aliases.
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
 
     def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
         style = "|" if "\n" in value else None

@@ -11,8 +11,8 @@ from typing import Any
 from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.schema.events import check_safe_id
 
-VERSION_RE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v(?P<major>[0-9]+)\.(?P<minor>[0-9]+)$")
-ROLE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+VERSION_RE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v(?P<major>[0-9]+)\.(?P<minor>[0-9]+)\Z")
+ROLE_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
 STATUSES = ("draft", "active", "deprecated")
 
 

@@ -8,8 +8,6 @@ wins when reading (on a tie, the one further down the file).
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from pydantic import ValidationError
 from autoforge_learn.review.model import ManualReview
 from autoforge_learn.store.jsonl import JsonlAppender, iter_lines
 from autoforge_learn.store.layout import StoreLayout
+from autoforge_learn.store.locks import exclusive
 from autoforge_learn.store.validate import TORN_LINE, LineProblem
 
 REVIEWS_FILE = "manual_reviews.jsonl"
@@ -40,16 +39,9 @@ def queue_path(root: Path | str) -> Path:
 
 @contextmanager
 def queue_lock(root: Path | str) -> Iterator[None]:
-    """Hold the queue's lock file (an exclusive ``flock``) while rewriting the queue."""
-    path = StoreLayout(Path(root)).labeled / _LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    """Hold the queue's lock while rewriting the queue."""
+    with exclusive(StoreLayout(Path(root)).labeled / _LOCK_FILE):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def write_jsonl_atomic(path: Path, records: list[dict[str, object]]) -> None:

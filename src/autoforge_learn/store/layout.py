@@ -33,8 +33,8 @@ FILE_FOR_KIND: dict[str, str] = {
 }
 RAW_FILE_SUFFIXES = ("execution", "gates", "feedback")
 
-MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
-RAW_FILE = re.compile(r"^project_(?P<project>.+)_(?P<suffix>execution|gates|feedback)\.jsonl$")
+MONTH_DIR = re.compile(r"^\d{4}-\d{2}\Z")
+RAW_FILE = re.compile(r"^project_(?P<project>.+)_(?P<suffix>execution|gates|feedback)\.jsonl\Z")
 
 
 def find_root(start: Path | str | None = None) -> Path:
