@@ -597,7 +597,7 @@ def test_build_parses_spans_back_from_now(text: str, span: timedelta) -> None:
     ({"since": "2025-13-01"}, "--since '2025-13-01'"),
     ({"until": "2025-02-30"}, "--until '2025-02-30'"),
     ({"until": "soon"}, "--until 'soon'"),
-    ({"last_projects": 0}, "--last 0: expected a positive number"),
+    ({"last_projects": 0}, "--last 0: expected a number from 1 to"),
     ({"last_projects": -2}, "--last -2"),
     ({"prompt_versions": ["architect.v1"]}, "--prompt-version 'architect.v1'"),
     ({"prompt_versions": ["v1.2"]}, "--prompt-version 'v1.2'"),

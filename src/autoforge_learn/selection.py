@@ -45,6 +45,8 @@ from autoforge_learn.errors import UsageError
 if TYPE_CHECKING:
     from autoforge_learn.schema.events import EventBase
 
+#: The largest --last an engine takes as a LIMIT (a signed 32-bit integer on both).
+MAX_LAST_PROJECTS = 2**31 - 1
 _RELATIVE = re.compile(r"^(?P<n>\d{1,5})(?P<unit>[hdw])\Z")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 _VERSION_ROLE = re.compile(r"^(?P<role>[a-z][a-z0-9_]*)\.v[0-9]+\.[0-9]+\Z")
@@ -142,8 +144,10 @@ class Selection:
         for name in ("roles", "prompt_versions", "project_ids"):
             object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
         object.__setattr__(self, "recipe", self.recipe or None)
-        if self.last_projects is not None and self.last_projects < 1:
-            raise UsageError(f"--last {self.last_projects}: expected a positive number")
+        if self.last_projects is not None and not 1 <= self.last_projects <= MAX_LAST_PROJECTS:
+            raise UsageError(
+                f"--last {self.last_projects}: expected a number from 1 to {MAX_LAST_PROJECTS:,}"
+            )
         if self.since and self.until and self.until <= self.since:
             raise UsageError("--until must be later than --since")
         for version in self.prompt_versions:

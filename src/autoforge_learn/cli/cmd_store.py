@@ -52,11 +52,13 @@ def validate(
     Example:  autoforge validate .autoforge/ai/training_data/raw
     """
     from autoforge_learn.store.layout import StoreLayout
-    from autoforge_learn.store.validate import expand_paths, validate_files
+    from autoforge_learn.store.validate import LineProblem, expand_paths, validate_files
 
     targets = list(paths) if paths else [StoreLayout(resolve_root(root)).raw]
-    files = expand_paths(targets)
+    unread: list[LineProblem] = []
+    files = expand_paths(targets, problems=unread)
     report = validate_files(files)
+    report.problems[:0] = unread
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
     else:

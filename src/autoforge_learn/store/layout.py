@@ -63,21 +63,44 @@ def _check_id(project_id: str) -> None:
     check_safe_id(project_id)
 
 
-def scan_raw_files(raw: Path) -> list[tuple[str, os.stat_result]]:
-    """Every raw JSONL file under ``raw`` as ``(YYYY-MM/name, stat)``, by month then name."""
+def scan_raw_files(
+    raw: Path, problems: list[str] | None = None
+) -> list[tuple[str, os.stat_result]]:
+    """Every raw JSONL file under ``raw`` as ``(YYYY-MM/name, stat)``, by month then name.
+
+    A month directory that cannot be read (no permission, a symbolic link loop) is passed
+    over and named in ``problems``: one bad directory never blocks the rest.
+    """
     out: list[tuple[str, os.stat_result]] = []
     try:
         months = sorted(
-            (e for e in os.scandir(raw) if e.is_dir() and MONTH_DIR.match(e.name)),
+            # a link is kept even when broken or looping: reading it names the problem
+            (
+                e
+                for e in os.scandir(raw)
+                if MONTH_DIR.match(e.name) and (e.is_symlink() or _is_dir(e))
+            ),
             key=lambda e: e.name,
         )
     except FileNotFoundError:
         return out
     for month in months:
-        for entry in sorted(os.scandir(month.path), key=lambda e: e.name):
-            if RAW_FILE.match(entry.name) and entry.is_file():
-                out.append((f"{month.name}/{entry.name}", entry.stat()))
+        try:
+            entries = sorted(os.scandir(month.path), key=lambda e: e.name)
+            for entry in entries:
+                if RAW_FILE.match(entry.name) and entry.is_file():
+                    out.append((f"{month.name}/{entry.name}", entry.stat()))
+        except OSError as exc:
+            if problems is not None:
+                problems.append(f"{month.path}: cannot be read: {exc.strerror}")
     return out
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def month_of(moment: datetime) -> str:

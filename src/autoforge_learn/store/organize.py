@@ -136,8 +136,10 @@ def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> O
         NotFoundError: If a source does not exist.
     """
     layout = StoreLayout(root)
-    files = expand_paths(sources)
+    unread: list[LineProblem] = []
+    files = expand_paths(sources, problems=unread)
     report = OrganizeReport(files=len(files))
+    report.problems.extend(unread)
     checked = _check_sources(files, layout, report)
     seen: dict[str, set[str]] = {}
     batches: dict[Path, list[bytes]] = defaultdict(list)
