@@ -343,3 +343,17 @@ def test_train_on_the_imported_runs_writes_a_report(imported, tmp_path):
     assert result.projects == 37
     # ChatDev's gates (code review, tests) are what the report learns from.
     assert any(f.key.get("gate_id") == "code_review" for f in result.findings)
+
+
+def test_a_number_too_large_for_a_float_is_reported_not_silently_dropped(data, tmp_path):
+    run = tmp_path / "in" / "CurrencyWiz_THUNLP_20230825101851"
+    shutil.copytree(data / run.name, run)
+    log = run / f"{run.name}.log"
+    huge = "9" * 400
+    log.write_text(log.read_text().replace("**cost**=$0.000000", f"**cost**=${huge}"))
+    root = tmp_path / ".autoforge"
+    report = import_chatdev([run], root=root)
+    (result,) = report.logs
+    assert result.status == "imported"
+    assert any("cost = 999999999999...(400 characters) is not a usable number" in p
+               for p in result.problems), result.problems

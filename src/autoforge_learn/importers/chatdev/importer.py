@@ -280,6 +280,7 @@ def import_log(
     )
     result.tokens, result.cost = figures.tokens, figures.cost
     result.cost_estimated, result.project_success = figures.cost_estimated, figures.project_success
+    result.problems.extend(run.problems)
     result.problems.extend(figures.problems)
     return result
 

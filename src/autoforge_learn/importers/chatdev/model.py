@@ -104,6 +104,8 @@ class ChatDevRun:
     post_info_time: datetime | None = None
     software_info: dict[str, float | None] | None = None
     last_is_retry: bool = False
+    #: What the log holds that could not be used (said in the import's report).
+    problems: list[str] = field(default_factory=list)
 
     @property
     def calls(self) -> list[Call]:

@@ -19,6 +19,7 @@ Values ChatDev prints as ``-1`` (not recorded) are read as None.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,8 +85,21 @@ def _int_or_none(text: str) -> int | None:
     return None if value < 0 else value
 
 
-def _read_info(text: str, pattern: re.Pattern[str]) -> dict[str, float | None]:
-    return {k: _known(float(v)) for k, v in pattern.findall(text)}
+def _read_info(
+    text: str, pattern: re.Pattern[str], problems: list[str]
+) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key, raw in pattern.findall(text):
+        try:
+            value = float(raw)
+        except ValueError:  # "1.2.3" matches the pattern
+            value = math.inf
+        if not math.isfinite(value):
+            shown = raw if len(raw) <= 24 else f"{raw[:12]}...({len(raw)} characters)"
+            problems.append(f"{key} = {shown} is not a usable number: left out")
+            value = -1.0
+        out[key] = _known(value)
+    return out
 
 
 def _table(body: str) -> dict[str, str]:
@@ -357,12 +371,12 @@ def parse_log(path: Path) -> ChatDevRun:
         human_comments=parser.comments,
     )
     if "post_info" in meta:
-        run.post_info = _read_info(meta["post_info"], _INFO_V2)
+        run.post_info = _read_info(meta["post_info"], _INFO_V2, run.problems)
         run.post_info_time = datetime.fromisoformat(meta["post_info_time"])
     if "software_info" in meta:
-        run.software_info = _read_info(meta["software_info"], _INFO_V2)
+        run.software_info = _read_info(meta["software_info"], _INFO_V2, run.problems)
     if "software_info_v1" in meta:
-        run.software_info = _read_info(meta["software_info_v1"], _INFO_V1)
+        run.software_info = _read_info(meta["software_info_v1"], _INFO_V1, run.problems)
     last = next((r for r in reversed(records) if not r.head.startswith("flask app")), None)
     run.last_is_retry = last is not None and last.head.startswith("Retrying request")
     if _END_STAMP.search(text[-3000:]):
