@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from autoforge_learn.collect.redact import REDACTED_FIELDS, Redactor, redact_secrets
+from autoforge_learn.collect.redact import Redactor, redact_fields, redact_secrets
 from autoforge_learn.schema.events import (
     SCHEMA_VERSION,
     DownstreamFeedback,
@@ -102,9 +102,9 @@ class Collector:
     Args:
         root: The ``.autoforge`` directory. Default: ``AUTOFORGE_HOME``, else the
             nearest ``.autoforge/`` upwards from the current directory, else ``./.autoforge``.
-        redact: A function applied to ``output_raw`` and ``prompt_template`` before
-            anything is written; ``True`` uses :func:`redact_secrets`. Default: the
-            config file's ``collect.redact_secrets``.
+        redact: A function applied to every free-text field (all but the envelope's
+            identifiers) before anything is written; ``True`` uses
+            :func:`redact_secrets`. Default: the config file's ``collect.redact_secrets``.
         survey_sample_rate: Share of projects whose survey is recorded (spec: 80%).
         clock: Returns the current time; the simulator passes a simulated clock.
         id_factory: Returns a new event id; the simulator passes a seeded one.
@@ -150,11 +150,6 @@ class Collector:
 
     def _build(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
         check_safe_id(project_id)
-        if self._redact is not None:
-            for name in REDACTED_FIELDS:
-                text = fields.get(name)
-                if isinstance(text, str):
-                    fields[name] = self._redact(text)
         fields["project_id"] = project_id
         if fields.get("event_id") is None:
             fields["event_id"] = self._new_id()
@@ -174,11 +169,15 @@ class Collector:
         return month
 
     def record(self, event: EventBase) -> EventBase:
-        """Append an already validated event to its project's raw file.
+        """Append an already validated event to its project's raw file (redacted first,
+        as every event this collector writes, when it redacts).
 
         Returns:
             The event, as written.
         """
+        if self._redact is not None:
+            data = redact_fields(event.model_dump(exclude_none=True), self._redact)
+            event = type(event).model_validate(data)
         key = (event.project_id, FILE_FOR_KIND[event.kind])
         path = self._paths.get(key)
         if path is None:
@@ -190,9 +189,7 @@ class Collector:
         return event
 
     def _emit(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
-        event = self._build(model, project_id, fields)
-        self.record(event)
-        return event
+        return self.record(self._build(model, project_id, fields))  # type: ignore[return-value]
 
     def close(self) -> None:
         """Release open files. The collector can still be used afterwards."""

@@ -192,6 +192,7 @@ class PromptRegistry:
             raise RegistryError(f"a new version's status must be active or draft, not {status!r}")
         if not changes:
             raise RegistryError("describe the change: at least one changelog line is needed")
+        _refuse_secrets(sections)
         with self._locked(role):
             existing = self.versions(role)
             parent = self.get(base) if base else (existing[-1] if existing else None)
@@ -283,3 +284,18 @@ def _next_number(existing: Sequence[PromptVersion], *, major: bool) -> tuple[int
         return (1, 0)
     top_major, top_minor = max(v.number for v in existing)
     return (top_major + 1, 0) if major else (top_major, top_minor + 1)
+
+
+def _refuse_secrets(sections: Mapping[str, str | None]) -> None:
+    """Prompts are shared, versioned and sent to models: text that looks like a key or a
+    password never goes into one (a suggestion built from failures that quoted a secret
+    would otherwise carry it there)."""
+    from autoforge_learn.redaction import looks_like_secret
+
+    for name, text in sections.items():
+        rule = looks_like_secret(text) if text else None
+        if rule is not None:
+            raise RegistryError(
+                f"section {name!r} looks like it holds a secret ({rule}); remove it "
+                "from the text first"
+            )
