@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import typer
 from typer.main import get_command
+from typer.testing import CliRunner
 
 from autoforge_learn.cli import app
 
@@ -40,3 +42,17 @@ def test_python_dash_m_runs_the_cli():
     )
     assert result.returncode == 0
     assert result.stdout.startswith("autoforge-learn ")
+
+
+def test_help_shows_no_python_type_metavars():
+    """Options read as words (NAME, N, DIMENSION), never as Python types (<str>, <bool>)."""
+    root = get_command(app)
+    found = {}
+    for path, _command in _commands(root):
+        result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
+        assert result.exit_code == 0, (path, result.output)
+        types = set(re.findall(r"<(?:str|bool|int|float|path|datetime|[a-z]+ range|"
+                               r"list\[[a-z|]+\]|[a-z]+\|[a-z|]+)>", result.output))
+        if types:
+            found[" ".join(path)] = sorted(types)
+    assert found == {}

@@ -804,3 +804,27 @@ def test_cli_rejects_a_bad_option(root: Path) -> None:
                                  "--since", "last tuesday", "--root", str(root)])
     assert result.exit_code != 0
     assert "--since 'last tuesday'" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["metrics", "show", "--metric", "gate_pass_rate", "--since", "2030-01-01"],
+        ["patterns", "--recipe", "typo"],
+        ["label", "--project", "nobody"],
+        ["train", "--recipe", "typo"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_a_selection_of_nothing_is_an_error_and_writes_nothing(
+    af_root: Path, args: list[str]
+) -> None:
+    with Collector(af_root) as c:
+        for i in range(3):
+            c.on_project_start(project_id=f"p{i}", recipe="web_app")
+            c.on_gate_evaluation(project_id=f"p{i}", gate_id="g", validation_result="pass")
+    before = sorted(p for p in af_root.rglob("*") if "index" not in p.name)
+    result = CliRunner().invoke(app, [*args, "--root", str(af_root)])
+    assert result.exit_code == 2, result.output
+    assert "no project matches" in result.output and "the store holds 3 projects" in result.output
+    assert sorted(p for p in af_root.rglob("*") if "index" not in p.name) == before

@@ -313,6 +313,22 @@ class Selection:
             )
         return starts
 
+    def require_matches(self, t: Any) -> int:
+        """The number of selected projects of the events table ``t``.
+
+        Raises:
+            UsageError: If a narrowing selection matches no project: an analysis of
+                nothing would print zeros and overwrite reports with "all is well".
+        """
+        count = int(self.projects(t).count().execute())
+        if count == 0 and not self.is_everything:
+            held = int(t.project_id.nunique().execute())
+            raise UsageError(
+                f"no project matches {self.describe()} (the store holds "
+                f"{held:,} project{'' if held == 1 else 's'}); nothing was written"
+            )
+        return count
+
     def events(self, t: Any) -> Any:
         """The selected events of the events table ``t`` (all four steps)."""
         out = t

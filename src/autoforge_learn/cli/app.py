@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from autoforge_learn import __version__
+from autoforge_learn.cli import helpfmt
 from autoforge_learn.errors import AutoforgeError
 
 
@@ -76,6 +77,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+helpfmt.install()
 
 
 def main() -> None:

@@ -20,9 +20,21 @@ if TYPE_CHECKING:
     from autoforge_learn.selection import Selection
     from autoforge_learn.workspace import Workspace
 
+#: Other names users give the --by dimensions (the events' field names, mostly).
+BY_ALIASES = {
+    "agent_role": "role",
+    "agent": "role",
+    "version": "prompt_version",
+    "prompt": "prompt_version",
+    "agent_model": "model",
+    "gate_id": "gate",
+    "stage_id": "stage",
+    "project_id": "project",
+}
+
 metrics_app = typer.Typer(
     help="Metrics computed from the collected runs.\n\n"
-    "Example:  autoforge metrics show --metric gate_failure_rate --by role",
+    "Example:  autoforge metrics show gate_failure_rate --by role",
     no_args_is_help=True,
 )
 
@@ -44,7 +56,13 @@ def list_cmd(fmt: FormatOption = OutputFormat.table) -> None:
 def show_cmd(
     ws: Workspace,
     selection: Selection,
-    metric: str = typer.Option(..., "--metric", "-m", help="Metric name (see `metrics list`)."),
+    metric_name: str | None = typer.Argument(
+        None, metavar="METRIC", help="Metric name (see `metrics list`); or --metric.",
+        show_default=False,
+    ),
+    metric: str | None = typer.Option(
+        None, "--metric", "-m", help="Metric name (see `metrics list`).", show_default=False
+    ),
     by: list[str] = typer.Option(
         [],
         "--by",
@@ -56,16 +74,23 @@ def show_cmd(
 ) -> None:
     """Compute one metric, optionally grouped and filtered (refreshes the index first).
 
-    Example:  autoforge metrics show --metric gate_pass_rate --by prompt_version --format json
+    Example:  autoforge metrics show gate_pass_rate --by prompt_version --format json
     """
     from autoforge_learn.dataset.metrics import metric_values
 
-    rows = metric_values(ws, metric, by=by, selection=selection)
+    if metric_name and metric and metric_name != metric:
+        raise typer.BadParameter(f"two metrics named: {metric_name} and --metric {metric}")
+    chosen = metric_name or metric
+    if chosen is None:
+        raise typer.BadParameter("name a metric: `autoforge metrics show gate_pass_rate` "
+                                 "(see `autoforge metrics list`)", param_hint="METRIC")
+    by = [BY_ALIASES.get(b, b) for b in by]
+    rows = metric_values(ws, chosen, by=by, selection=selection)
     issues = ws.index_report.issues if ws.index_report is not None else []
     print_issues(issues, limit=50 if strict else 20)
     if strict and issues:
         fail(f"{plural(len(issues), 'invalid line')} (--strict)")
-    print_rows(rows, fmt=fmt, title=metric)
+    print_rows(rows, fmt=fmt, title=chosen)
 
 
 def register(app: typer.Typer) -> None:

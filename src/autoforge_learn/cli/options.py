@@ -188,6 +188,10 @@ def uses_selection(func: F) -> F:
             prompt_versions=values["prompt_version"] or (),
             project_ids=values["project"] or (),
         )
+        ws = kwargs.get("ws")
+        if ws is not None and not kwargs["selection"].is_everything:
+            # before anything runs or is written: a selection of nothing is an error
+            kwargs["selection"].require_matches(ws.events())
         return func(*args, **kwargs)
 
     _present(wrapper, signature)
