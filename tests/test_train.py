@@ -37,8 +37,9 @@ def trained(request, tmp_path_factory):
 def test_train_writes_every_artefact(trained):
     root, result, _ws = trained
     layout = StoreLayout(root)
-    assert result.report == root / "ai" / "reports" / "training_2025-11-03.md"
+    assert result.report == root / "ai" / "training_data" / "reports" / "training_2025-11-03.md"
     assert result.report_html.exists() and result.report.exists()
+    assert not (root / "ai" / "reports").exists()  # one reports directory
     assert result.files.monthly == layout.reports / "2025-11-learning_report.md"
     assert result.files.monthly.read_text() == result.report.read_text()
     pngs = sorted((layout.reports / "assets").glob("*.png"))

@@ -25,8 +25,9 @@ def train(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.
     """Run the learning loop on the selected events: label, aggregate, detect patterns,
     fire loops, suggest, report.
 
-    Writes ai/reports/training_<date>.md and .html, reports/YYYY-MM-learning_report.md,
-    reports/metrics_trends.json and the suggestions YAML; with a selection, the report
+    Writes, in ai/training_data/reports/: training_<date>.md and .html (charts in
+    assets/), YYYY-MM-learning_report.md, metrics_trends.json and the suggestions YAML;
+    with a selection, the report
     files' names carry it (training_<date>_recipe-web_app.md), so the whole store's
     report is never overwritten.
 

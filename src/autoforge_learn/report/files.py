@@ -1,8 +1,10 @@
 """The report set a training run writes, and the trend series it charts.
 
-* ``ai/reports/training_<date>[_<selection>].md`` and ``.html``;
-* ``ai/training_data/reports/YYYY-MM-learning_report[_<selection>].md`` with its charts;
-* ``ai/training_data/reports/metrics_trends[_<selection>].json``.
+All in one directory, ``ai/training_data/reports/`` (the store's layout):
+
+* ``training_<date>[_<selection>].md`` and ``.html``, the charts in ``assets/``;
+* ``YYYY-MM-learning_report[_<selection>].md``, the month's copy of the last report;
+* ``metrics_trends[_<selection>].json``.
 
 A run on a selection carries the selection's tag in every file name, so it never
 overwrites the report of the whole store (or of another selection).
@@ -84,7 +86,7 @@ def write_report_set(
     from autoforge_learn.report.render import render_html, render_markdown
 
     stem = _tagged(f"training_{now.date().isoformat()}", selection)
-    reports_dir = ws.root / "ai" / "reports"
+    reports_dir = ws.layout.reports
     rendered = render_markdown(data, reports_dir / f"{stem}.md")
     html = render_html(data, reports_dir / f"{stem}.html")
     month = now.strftime("%Y-%m")
@@ -118,5 +120,6 @@ def _copy_report(source: Path, target: Path, charts: Iterable[Path]) -> None:
     assets = target.parent / "assets"
     for chart in charts:
         assets.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(chart, assets / chart.name)
+        if chart.resolve() != (assets / chart.name).resolve():
+            shutil.copyfile(chart, assets / chart.name)
     replace_text(target, source.read_text())
