@@ -257,3 +257,26 @@ def test_cli_simulate(tmp_path: Path):
                          .read_bytes())
     assert truth["inject_problems"] is False
     assert "Example:" in runner.invoke(app, ["simulate", "--help"]).output
+
+
+def test_ctrl_c_during_simulate_says_what_was_written(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / ".autoforge"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autoforge_learn", "simulate", "-n", "5000", "--seed", "1",
+         "--root", str(root)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    raw = root / "ai" / "training_data" / "raw"
+    deadline = time.monotonic() + 60
+    while not (raw.exists() and any(raw.rglob("*.jsonl"))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Interrupted after" in err and "of 5,000 projects" in err and str(raw) in err
+    assert "Traceback" not in err

@@ -95,11 +95,13 @@ def simulate_command(
         console=err_console,
         transient=True,
     )
+    finished = [0]
     try:
         with progress:
             task = progress.add_task("Simulating projects", total=projects)
 
             def advance(done: int, total: int) -> None:
+                finished[0] = done
                 progress.update(task, completed=done)
 
             result = simulate(
@@ -108,6 +110,15 @@ def simulate_command(
             )
     except (SimulationError, ValueError) as exc:
         fail(str(exc))
+    except KeyboardInterrupt:
+        raw = target / "ai" / "training_data" / "raw"
+        err_console.print(
+            f"Interrupted after {finished[0]:,} of {projects:,} projects: their events are in "
+            f"{raw} (whole lines only); the truth file was not written. Simulate into a "
+            "fresh store for a complete world.",
+            markup=False, highlight=False, soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
     summary = result.to_dict()
     if fmt == OutputFormat.json:
         print_json(summary)
