@@ -56,3 +56,30 @@ def test_help_shows_no_python_type_metavars():
         if types:
             found[" ".join(path)] = sorted(types)
     assert found == {}
+
+
+#: Commands without the shared --format, and why.
+NO_FORMAT = {
+    "schema": "prints the JSON Schema, which is JSON by nature",
+    "review next": "an interactive review session",
+    "export": "its --format is the written file's format (parquet, csv, jsonl)",
+    "demo": "a guided run that prints its own walk-through",
+    "serve": "runs a server",
+}
+
+
+def test_every_command_that_prints_data_takes_the_same_formats():
+    root = get_command(app)
+    wrong = {}
+    for path, command in _commands(root):
+        name = " ".join(path)
+        options = [p for p in command.params if "--format" in getattr(p, "opts", [])]
+        if name in NO_FORMAT or (path[0] in NO_FORMAT and len(path) == 1):
+            continue
+        if not options:
+            wrong[name] = "no --format"
+            continue
+        choices = [str(getattr(c, "value", c)) for c in options[0].type_descriptor.choices or ()]
+        if choices != ["table", "json", "jsonl", "csv"]:
+            wrong[name] = choices
+    assert wrong == {}

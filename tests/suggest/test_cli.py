@@ -63,11 +63,11 @@ def test_suggest_table_writes_the_file(af_root, findings_file):
     assert len(data) >= 6 and data[0]["suggestion_id"].endswith("-001")
 
 
-def test_suggest_yaml_and_json_output(af_root, findings_file, tmp_path):
-    result = runner.invoke(app, ["suggest", "--findings", str(findings_file), "--format", "yaml",
+def test_suggest_jsonl_and_json_output(af_root, findings_file, tmp_path):
+    result = runner.invoke(app, ["suggest", "--findings", str(findings_file), "--format", "jsonl",
                                  "--out", str(tmp_path / "copy.json")])
     assert result.exit_code == 0, result.output
-    printed = yaml.safe_load(result.stdout)
+    printed = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert printed[0]["proposed_change"]["prompt_file"].startswith("ai/prompts/")
     copy = orjson.loads((tmp_path / "copy.json").read_bytes())
     assert [s["suggestion_id"] for s in copy] == [s["suggestion_id"] for s in printed]

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from autoforge_learn.cli.common import PANEL_LEARN, console, err_console, print_json, print_rows
+from autoforge_learn.cli.common import (
+    PANEL_LEARN,
+    console,
+    print_json,
+    print_record,
+    print_rows,
+)
 from autoforge_learn.cli.options import (
     FormatOption,
     OutputFormat,
@@ -66,6 +72,7 @@ def start_cmd(
     salt: str | None = typer.Option(
         None, "--salt", help="The secret that decides every project's arm (default: random; "
         "give one only to reproduce an assignment).", show_default=False),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Start an A/B test of two prompt versions of a role.
 
@@ -88,11 +95,14 @@ def start_cmd(
         planned_projects=planned, mode=mode,  # type: ignore[arg-type]
         alpha=alpha, experiment_id=experiment_id, salt=salt,
     )
-    console.print(f"Started [bold]{experiment.id}[/]: {experiment.treatment} against "
-                  f"{experiment.control} on {experiment.metric}, {experiment.split}% to the "
-                  f"treatment, {experiment.mode} analysis.", highlight=False)
-    console.print(f"Assign each new project: collector.assign({experiment.id!r}, project_id) "
-                  f"or `autoforge ab assign {experiment.id} PROJECT`.", highlight=False)
+    print_record(
+        experiment_record(experiment), fmt=fmt,
+        message=f"Started {experiment.id}: {experiment.treatment} against "
+        f"{experiment.control} on {experiment.metric}, {experiment.split}% to the "
+        f"treatment, {experiment.mode} analysis.\nAssign each new project: "
+        f"collector.assign({experiment.id!r}, project_id) or "
+        f"`autoforge ab assign {experiment.id} PROJECT`.",
+    )
 
 
 @ab_app.command("assign")
@@ -100,18 +110,22 @@ def assign_cmd(
     experiment_id: str = typer.Argument(..., help="The experiment (or rollout)."),
     project_id: str = typer.Argument(..., help="The new project."),
     root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Assign a project to an arm, record it, and print the version to run.
 
     The same project always gets the same version. Only the version is printed, for
-    scripts: `VERSION=$(autoforge ab assign exp-1 "$PROJECT")`.
+    scripts: `VERSION=$(autoforge ab assign exp-1 "$PROJECT")`; --format json gives the
+    experiment, project and version.
 
     Example:  autoforge ab assign architect-v1.2-vs-v1.1 PRJ-0042
     """
     from autoforge_learn.collect.collector import Collector
 
     with Collector(root) as collector:
-        typer.echo(collector.assign(experiment_id, project_id))
+        version = collector.assign(experiment_id, project_id)
+    print_record({"experiment": experiment_id, "project_id": project_id, "version": version},
+                 fmt=fmt, message=version)
 
 
 @ab_app.command("list")
@@ -218,6 +232,7 @@ def conclude_cmd(
         None, "--winner", help="Keep this version even when the evidence does not decide "
         "(recorded as chosen by hand)."),
     reason: str | None = typer.Option(None, "--reason", help="Why, for the changelog."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """End an experiment: the winner becomes the default, the loser is archived.
 
@@ -231,8 +246,9 @@ def conclude_cmd(
 
     done = conclude_experiment(ws, experiment_id, winner=winner, reason=reason)
     assert done.decision is not None
-    console.print(f"Concluded {done.id}: {done.decision.winner} is the default of {done.role}. "
-                  f"{done.decision.reason}", highlight=False)
+    print_record(experiment_record(done), fmt=fmt,
+                 message=f"Concluded {done.id}: {done.decision.winner} is the default of "
+                 f"{done.role}. {done.decision.reason}")
 
 
 @ab_app.command("stop")
@@ -241,6 +257,7 @@ def stop_cmd(
     ws: Workspace,
     experiment_id: str = typer.Argument(..., help="The experiment."),
     reason: str = typer.Option(..., "--reason", help="Why it stops (kept in its history)."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Stop an experiment without a decision (the default does not change).
 
@@ -251,7 +268,7 @@ def stop_cmd(
     from autoforge_learn.experiments.lifecycle import stop_experiment
 
     stopped = stop_experiment(ws, experiment_id, reason=reason)
-    err_console.print(f"Stopped {stopped.id}.")
+    print_record(experiment_record(stopped), fmt=fmt, message=f"Stopped {stopped.id}.")
 
 
 @ab_app.command("compare")
@@ -294,6 +311,11 @@ def compare_cmd(
         print_rows([{"stratum": k, "control": c, "treatment": t}
                     for k, (c, t) in result.strata.items()], fmt=OutputFormat.table)
     console.print(result.decision, highlight=False)
+
+
+def experiment_record(e: Experiment) -> dict[str, Any]:
+    """An experiment or rollout as JSON, without its salt (which decides every arm)."""
+    return e.model_dump(mode="json", exclude={"salt"})
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -15,7 +14,7 @@ from autoforge_learn.cli.common import (
     print_rows,
     resolve_root,
 )
-from autoforge_learn.cli.options import OutputFormat, RootOption
+from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 from autoforge_learn.words import plural
 
 import_app = typer.Typer(
@@ -23,11 +22,6 @@ import_app = typer.Typer(
     "Example:  autoforge import chatdev ChatDev/WareHouse/",
     no_args_is_help=True,
 )
-
-
-class ImportFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 _COLUMNS = ["project_id", "status", "events", "tokens", "cost", "estimated", "problems"]
@@ -47,7 +41,7 @@ def chatdev(
         exists=True,
         dir_okay=False,
     ),
-    fmt: ImportFormat = typer.Option(ImportFormat.table, "--format", help="Output format."),
+    fmt: FormatOption = OutputFormat.table,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Import ChatDev run logs: one project per run, with stages, gates, tokens and cost.
@@ -83,9 +77,12 @@ def chatdev(
 
         report = import_chatdev(paths, root=resolve_root(root), price_files=prices, on_log=advance)
     for result in report.failed:
-        err_console.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
-    if fmt == ImportFormat.json:
+        err_console.print("[bold red]error:[/] ", end="", highlight=False)
+        err_console.print(str(result.error), markup=False, highlight=False, soft_wrap=True)
+    if fmt == OutputFormat.json:
         print_json(report.to_dict())
+    elif fmt != OutputFormat.table:
+        print_rows(report.to_dict()["results"], fmt=fmt)
     else:
         rows = [
             {

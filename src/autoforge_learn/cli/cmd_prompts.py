@@ -14,10 +14,12 @@ from autoforge_learn.cli.common import (
     err_console,
     fail,
     print_json,
+    print_record,
     print_rows,
     resolve_root,
 )
 from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
+from autoforge_learn.words import plural
 
 if TYPE_CHECKING:
     from autoforge_learn.registry import PromptRegistry, PromptVersion
@@ -113,6 +115,7 @@ def diff(
     html: Path | None = typer.Option(None, "--html", help="Also write a side-by-side HTML page."),
     unified: bool = typer.Option(False, "--unified", help="Print a unified diff (for pipes)."),
     root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Show what changed between two prompt versions, side by side per section.
 
@@ -129,6 +132,11 @@ def diff(
         err_console.print(f"wrote {html}")
     if unified:
         typer.echo(unified_diff(before, after), nl=False)
+        return
+    if fmt != OutputFormat.table:
+        rows = [{"section": d.name, "status": d.status, "old": d.old, "new": d.new}
+                for d in diff_versions(before, after)]
+        print_rows(rows, fmt=fmt, columns=["section", "status", "old", "new"])
         return
     for d in diff_versions(before, after):
         if d.status == "same":
@@ -164,6 +172,7 @@ def new(
     major: bool = typer.Option(False, "--major", help="Bump the major number."),
     draft: bool = typer.Option(False, "--draft", help="Create as a draft (not the default yet)."),
     root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Create the next prompt version of a role and log it in CHANGELOG.md.
 
@@ -190,13 +199,15 @@ def new(
         major=major,
         status="draft" if draft else "active",
     )
-    console.print(f"Created [bold]{created.id}[/] from {created.parent or 'nothing'}")
+    print_record({"id": created.id, **created.to_yaml_dict()}, fmt=fmt,
+                 message=f"Created {created.id} from {created.parent or 'nothing'}")
 
 
 @prompts_app.command()
 def deprecate(
     version: str = typer.Argument(..., help="The version to retire."),
     root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Retire a prompt version: move it to ai/prompts/deprecated/ (kept for the retention period).
 
@@ -204,7 +215,8 @@ def deprecate(
     """
     _not_in_a_running_experiment(root, version)
     retired = _registry(root).deprecate(version)
-    console.print(f"Deprecated [bold]{retired.id}[/]; archived in ai/prompts/deprecated/")
+    print_record({"id": retired.id, **retired.to_yaml_dict()}, fmt=fmt,
+                 message=f"Deprecated {retired.id}; archived in ai/prompts/deprecated/")
 
 
 def _not_in_a_running_experiment(root: Path | None, version: str) -> None:
@@ -220,6 +232,7 @@ def default_cmd(
     version: str = typer.Argument(..., help="The version new projects should use."),
     reason: str = typer.Option(..., "--reason", help="Why (written to the changelog)."),
     root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Make a version its role's default (what new projects run outside experiments).
 
@@ -233,22 +246,26 @@ def default_cmd(
     _not_in_a_running_experiment(root, version)
     registry = _registry(root)
     chosen = registry.set_default(version, reason=reason)
-    console.print(f"{chosen.id} is now the default of {parse_version_id(version)[0]}.",
-                  highlight=False)
+    role = parse_version_id(version)[0]
+    print_record({"role": role, "default": chosen.id, "reason": reason}, fmt=fmt,
+                 message=f"{chosen.id} is now the default of {role}.")
 
 
 @prompts_app.command()
 def prune(
     retention_days: int = typer.Option(90, "--retention-days", min=0, help="Keep this long."),
     root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Delete archived versions whose last use is older than the retention period.
 
     Example:  autoforge prompts prune --retention-days 90
     """
     removed = _registry(root).prune(retention=timedelta(days=retention_days))
-    console.print(
-        f"Removed {len(removed)} archived versions" + (f": {', '.join(removed)}" if removed else "")
+    print_record(
+        {"removed": list(removed), "retention_days": retention_days}, fmt=fmt,
+        message=f"Removed {plural(len(removed), 'archived version')}"
+        + (f": {', '.join(removed)}" if removed else ""),
     )
 
 

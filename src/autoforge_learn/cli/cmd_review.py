@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,6 @@ review_app = typer.Typer(
 )
 
 
-class ShortFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 @review_app.command("queue")
 def queue_command(
     seed: int | None = typer.Option(
@@ -47,7 +41,7 @@ def queue_command(
         10, "--first-uses", min=0, help="Queue the first N uses of each prompt version."
     ),
     root: RootOption = None,
-    fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", help="Output format."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Build the review sample in labeled/review_queue.jsonl and print counts per trigger.
 
@@ -63,10 +57,13 @@ def queue_command(
     build = build_queue(
         resolve_root(root), seed=seed, rate=rate, low_score=low_score, first_uses=first_uses
     )
-    if fmt == ShortFormat.json:
+    if fmt == OutputFormat.json:
         print_json(build.to_dict())
         return
     rows = [{"trigger": t, "outputs": n} for t, n in build.per_trigger.items()]
+    if fmt != OutputFormat.table:
+        print_rows(rows, fmt=fmt)
+        return
     print_rows(rows, fmt=OutputFormat.table, title="Review queue: outputs per trigger")
     console.print(
         f"{len(build.items)} of {build.outputs} outputs queued (seed {build.seed}, rate "
@@ -261,7 +258,7 @@ def list_command(
 @review_app.command("stats")
 def stats_command(
     root: RootOption = None,
-    fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", help="Output format."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Summarise reviews per agent role and prompt version.
 
@@ -274,8 +271,8 @@ def stats_command(
     from autoforge_learn.review import review_stats
 
     groups = review_stats(resolve_root(root))
-    if fmt == ShortFormat.json:
-        print_json([g.to_dict() for g in groups])
+    if fmt != OutputFormat.table:
+        print_rows([g.to_dict() for g in groups], fmt=fmt)
         return
     if not groups:
         console.print("No reviews yet (autoforge review next).")
@@ -300,7 +297,7 @@ def signals_command(
         None, "--out", help="Also write the findings as JSON (for autoforge suggest --findings)."
     ),
     root: RootOption = None,
-    fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", help="Output format."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Show the reviews as manual_review findings, the suggestion engine's evidence.
 
@@ -315,8 +312,8 @@ def signals_command(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-    if fmt == ShortFormat.json:
-        print_json(data)
+    if fmt != OutputFormat.table:
+        print_rows(data, fmt=fmt)
     elif not found:
         console.print("No reviews yet (autoforge review next).")
     else:

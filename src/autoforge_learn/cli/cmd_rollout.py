@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.cmd_ab import GuardrailOption, print_metrics
-from autoforge_learn.cli.common import PANEL_LEARN, console, print_json, print_rows
+from autoforge_learn.cli.cmd_ab import GuardrailOption, experiment_record, print_metrics
+from autoforge_learn.cli.common import PANEL_LEARN, console, print_json, print_record, print_rows
 from autoforge_learn.cli.options import FormatOption, OutputFormat, uses_workspace
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ def start_cmd(
     salt: str | None = typer.Option(
         None, "--salt", help="The secret that decides every project's arm (default: random; "
         "give one only to reproduce an assignment).", show_default=False),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Start a staged rollout of a version against its role's current default.
 
@@ -80,11 +81,13 @@ def start_cmd(
     )
     plan = rollout.rollout
     assert plan is not None
-    console.print(
-        f"Started [bold]{rollout.id}[/]: {rollout.treatment} for "
+    print_record(
+        experiment_record(rollout), fmt=fmt,
+        message=f"Started {rollout.id}: {rollout.treatment} for "
         f"{' -> '.join(f'{s}%' for s in plan.steps)} of new projects, {plan.holdback}% held "
         f"back on {rollout.control}; guardrails: "
-        f"{', '.join(g.describe() for g in rollout.guardrails)}.", highlight=False)
+        f"{', '.join(g.describe() for g in rollout.guardrails)}.",
+    )
 
 
 @rollout_app.command("status")
@@ -173,6 +176,7 @@ def stop_cmd(
     ws: Workspace,
     rollout_id: str = typer.Argument(..., help="The rollout."),
     reason: str = typer.Option(..., "--reason", help="Why (kept in its history)."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Stop a rollout by hand: new projects get the previous default again.
 
@@ -180,8 +184,8 @@ def stop_cmd(
     """
     from autoforge_learn.experiments.lifecycle import stop_experiment
 
-    stop_experiment(ws, rollout_id, reason=reason)
-    console.print(f"Stopped {rollout_id}.")
+    stopped = stop_experiment(ws, rollout_id, reason=reason)
+    print_record(experiment_record(stopped), fmt=fmt, message=f"Stopped {rollout_id}.")
 
 
 def register(app: typer.Typer) -> None:

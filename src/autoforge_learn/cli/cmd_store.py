@@ -11,6 +11,7 @@ from autoforge_learn.cli.common import (
     console,
     err_console,
     print_json,
+    print_record,
     print_rows,
     resolve_root,
 )
@@ -19,7 +20,7 @@ from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 _MAX_PROBLEMS_SHOWN = 50
 
 
-def init(root: RootOption = None) -> None:
+def init(root: RootOption = None, fmt: FormatOption = OutputFormat.table) -> None:
     """Create the .autoforge layout and a config file.
 
     Makes ai/training_data/{raw,labeled,aggregated,reports}/ and ai/prompts/, and writes
@@ -31,11 +32,12 @@ def init(root: RootOption = None) -> None:
     from autoforge_learn.store.init import init_store
 
     created = init_store(resolve_root(root))
-    console.print(f"Initialised [bold]{created.root}[/]")
-    if created.config_written:
-        console.print(f"  wrote {created.config_path}")
-    else:
-        console.print(f"  kept existing {created.config_path}")
+    config = "wrote" if created.config_written else "kept existing"
+    print_record(
+        {"root": str(created.root), "config": str(created.config_path),
+         "config_written": created.config_written},
+        fmt=fmt, message=f"Initialised {created.root}\n  {config} {created.config_path}",
+    )
 
 
 def validate(

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.common import PANEL_LEARN, console, err_console, print_json
-from autoforge_learn.cli.options import uses_selection, uses_workspace
+from autoforge_learn.cli.common import PANEL_LEARN, console, err_console, print_record, print_rows
+from autoforge_learn.cli.options import FormatOption, OutputFormat, uses_selection, uses_workspace
 
 if TYPE_CHECKING:
     from autoforge_learn.selection import Selection
     from autoforge_learn.suggest import Suggestion
     from autoforge_learn.workspace import Workspace
-
-
-class SuggestFormat(StrEnum):
-    table = "table"
-    yaml = "yaml"
-    json = "json"
 
 
 @uses_workspace
@@ -37,7 +29,7 @@ def suggest_command(
         exists=True,
         dir_okay=False,
     ),
-    fmt: SuggestFormat = typer.Option(SuggestFormat.table, "--format", help="Printed output."),
+    fmt: FormatOption = OutputFormat.table,
     rewriter: str | None = typer.Option(
         None,
         "--rewriter",
@@ -55,7 +47,7 @@ def suggest_command(
     Ids SUG-YYYY-MM-NNN continue after earlier files. Apply one with: autoforge prompts apply.
 
     Example:  autoforge suggest --last 50
-    Example:  autoforge suggest --findings findings.json --format yaml
+    Example:  autoforge suggest --findings findings.json --format json
     """
     from autoforge_learn.store.atomic import replace_bytes, replace_text
     from autoforge_learn.suggest import load_findings
@@ -72,10 +64,8 @@ def suggest_command(
             replace_bytes(out, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
         else:
             replace_text(out, dump_yaml(data))
-    if fmt == SuggestFormat.json:
-        print_json(data)
-    elif fmt == SuggestFormat.yaml:
-        sys.stdout.write(dump_yaml(data))
+    if fmt != OutputFormat.table:
+        print_rows(data, fmt=fmt)
     elif not made:
         console.print("No suggestions: no finding matched a suggestion rule.")
     else:
@@ -119,6 +109,7 @@ def apply_command(
     ws: Workspace,
     suggestion_id: str = typer.Argument(..., help="The suggestion id, e.g. SUG-2025-10-001."),
     draft: bool = typer.Option(False, "--draft", help="Create the version as a draft."),
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Create the next prompt version from a suggestion (its id is recorded as the source).
 
@@ -129,9 +120,10 @@ def apply_command(
     from autoforge_learn.suggest import apply_suggestion
 
     created = apply_suggestion(ws.root, suggestion_id, draft=draft)
-    console.print(
-        f"Created [bold]{created.id}[/] ({created.status}) from {created.parent or 'nothing'}; "
-        f"source {suggestion_id}"
+    print_record(
+        {"id": created.id, **created.to_yaml_dict()}, fmt=fmt,
+        message=f"Created {created.id} ({created.status}) from {created.parent or 'nothing'}; "
+        f"source {suggestion_id}",
     )
 
 

@@ -73,7 +73,12 @@ def print_rows(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # nested values as JSON text (a Python repr would be unreadable by programs)
+        writer.writerows(
+            {k: orjson.dumps(v).decode() if isinstance(v, dict | list | tuple) else v
+             for k, v in row.items()}
+            for row in rows
+        )
         sys.stdout.write(buffer.getvalue())
         return
     table = Table(title=title, show_lines=False)
@@ -84,6 +89,19 @@ def print_rows(
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in cols))
     console.print(table)
+
+
+def print_record(record: dict[str, Any], *, fmt: OutputFormat, message: str) -> None:
+    """Print what a command did: ``message`` for people (table), or ``record`` as JSON,
+    one JSON line, or a one-row CSV (nested values as JSON text) for programs."""
+    if fmt == OutputFormat.table:
+        console.print(message, highlight=False, markup=False)
+    elif fmt == OutputFormat.json:
+        print_json(record)
+    elif fmt == OutputFormat.jsonl:
+        sys.stdout.write(orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    else:
+        print_rows([record], fmt=fmt)
 
 
 def _cell(value: Any) -> Text:

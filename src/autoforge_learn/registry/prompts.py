@@ -96,7 +96,9 @@ class PromptRegistry:
             found = self.role_file(role, archived=archived).versions.get(version_id)
             if found is not None:
                 return found
-        raise RegistryError(f"no prompt version {version_id!r} in {self.directory}")
+        known = [v.id for v in self.versions(role)]
+        hint = f"{role} has: {', '.join(known)}" if known else f"{role} has no versions yet"
+        raise RegistryError(f"no prompt version {version_id!r} in {self.directory}; {hint}")
 
     def latest(self, role: str, *, include_drafts: bool = False) -> PromptVersion | None:
         """The newest active (or draft) version of a role."""
