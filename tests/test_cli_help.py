@@ -83,3 +83,14 @@ def test_every_command_that_prints_data_takes_the_same_formats():
         if choices != ["table", "json", "jsonl", "csv"]:
             wrong[name] = choices
     assert wrong == {}
+
+
+def test_help_speaks_in_our_words_not_the_draft_spec():
+    """Users do not have the spec: help never cites its sections or leans on it."""
+    root = get_command(app)
+    found = []
+    for path, _command in [((), root), *_commands(root)]:
+        out = CliRunner().invoke(app, [*path, "--help"], terminal_width=300).output
+        found += [f"{' '.join(path)}: {m}" for m in re.findall(r".{0,40}\bspec(?:'s)?\b.{0,20}",
+                                                                out, re.I)]
+    assert found == []

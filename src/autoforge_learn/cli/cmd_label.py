@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 @uses_workspace
 @uses_selection
 def label(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.table) -> None:
-    """Label the selected events by the spec's rules and write labeled/*.jsonl.
+    """Label the selected events by the four labeling rules and write labeled/*.jsonl.
 
     Gate checks get a quality (excellent/good/acceptable/poor), decisions an alignment
     (correct/reasonable/incorrect), projects an output label (production_ready/

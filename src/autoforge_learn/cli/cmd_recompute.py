@@ -24,7 +24,7 @@ def recompute(
 ) -> None:
     """Recompute a project's outcome metrics from its raw events and compare with its summary.
 
-    Derives time to completion, token cost and tokens, quality score (spec 3.1 formula),
+    Derives time to completion, token cost and tokens, quality score (the documented formula),
     overridden decisions, time to first prototype and delivery speed rank from the raw
     events, and shows every difference from project_<id>_summary.json. Exits 1 on any
     mismatch.

@@ -1,4 +1,4 @@
-"""``autoforge review``: manual quality review of agent outputs (spec 3.2)."""
+"""``autoforge review``: manual quality review of agent outputs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from autoforge_learn.cli.common import (
 from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 
 review_app = typer.Typer(
-    help="Manual quality review of agent outputs (spec 3.2): build the review sample, "
+    help="Manual quality review of agent outputs: build the review sample, "
     "review outputs one by one, summarise the reviews.\n\n"
     "Example:  autoforge review queue --seed 7 && autoforge review next",
     no_args_is_help=True,
@@ -158,7 +158,7 @@ def next_command(
     different outputs, and you get yours again if you stop half-way.
 
     Shows project, recipe, stage, role, prompt version, the output text, its gate
-    checks, downstream feedback and escalation, then asks the spec 3.2 checklist,
+    checks, downstream feedback and escalation, then asks the review checklist,
     an overall rating, comments, suggested improvements and a learning signal. The
     review is appended to labeled/manual_reviews.jsonl.
 

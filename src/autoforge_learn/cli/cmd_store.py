@@ -96,7 +96,7 @@ def organize(
     """File JSONL events written elsewhere into the store by project and month.
 
     Sources are only read. Idempotent: events already in the store (same event_id) are
-    skipped, so a second run adds nothing. Lines in the spec's flat gate format get a
+    skipped, so a second run adds nothing. Lines in the flat gate format (gate_result) get a
     stable event_id. Bad lines are reported as file:line and not filed (exit 1).
 
     Example:  autoforge organize ./pipeline-logs/ --dry-run
