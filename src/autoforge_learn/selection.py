@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from autoforge_learn.errors import UsageError
+from autoforge_learn.errors import NoDataError, UsageError
 
 if TYPE_CHECKING:
     from autoforge_learn.schema.events import EventBase
@@ -317,12 +317,18 @@ class Selection:
         """The number of selected projects of the events table ``t``.
 
         Raises:
+            NoDataError: If the store holds no events at all.
             UsageError: If a narrowing selection matches no project: an analysis of
                 nothing would print zeros and overwrite reports with "all is well".
         """
         count = int(self.projects(t).count().execute())
-        if count == 0 and not self.is_everything:
+        if count == 0:
             held = int(t.project_id.nunique().execute())
+            if held == 0:
+                raise NoDataError(
+                    "the store holds no events yet: record some with the SDK, "
+                    "`autoforge import chatdev`, or try `autoforge demo`"
+                )
             raise UsageError(
                 f"no project matches {self.describe()} (the store holds "
                 f"{held:,} project{'' if held == 1 else 's'}); nothing was written"

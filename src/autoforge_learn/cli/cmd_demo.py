@@ -41,7 +41,7 @@ def demo(
     Example:  mkdir try-autoforge && cd try-autoforge && autoforge demo
     """
     result = _run_with_progress(
-        resolve_root(root),
+        resolve_root(root, create=True),
         projects=projects,
         seed=seed,
         train=not skip_train,

@@ -75,7 +75,9 @@ def chatdev(
         def advance(log: Path, _result: object) -> None:
             bar.update(task, advance=1, description=log.name[:60])
 
-        report = import_chatdev(paths, root=resolve_root(root), price_files=prices, on_log=advance)
+        report = import_chatdev(
+            paths, root=resolve_root(root, create=True), price_files=prices, on_log=advance
+        )
     for result in report.failed:
         err_console.print("[bold red]error:[/] ", end="", highlight=False)
         err_console.print(str(result.error), markup=False, highlight=False, soft_wrap=True)

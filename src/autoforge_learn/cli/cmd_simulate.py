@@ -81,7 +81,7 @@ def simulate_command(
     from autoforge_learn.sim import SimulationError, simulate
 
     checks = _checks_range(checks_per_gate)
-    target = resolve_root(root)
+    target = resolve_root(root, create=True)
     if experiment is not None:
         _continue(target, experiment, projects=projects, effect=effect, seed=seed, fmt=fmt)
         return

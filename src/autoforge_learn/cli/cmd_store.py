@@ -31,7 +31,7 @@ def init(root: RootOption = None, fmt: FormatOption = OutputFormat.table) -> Non
     """
     from autoforge_learn.store.init import init_store
 
-    created = init_store(resolve_root(root))
+    created = init_store(resolve_root(root, create=True))
     config = "wrote" if created.config_written else "kept existing"
     print_record(
         {"root": str(created.root), "config": str(created.config_path),
@@ -103,7 +103,7 @@ def organize(
     """
     from autoforge_learn.store.organize import organize as organize_events
 
-    report = organize_events(sources, root=resolve_root(root), dry_run=dry_run)
+    report = organize_events(sources, root=resolve_root(root, create=True), dry_run=dry_run)
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
     else:

@@ -31,11 +31,28 @@ PANEL_LEARN = "Learn"
 console = Console()
 err_console = Console(stderr=True)
 
-def resolve_root(root: Path | None) -> Path:
-    """The ``.autoforge`` directory a command works on (same rules as the SDK)."""
+def resolve_root(root: Path | None, *, create: bool = False) -> Path:
+    """The ``.autoforge`` directory a command works on (same rules as the SDK).
+
+    Only the commands that make a store (``init``, ``demo``, ``simulate``, ``import``,
+    ``organize``) pass ``create``; any other run outside a store is an error, so that
+    nothing is created by accident and no empty answer passes for a real one.
+
+    Raises:
+        NotFoundError: If there is no store there and ``create`` is false.
+    """
+    from autoforge_learn.errors import NotFoundError
     from autoforge_learn.store.layout import find_root
 
-    return find_root(root)
+    found = find_root(root)
+    if not create and not found.is_dir():
+        where = f"{found} does not exist" if root is not None else (
+            f"no .autoforge in {Path.cwd()} or any parent")
+        raise NotFoundError(
+            f"not an autoforge store ({where}): run `autoforge init` or `autoforge demo`, "
+            "or point --root (or AUTOFORGE_HOME) at one"
+        )
+    return found
 
 
 def fail(message: str, *, code: int = 1) -> NoReturn:

@@ -189,8 +189,8 @@ def uses_selection(func: F) -> F:
             project_ids=values["project"] or (),
         )
         ws = kwargs.get("ws")
-        if ws is not None and not kwargs["selection"].is_everything:
-            # before anything runs or is written: a selection of nothing is an error
+        if ws is not None:
+            # before anything runs or is written: an analysis of nothing is an error
             kwargs["selection"].require_matches(ws.events())
         return func(*args, **kwargs)
 
@@ -207,10 +207,10 @@ def uses_workspace(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from autoforge_learn.cli.common import index_progress
+        from autoforge_learn.cli.common import index_progress, resolve_root
 
         root, engine = kwargs.pop("root", None), kwargs.pop("engine", None)
-        with Workspace.open(root, engine=engine) as ws, index_progress() as bar:
+        with Workspace(resolve_root(root), engine=engine) as ws, index_progress() as bar:
             ws.progress = bar
             return func(*args, ws=ws, **kwargs)
 
