@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -173,21 +173,39 @@ class Collector:
             self._months[project_id] = month
         return month
 
-    def record(self, event: EventBase) -> EventBase:
-        """Append an already validated event to its project's raw file.
-
-        Returns:
-            The event, as written.
-        """
+    def path_for(self, event: EventBase) -> str:
+        """The raw file an event goes to: its project's month folder and kind group."""
         key = (event.project_id, FILE_FOR_KIND[event.kind])
         path = self._paths.get(key)
         if path is None:
             month = self._month_for(event.project_id, event.timestamp)
             path = str(self.layout.raw_file(event.project_id, month, key[1]))
             self._paths[key] = path
+        return path
+
+    def record(self, event: EventBase) -> EventBase:
+        """Append an already validated event to its project's raw file.
+
+        Returns:
+            The event, as written.
+        """
         line = event.__pydantic_serializer__.to_json(event, exclude_none=True)
-        self._appender.append(path, line + b"\n")
+        self._appender.append(self.path_for(event), line + b"\n")
         return event
+
+    def record_many(self, events: Iterable[EventBase]) -> list[str]:
+        """Append already validated events, one locked write per raw file.
+
+        Returns:
+            The files written to.
+        """
+        lines: dict[str, list[bytes]] = {}
+        for event in events:
+            line = event.__pydantic_serializer__.to_json(event, exclude_none=True)
+            lines.setdefault(self.path_for(event), []).append(line)
+        for path, group in lines.items():
+            self._appender.append(path, b"\n".join(group) + b"\n")
+        return list(lines)
 
     def _emit(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
         event = self._build(model, project_id, fields)
