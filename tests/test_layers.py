@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"suggest", "review"},
     {"report", "aggregate", "export", "recompute"},
     {"train"},
-    {"demo", "cli"},
+    {"demo", "cli", "server"},
 ]
 #: Packages beside the analysis stack (they use the store and the schema); only the top
 #: layer (the CLI, the demo) may import them.
