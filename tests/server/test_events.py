@@ -157,3 +157,27 @@ def test_autoforge_serve_runs_the_server(store: Path, tokens: Tokens) -> None:
         proc.terminate()
         proc.wait(timeout=15)
     assert len(raw_lines(store)) == 1
+
+
+def test_the_journal_replays_what_a_crash_took_from_the_raw_files(store: Path) -> None:
+    """Acknowledged events are in the flushed journal; if the raw files lost them (a
+    crash before their flush), the next start writes them again, once."""
+    from autoforge_learn.schema.parse import parse_event
+    from autoforge_learn.server.writer import EventWriter
+
+    writer = EventWriter(store)
+    events = [parse_event(gate(f"p8-{n % 2}", n)) for n in range(10)]
+    assert writer.write(events).accepted == 10
+    journal = store / "server" / "journal.jsonl"
+    assert len(journal.read_bytes().splitlines()) == 10
+    lost = sorted((store / "ai" / "training_data" / "raw").rglob("*.jsonl"))[0]
+    lost.write_bytes(lost.read_bytes().splitlines(keepends=True)[0])  # the crash
+    assert len(raw_lines(store)) == 6
+    # (the first writer is not closed: a crashed process does not checkpoint)
+    again = EventWriter(store)
+    assert again.replayed == 4
+    assert sorted(orjson.loads(x)["event_id"] for x in raw_lines(store)) == sorted(
+        e.event_id for e in events)
+    assert journal.read_bytes() == b""  # checkpointed after the replay
+    assert again.write(events).duplicates == 10
+    again.close()

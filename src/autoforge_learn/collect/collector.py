@@ -193,19 +193,20 @@ class Collector:
         self._appender.append(self.path_for(event), line + b"\n")
         return event
 
-    def record_many(self, events: Iterable[EventBase]) -> list[str]:
+    def record_many(self, events: Iterable[EventBase]) -> dict[str, bytes]:
         """Append already validated events, one locked write per raw file.
 
         Returns:
-            The files written to.
+            The lines appended (bytes) by file.
         """
         lines: dict[str, list[bytes]] = {}
         for event in events:
             line = event.__pydantic_serializer__.to_json(event, exclude_none=True)
             lines.setdefault(self.path_for(event), []).append(line)
-        for path, group in lines.items():
-            self._appender.append(path, b"\n".join(group) + b"\n")
-        return list(lines)
+        written = {path: b"\n".join(group) + b"\n" for path, group in lines.items()}
+        for path, data in written.items():
+            self._appender.append(path, data)
+        return written
 
     def _emit(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
         event = self._build(model, project_id, fields)

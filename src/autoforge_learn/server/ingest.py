@@ -2,46 +2,25 @@
 append, and make durable before answering.
 
 The validation is the SDK's reader's (:func:`autoforge_learn.schema.parse.parse_event`:
-the canonical form and the spec's flat gate form) and the writing is the SDK's
-(:meth:`Collector.record_many`: whole lines under a per-file lock and ``flock``, so the
-server, local SDK processes and other writers never interleave). After the append each
-file written is ``fdatasync``'d (and, for a new file, its directories), and only then
-are the batch's ids marked seen and the request answered.
+the canonical form and the spec's flat gate form); the writing is
+:class:`~autoforge_learn.server.writer.EventWriter`'s.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
-from autoforge_learn.collect.collector import Collector
-from autoforge_learn.collect.redact import REDACTED_FIELDS, Redactor, redact_secrets
+from autoforge_learn.collect.redact import REDACTED_FIELDS, Redactor
 from autoforge_learn.schema.events import EventBase
 from autoforge_learn.schema.parse import EventError, parse_event
 from autoforge_learn.server.errors import InvalidBatch, ItemError
-from autoforge_learn.server.seen import SeenIds
+from autoforge_learn.server.writer import EventWriter, IngestResult
 
 #: One decoded item of a batch and, for a JSONL body, the line it came from.
 Item = tuple[Any, bytes | None]
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What a batch did: items received, events written, events already in the store."""
-
-    received: int
-    accepted: int
-    duplicates: int
-
-    def to_dict(self) -> dict[str, int]:
-        """The result as JSON-ready data (the body of a 200 response)."""
-        return asdict(self)
 
 
 def decode_batch(body: bytes) -> list[Item]:
@@ -97,90 +76,6 @@ def validate_items(items: Sequence[Item], *, redact: Redactor | None = None) -> 
     if errors:
         raise InvalidBatch(errors)
     return events
-
-
-def _sync_file(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class EventWriter:
-    """Writes batches of validated events to one store, each event once.
-
-    Args:
-        root: The ``.autoforge`` directory.
-        redact: Strip secrets from the payload texts of incoming events (the store's
-            ``collect.redact_secrets``).
-
-    The ids already in the store are read once, here; one writer per store (one
-    server process) keeps that record exact.
-    """
-
-    def __init__(self, root: Path | str, *, redact: bool = False) -> None:
-        self.collector = Collector(root, redact=False)
-        self.layout = self.collector.layout
-        self.seen = SeenIds.from_store(self.layout)
-        #: Applied to the payload texts of incoming items (``collect.redact_secrets``).
-        self.redact: Redactor | None = redact_secrets if redact else None
-        self._lock = threading.Lock()
-        self._existing: set[str] = set()
-
-    def write(self, events: Iterable[EventBase]) -> IngestResult:
-        """Append the events not yet in the store, durably; a re-sent event (same
-        ``event_id``) is counted as a duplicate and not written again."""
-        events = list(events)
-        with self._lock:
-            fresh: list[EventBase] = []
-            ids: set[str] = set()
-            for event in events:
-                if event.event_id in ids or event.event_id in self.seen:
-                    continue
-                ids.add(event.event_id)
-                fresh.append(event)
-            if fresh:
-                created = self._new_files(fresh)
-                for path in self.collector.record_many(fresh):
-                    _sync_file(path)
-                self._sync_dirs(created)
-                self.seen.update(ids)
-        return IngestResult(len(events), len(fresh), len(events) - len(fresh))
-
-    def _new_files(self, events: list[EventBase]) -> list[Path]:
-        """The files the events go to that do not exist yet (their directory entries
-        must reach the disk too)."""
-        created = []
-        for path in {self.collector.path_for(e) for e in events}:
-            if path in self._existing:
-                continue
-            if not os.path.exists(path):
-                created.append(Path(path))
-            self._existing.add(path)
-        return created
-
-    def _sync_dirs(self, created: list[Path]) -> None:
-        dirs: set[Path] = set()
-        for path in created:
-            parent = path.parent
-            while parent != self.layout.root.parent and parent not in dirs:
-                dirs.add(parent)
-                parent = parent.parent
-        for directory in dirs:
-            _sync_dir(directory)
-
-    def close(self) -> None:
-        """Release the open files."""
-        self.collector.close()
 
 
 def ingest_body(

@@ -1,0 +1,191 @@
+"""Ingest throughput of ``autoforge serve``: events/s and latency per batch size.
+
+Run:  python bench/bench_server.py [--events 60000] [--batches 100,500] [--clients 4]
+
+The server runs as its own process (``autoforge serve`` on a loopback port, the JSONL
+store in a temporary directory); the load generator is this process: ``--clients``
+threads, each with a keep-alive connection, post pre-encoded batches of gate events
+(unique ids) to ``POST /v1/events`` as fast as the answers come. Every answer is a
+durable acknowledgement (the lines are fdatasync'd before the 200). Reported per batch
+size: events/s over the whole run, and the p50/p99 of the request latency. Also times
+the SDK's HTTP sink on the caller's thread (``--sink-events``), in microseconds per
+event. Writes the figures to ``bench/results/server.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from autoforge_learn.server import TokenStore
+
+GATE = {
+    "kind": "gate_evaluation",
+    "timestamp": "2025-10-29T14:30:00Z",
+    "stage": "architecture",
+    "agent_role": "architect",
+    "agent_model": "claude-3-5-sonnet",
+    "prompt_version": "architect.v1.1",
+    "gate_id": "api_contract_present",
+    "validation_result": "fail",
+    "validation_reason": "File does not exist at api/openapi.yaml",
+    "retry_attempt": 1,
+    "auto_fix_applied": True,
+    "auto_fix_strategy": "architect_drafts_stub",
+    "auto_fix_success": True,
+}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autoforge_learn", "serve", "--root", str(root),
+         "--port", str(port)],
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/v1/experiments", timeout=1)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def bodies(run: str, events: int, batch: int, projects: int = 20) -> list[bytes]:
+    out = []
+    for start in range(0, events, batch):
+        items = [
+            {**GATE, "event_id": f"{run}-{n}", "project_id": f"bench-{n % projects}"}
+            for n in range(start, min(start + batch, events))
+        ]
+        out.append(orjson.dumps(items))
+    return out
+
+
+def load(url: str, token: str, batches: list[bytes], clients: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    queue = list(reversed(batches))
+    accepted = [0]
+
+    def worker() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(timeout=60) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    body = queue.pop()
+                t0 = time.perf_counter()
+                answer = client.post(url + "/v1/events", content=body, headers=headers)
+                elapsed = time.perf_counter() - t0
+                answer.raise_for_status()
+                with lock:
+                    latencies.append(elapsed)
+                    accepted[0] += answer.json()["accepted"]
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "events": accepted[0],
+        "seconds": round(wall, 3),
+        "events_per_s": round(accepted[0] / wall),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        "requests": len(latencies),
+    }
+
+
+def sink_cost(url: str, token: str, n: int, root: Path) -> dict[str, float]:
+    """Microseconds per event on the caller's thread: a Collector with the HTTP sink."""
+    from autoforge_learn.collect import Collector
+
+    collector = Collector(root / "sink-client", url=url, token=token)
+    event = {k: v for k, v in GATE.items() if k not in ("kind", "timestamp")}
+    collector.on_gate_evaluation(project_id="sink-0", **event)
+    start = time.perf_counter()
+    for _ in range(n):
+        collector.on_gate_evaluation(project_id="sink-0", **event)
+    caller = time.perf_counter() - start
+    collector.close()  # waits for the background thread to send everything
+    drained = time.perf_counter() - start
+    local = Collector(root / "local")
+    start = time.perf_counter()
+    for _ in range(n):
+        local.on_gate_evaluation(project_id="sink-0", **event)
+    plain = time.perf_counter() - start
+    local.close()
+    return {
+        "events": n,
+        "sink_us_per_event": round(caller / n * 1e6, 2),
+        "local_file_us_per_event": round(plain / n * 1e6, 2),
+        "sink_overhead_us_per_event": round((caller - plain) / n * 1e6, 2),
+        "sink_drained_events_per_s": round(n / drained),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=60_000)
+    parser.add_argument("--batches", default="100,500")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--sink-events", type=int, default=50_000)
+    args = parser.parse_args()
+    result: dict[str, Any] = {"cpus": os.cpu_count(), "clients": args.clients, "runs": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / ".autoforge"
+        token_w = TokenStore(root).create("write")[1]
+        proc, url = start_server(root)
+        try:
+            warm = bodies("warm", 2000, 100)
+            load(url, token_w, warm, args.clients)
+            for size in (int(s) for s in args.batches.split(",")):
+                figures = load(url, token_w, bodies(f"b{size}", args.events, size),
+                               args.clients)
+                result["runs"][f"batch_{size}"] = figures
+                print(f"batch {size:>4}: {figures['events_per_s']:>7,} events/s  "
+                      f"p50 {figures['p50_ms']:.1f} ms  p99 {figures['p99_ms']:.1f} ms")
+            if args.sink_events:
+                sink = sink_cost(url, token_w, args.sink_events, Path(tmp))
+                result["sink"] = sink
+                print(f"sink: {sink['sink_us_per_event']} us/event on the caller's thread "
+                      f"(local file: {sink['local_file_us_per_event']} us/event)")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    out = Path(__file__).parent / "results" / "server.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+if __name__ == "__main__":
+    main()
