@@ -125,31 +125,50 @@ def load(url: str, token: str, batches: list[bytes], clients: int) -> dict[str, 
     }
 
 
-def sink_cost(url: str, token: str, n: int, root: Path) -> dict[str, float]:
-    """Microseconds per event on the caller's thread: a Collector with the HTTP sink."""
-    from autoforge_learn.collect import Collector
+def _timed(fn: Any, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n * 1e6
 
-    collector = Collector(root / "sink-client", url=url, token=token)
-    event = {k: v for k, v in GATE.items() if k not in ("kind", "timestamp")}
-    collector.on_gate_evaluation(project_id="sink-0", **event)
-    start = time.perf_counter()
-    for _ in range(n):
-        collector.on_gate_evaluation(project_id="sink-0", **event)
-    caller = time.perf_counter() - start
-    collector.close()  # waits for the background thread to send everything
-    drained = time.perf_counter() - start
+
+def sink_cost(url: str, token: str, n: int, root: Path, rounds: int = 3) -> dict[str, float]:
+    """Microseconds per event on the caller's thread, median of ``rounds``: a Collector
+    with the HTTP sink, the same Collector call building the event only (validation, no
+    write), a local-file Collector, and ``HttpSink.submit`` of a built event alone."""
+    from autoforge_learn.collect import Collector
+    from autoforge_learn.schema.events import GateEvaluation
+
+    fields = {k: v for k, v in GATE.items() if k not in ("kind", "timestamp")}
+    sink = Collector(root / "sink-client", url=url, token=token)
     local = Collector(root / "local")
-    start = time.perf_counter()
-    for _ in range(n):
-        local.on_gate_evaluation(project_id="sink-0", **event)
-    plain = time.perf_counter() - start
+    built = sink.on_gate_evaluation(project_id="sink-0", **fields)
+    figures: dict[str, list[float]] = {"sink": [], "build": [], "local": [], "submit": []}
+    assert sink.sink is not None
+    drained = 0.0
+    for _ in range(rounds):
+        figures["build"].append(_timed(
+            lambda: sink._build(GateEvaluation, "sink-0", dict(fields)), n))
+        started = time.perf_counter()
+        figures["sink"].append(_timed(
+            lambda: sink.on_gate_evaluation(project_id="sink-0", **fields), n))
+        sink.sink.flush()
+        drained = max(drained, n / (time.perf_counter() - started))
+        figures["submit"].append(_timed(lambda: sink.sink.submit(built), n))  # type: ignore[union-attr]
+        sink.sink.flush()
+        figures["local"].append(_timed(
+            lambda: local.on_gate_evaluation(project_id="sink-0", **fields), n))
+    sink.close()
     local.close()
+    med = {k: statistics.median(v) for k, v in figures.items()}
     return {
-        "events": n,
-        "sink_us_per_event": round(caller / n * 1e6, 2),
-        "local_file_us_per_event": round(plain / n * 1e6, 2),
-        "sink_overhead_us_per_event": round((caller - plain) / n * 1e6, 2),
-        "sink_drained_events_per_s": round(n / drained),
+        "events_per_round": n,
+        "submit_us_per_event": round(med["submit"], 2),
+        "sink_collector_us_per_event": round(med["sink"], 2),
+        "build_only_us_per_event": round(med["build"], 2),
+        "sink_added_us_per_event": round(med["sink"] - med["build"], 2),
+        "local_file_collector_us_per_event": round(med["local"], 2),
+        "sink_events_per_s_until_sent": round(drained),
     }
 
 
@@ -158,7 +177,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=60_000)
     parser.add_argument("--batches", default="100,500")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--sink-events", type=int, default=50_000)
+    parser.add_argument("--sink-events", type=int, default=20_000)
     args = parser.parse_args()
     result: dict[str, Any] = {"cpus": os.cpu_count(), "clients": args.clients, "runs": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,8 +196,11 @@ def main() -> None:
             if args.sink_events:
                 sink = sink_cost(url, token_w, args.sink_events, Path(tmp))
                 result["sink"] = sink
-                print(f"sink: {sink['sink_us_per_event']} us/event on the caller's thread "
-                      f"(local file: {sink['local_file_us_per_event']} us/event)")
+                print(f"sink: submit {sink['submit_us_per_event']} us/event; a Collector call "
+                      f"{sink['sink_collector_us_per_event']} us with the sink, "
+                      f"{sink['build_only_us_per_event']} us building alone (added "
+                      f"{sink['sink_added_us_per_event']} us), "
+                      f"{sink['local_file_collector_us_per_event']} us to a local file")
         finally:
             proc.terminate()
             proc.wait(timeout=30)

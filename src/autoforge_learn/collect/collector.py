@@ -37,6 +37,7 @@ from autoforge_learn.store.jsonl import JsonlAppender, write_json_atomic
 from autoforge_learn.store.layout import FILE_FOR_KIND, StoreLayout, find_root, month_of
 
 if TYPE_CHECKING:
+    from autoforge_learn.collect.http_sink import HttpSink
     from autoforge_learn.collect.runs import ProjectRun
 
 E = TypeVar("E", bound=EventBase)
@@ -108,6 +109,10 @@ class Collector:
         survey_sample_rate: Share of projects whose survey is recorded (spec: 80%).
         clock: Returns the current time; the simulator passes a simulated clock.
         id_factory: Returns a new event id; the simulator passes a seeded one.
+        url: Send events to this ``autoforge serve`` server instead of the local files
+            (see :mod:`autoforge_learn.collect.http_sink`; spooled under
+            ``<root>/spool`` while the server is away).
+        token: The server's write token (default ``$AUTOFORGE_TOKEN``).
     """
 
     def __init__(
@@ -118,6 +123,8 @@ class Collector:
         survey_sample_rate: float | None = None,
         clock: Clock | None = None,
         id_factory: Callable[[], str] | None = None,
+        url: str | None = None,
+        token: str | None = None,
     ) -> None:
         self.layout = StoreLayout(find_root(root))
         settings = load_settings(self.layout.config_file)
@@ -140,6 +147,12 @@ class Collector:
         self._paths: dict[tuple[str, str], str] = {}
         #: (experiment, project) -> (arm, phase) assigned by this collector.
         self.assigned: dict[tuple[str, str], tuple[str, int]] = {}
+        self.sink: HttpSink | None = None
+        if url is not None:
+            from autoforge_learn.collect.http_sink import HttpSink
+
+            token = token if token is not None else os.environ.get("AUTOFORGE_TOKEN")
+            self.sink = HttpSink(url, token, spool_dir=self.layout.root / "spool")
 
     @property
     def root(self) -> Path:
@@ -189,6 +202,9 @@ class Collector:
         Returns:
             The event, as written.
         """
+        if self.sink is not None:
+            self.sink.submit(event)
+            return event
         line = event.__pydantic_serializer__.to_json(event, exclude_none=True)
         self._appender.append(self.path_for(event), line + b"\n")
         return event
@@ -214,7 +230,10 @@ class Collector:
         return event
 
     def close(self) -> None:
-        """Release open files. The collector can still be used afterwards."""
+        """Release open files (and send what the HTTP sink holds). The collector can
+        still be used afterwards."""
+        if self.sink is not None:
+            self.sink.close()
         self._appender.close()
 
     def __enter__(self) -> Collector:
@@ -343,7 +362,8 @@ class Collector:
             fields["completed_at"] = fields.get("timestamp") or self.clock()
         fields.setdefault("timestamp", fields["completed_at"])
         event = self._emit(ProjectCompleted, project_id, fields)
-        self.write_summary(project_id, outcome=event)
+        if self.sink is None:  # (the events are on the server, not in local files)
+            self.write_summary(project_id, outcome=event)
         return event
 
     def write_summary(self, project_id: str, *, outcome: ProjectCompleted) -> Path:
