@@ -37,24 +37,26 @@ def test_every_route_refuses_no_token_a_bad_one_and_the_wrong_scope(
 ) -> None:
     routes = _routes(server.app.routes)
     paths = {path for _, path in routes}
-    assert {"/v1/events", "/v1/metrics", "/v1/findings", "/v1/suggestions",
+    assert {"/v1/events", "/v1/traces", "/v1/metrics", "/v1/findings", "/v1/suggestions",
             "/v1/experiments", "/openapi.json"} <= paths
     for method, path in routes:
         wrong = tokens.read if method == "POST" else tokens.write
         url = server.url + path
-        bare = client.request(method, url, content=b"[]")
+        body = b"{}" if path == "/v1/traces" else b"[]"  # (an empty OTLP/JSON request)
+        json = {"Content-Type": "application/json"}
+        bare = client.request(method, url, content=body, headers=json)
         assert bare.status_code == 401, (method, path, bare.text)
         assert bare.headers["www-authenticate"] == "Bearer"
-        forged = client.request(method, url, content=b"[]",
-                                headers=tokens.auth(tokens.write + "x"))
+        forged = client.request(method, url, content=body,
+                                headers={**json, **tokens.auth(tokens.write + "x")})
         assert forged.status_code == 401, (method, path)
-        scoped = client.request(method, url, content=b"[]", headers=tokens.auth(wrong))
+        scoped = client.request(method, url, content=body, headers={**json, **tokens.auth(wrong)})
         assert scoped.status_code == 403, (method, path, scoped.text)
         assert "token" in scoped.json()["detail"]
         if method == "GET" and path != "/openapi.json":
             continue  # (reading with a read token is tested with data elsewhere)
         right = tokens.read if method == "GET" else tokens.write
-        ok = client.request(method, url, content=b"[]", headers=tokens.auth(right))
+        ok = client.request(method, url, content=body, headers={**json, **tokens.auth(right)})
         assert ok.status_code == 200, (method, path, ok.text)
 
 

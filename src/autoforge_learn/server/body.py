@@ -28,20 +28,21 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def decode_content(body: bytes, encoding: str | None, limit: int) -> bytes:
-    """The body without its ``Content-Encoding`` (identity or gzip), at most ``limit``
+    """The body without its ``Content-Encoding`` (identity, gzip or deflate), at most ``limit``
     bytes once decompressed (a small gzip bomb is refused, not expanded)."""
     encoding = (encoding or "identity").strip().lower()
     if encoding in ("identity", ""):
         return body
-    if encoding not in ("gzip", "x-gzip"):
-        raise UnsupportedEncoding(f"Content-Encoding {encoding!r}: only gzip is accepted")
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise UnsupportedEncoding(f"Content-Encoding {encoding!r}: send gzip or deflate")
+    wbits = zlib.MAX_WBITS if encoding == "deflate" else 16 + zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits=wbits)
     try:
         data = inflater.decompress(body, limit + 1)
     except zlib.error as exc:
-        raise UnsupportedEncoding(f"the body is not valid gzip: {exc}") from None
+        raise UnsupportedEncoding(f"the body is not valid {encoding}: {exc}") from None
     if len(data) > limit or inflater.unconsumed_tail:
         raise BodyTooLarge(f"decompressed body is over the limit of {limit} bytes")
     if not inflater.eof:
-        raise UnsupportedEncoding("the gzip body is truncated")
+        raise UnsupportedEncoding(f"the {encoding} body is truncated")
     return data
