@@ -125,36 +125,50 @@ def load(url: str, token: str, batches: list[bytes], clients: int) -> dict[str, 
     }
 
 
-def _timed(fn: Any, n: int) -> float:
-    start = time.perf_counter()
+def _timed(fn: Any, n: int, clock: Any = time.perf_counter) -> float:
+    start = clock()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - start) / n * 1e6
+    return (clock() - start) / n * 1e6
 
 
 def sink_cost(url: str, token: str, n: int, root: Path, rounds: int = 3) -> dict[str, float]:
     """Microseconds per event on the caller's thread, median of ``rounds``: a Collector
-    with the HTTP sink, the same Collector call building the event only (validation, no
-    write), a local-file Collector, and ``HttpSink.submit`` of a built event alone."""
+    with the HTTP sink; the same call with a sink that does nothing (building and
+    validating the event only); a local-file Collector; ``HttpSink.submit`` of a built
+    event alone. Wall time, and the caller thread's own CPU time (``thread_time``:
+    without the waits for the GIL and the CPU that the sink's thread and the server,
+    on the same two cores, cause)."""
     from autoforge_learn.collect import Collector
-    from autoforge_learn.schema.events import GateEvaluation
 
     fields = {k: v for k, v in GATE.items() if k not in ("kind", "timestamp")}
     sink = Collector(root / "sink-client", url=url, token=token)
     local = Collector(root / "local")
     built = sink.on_gate_evaluation(project_id="sink-0", **fields)
-    figures: dict[str, list[float]] = {"sink": [], "build": [], "local": [], "submit": []}
+    figures: dict[str, list[float]] = {"sink": [], "build": [], "local": [], "submit": [],
+                                       "sink_cpu": [], "build_cpu": []}
+    # The baseline: the same Collector call with a sink that does nothing (building and
+    # validating the event, which every Collector does whatever it writes to).
+    null = Collector(root / "null-client", url=url, token=token)
+    assert null.sink is not None
+    null.sink.close()
+    null.sink.submit = lambda event: None  # type: ignore[method-assign]
     assert sink.sink is not None
     drained = 0.0
     for _ in range(rounds):
         figures["build"].append(_timed(
-            lambda: sink._build(GateEvaluation, "sink-0", dict(fields)), n))
+            lambda: null.on_gate_evaluation(project_id="sink-0", **fields), n))
         started = time.perf_counter()
         figures["sink"].append(_timed(
             lambda: sink.on_gate_evaluation(project_id="sink-0", **fields), n))
         sink.sink.flush()
         drained = max(drained, n / (time.perf_counter() - started))
         figures["submit"].append(_timed(lambda: sink.sink.submit(built), n))  # type: ignore[union-attr]
+        sink.sink.flush()
+        figures["build_cpu"].append(_timed(
+            lambda: null.on_gate_evaluation(project_id="sink-0", **fields), n, time.thread_time))
+        figures["sink_cpu"].append(_timed(
+            lambda: sink.on_gate_evaluation(project_id="sink-0", **fields), n, time.thread_time))
         sink.sink.flush()
         figures["local"].append(_timed(
             lambda: local.on_gate_evaluation(project_id="sink-0", **fields), n))
@@ -167,6 +181,9 @@ def sink_cost(url: str, token: str, n: int, root: Path, rounds: int = 3) -> dict
         "sink_collector_us_per_event": round(med["sink"], 2),
         "build_only_us_per_event": round(med["build"], 2),
         "sink_added_us_per_event": round(med["sink"] - med["build"], 2),
+        "caller_cpu_sink_collector_us_per_event": round(med["sink_cpu"], 2),
+        "caller_cpu_build_only_us_per_event": round(med["build_cpu"], 2),
+        "caller_cpu_sink_added_us_per_event": round(med["sink_cpu"] - med["build_cpu"], 2),
         "local_file_collector_us_per_event": round(med["local"], 2),
         "sink_events_per_s_until_sent": round(drained),
     }
@@ -198,9 +215,11 @@ def main() -> None:
                 result["sink"] = sink
                 print(f"sink: submit {sink['submit_us_per_event']} us/event; a Collector call "
                       f"{sink['sink_collector_us_per_event']} us with the sink, "
-                      f"{sink['build_only_us_per_event']} us building alone (added "
+                      f"{sink['build_only_us_per_event']} us with a null sink (added "
                       f"{sink['sink_added_us_per_event']} us), "
-                      f"{sink['local_file_collector_us_per_event']} us to a local file")
+                      f"{sink['local_file_collector_us_per_event']} us to a local file; "
+                      f"caller-thread CPU added by the sink "
+                      f"{sink['caller_cpu_sink_added_us_per_event']} us")
         finally:
             proc.terminate()
             proc.wait(timeout=30)

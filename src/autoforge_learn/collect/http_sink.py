@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,10 @@ class HttpSink:
         self._start()
         self._launch()  # at once: a spool left by an earlier run is re-sent now
         atexit.register(self.close)
+        # A forked child starts afresh (the parent's thread and spool are not its own);
+        # checked here rather than by a getpid() in every submit.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _restart(ref))
 
     def _start(self) -> None:
         self._pid = os.getpid()
@@ -87,12 +92,11 @@ class HttpSink:
 
     def submit(self, event: EventBase) -> None:
         """Queue an event to send (cheap: the caller's thread does nothing else)."""
-        if self._pid != os.getpid():  # forked: the parent's thread and files are not ours
-            self._start()
-        self._queue.append(event)
-        if self._thread is None:
-            self._launch()
-        elif len(self._queue) >= self.batch_size:
+        queue = self._queue
+        queue.append(event)
+        if len(queue) >= self.batch_size or self._thread is None:
+            if self._thread is None:
+                self._launch()
             self._wake.set()
 
     def _launch(self) -> None:
@@ -246,6 +250,12 @@ class HttpSink:
                 path.unlink()
             finally:
                 os.close(fd)
+
+
+def _restart(ref: weakref.ref[HttpSink]) -> None:
+    sink = ref()
+    if sink is not None:
+        sink._start()
 
 
 def _send_file(path: Path, post: Any, batch_size: int) -> bool:
