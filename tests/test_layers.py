@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"label", "patterns", "experiments"},
     {"suggest", "review"},
     {"report", "aggregate", "export", "recompute"},
-    {"train"},
+    {"train", "publish"},
     {"demo", "cli", "server"},
 ]
 #: Packages beside the analysis stack (they use the store and the schema); only the top
