@@ -18,8 +18,8 @@ LAYERS: list[set[str]] = [
     {"label", "patterns", "experiments"},
     {"suggest", "review"},
     {"report", "aggregate", "export", "recompute"},
-    {"train"},
-    {"demo", "cli"},
+    {"train", "publish"},
+    {"demo", "cli", "server"},
 ]
 #: Packages beside the analysis stack (they use the store and the schema); only the top
 #: layer (the CLI, the demo) may import them.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -21,7 +22,18 @@ if TYPE_CHECKING:
 
 @uses_workspace
 @uses_selection
-def train(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.table) -> None:
+def train(
+    ws: Workspace,
+    selection: Selection,
+    fmt: FormatOption = OutputFormat.table,
+    publish: Path | None = typer.Option(
+        None,
+        "--publish",
+        help="Also copy the report set into DIR/<date>/ and rewrite DIR/index.html "
+        "(a folder to serve to the team, e.g. from a weekly CI job).",
+        file_okay=False,
+    ),
+) -> None:
     """Run the learning loop on the selected events: label, aggregate, detect patterns,
     fire loops, suggest, report.
 
@@ -32,6 +44,7 @@ def train(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.
     report is never overwritten.
 
     Example:  autoforge train --last 10
+    Example:  autoforge train --publish site/reports
     """
     from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
@@ -53,6 +66,10 @@ def train(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.
 
         result = run(ws, selection, progress=advance)
     data = result.to_dict()
+    if publish is not None:
+        from autoforge_learn.publish import publish as publish_run
+
+        data["published"] = str(publish_run(result, publish))
     if fmt == OutputFormat.json:
         print_json(data)
         return
@@ -64,6 +81,8 @@ def train(ws: Workspace, selection: Selection, fmt: FormatOption = OutputFormat.
     console.print(f"HTML report:  {result.report_html}", markup=False)
     if result.suggestions_file:
         console.print(f"Suggestions:  {result.suggestions_file}", markup=False)
+    if publish is not None:
+        console.print(f"Published:    {data['published']}", markup=False)
     if result.suggestions:
         first = result.suggestions[0].suggestion_id
         console.print(f"Next:         autoforge prompts apply {first}")

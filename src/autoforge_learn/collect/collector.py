@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,6 +37,7 @@ from autoforge_learn.store.jsonl import JsonlAppender, write_json_atomic
 from autoforge_learn.store.layout import FILE_FOR_KIND, StoreLayout, find_root, month_of
 
 if TYPE_CHECKING:
+    from autoforge_learn.collect.http_sink import HttpSink
     from autoforge_learn.collect.runs import ProjectRun
 
 E = TypeVar("E", bound=EventBase)
@@ -108,6 +109,10 @@ class Collector:
         survey_sample_rate: Share of projects whose survey is recorded (spec: 80%).
         clock: Returns the current time; the simulator passes a simulated clock.
         id_factory: Returns a new event id; the simulator passes a seeded one.
+        url: Send events to this ``autoforge serve`` server instead of the local files
+            (see :mod:`autoforge_learn.collect.http_sink`; spooled under
+            ``<root>/spool`` while the server is away).
+        token: The server's write token (default ``$AUTOFORGE_TOKEN``).
     """
 
     def __init__(
@@ -118,6 +123,8 @@ class Collector:
         survey_sample_rate: float | None = None,
         clock: Clock | None = None,
         id_factory: Callable[[], str] | None = None,
+        url: str | None = None,
+        token: str | None = None,
     ) -> None:
         self.layout = StoreLayout(find_root(root))
         settings = load_settings(self.layout.config_file)
@@ -140,6 +147,12 @@ class Collector:
         self._paths: dict[tuple[str, str], str] = {}
         #: (experiment, project) -> (arm, phase) assigned by this collector.
         self.assigned: dict[tuple[str, str], tuple[str, int]] = {}
+        self.sink: HttpSink | None = None
+        if url is not None:
+            from autoforge_learn.collect.http_sink import HttpSink
+
+            token = token if token is not None else os.environ.get("AUTOFORGE_TOKEN")
+            self.sink = HttpSink(url, token, spool_dir=self.layout.root / "spool")
 
     @property
     def root(self) -> Path:
@@ -168,6 +181,16 @@ class Collector:
             self._months[project_id] = month
         return month
 
+    def path_for(self, event: EventBase) -> str:
+        """The raw file an event goes to: its project's month folder and kind group."""
+        key = (event.project_id, FILE_FOR_KIND[event.kind])
+        path = self._paths.get(key)
+        if path is None:
+            month = self._month_for(event.project_id, event.timestamp)
+            path = str(self.layout.raw_file(event.project_id, month, key[1]))
+            self._paths[key] = path
+        return path
+
     def record(self, event: EventBase) -> EventBase:
         """Append an already validated event to its project's raw file (redacted first,
         as every event this collector writes, when it redacts).
@@ -175,24 +198,43 @@ class Collector:
         Returns:
             The event, as written.
         """
-        if self._redact is not None:
-            data = redact_fields(event.model_dump(exclude_none=True), self._redact)
-            event = type(event).model_validate(data)
-        key = (event.project_id, FILE_FOR_KIND[event.kind])
-        path = self._paths.get(key)
-        if path is None:
-            month = self._month_for(event.project_id, event.timestamp)
-            path = str(self.layout.raw_file(event.project_id, month, key[1]))
-            self._paths[key] = path
+        event = self._redacted(event)
+        if self.sink is not None:
+            self.sink.submit(event)
+            return event
         line = event.__pydantic_serializer__.to_json(event, exclude_none=True)
-        self._appender.append(path, line + b"\n")
+        self._appender.append(self.path_for(event), line + b"\n")
         return event
+
+    def record_many(self, events: Iterable[EventBase]) -> dict[str, bytes]:
+        """Append already validated events, one locked write per raw file.
+
+        Returns:
+            The lines appended (bytes) by file.
+        """
+        lines: dict[str, list[bytes]] = {}
+        for event in map(self._redacted, events):
+            line = event.__pydantic_serializer__.to_json(event, exclude_none=True)
+            lines.setdefault(self.path_for(event), []).append(line)
+        written = {path: b"\n".join(group) + b"\n" for path, group in lines.items()}
+        for path, data in written.items():
+            self._appender.append(path, data)
+        return written
+
+    def _redacted(self, event: EventBase) -> EventBase:
+        if self._redact is None:
+            return event
+        data = redact_fields(event.model_dump(exclude_none=True), self._redact)
+        return type(event).model_validate(data)
 
     def _emit(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
         return self.record(self._build(model, project_id, fields))  # type: ignore[return-value]
 
     def close(self) -> None:
-        """Release open files. The collector can still be used afterwards."""
+        """Release open files (and send what the HTTP sink holds). The collector can
+        still be used afterwards."""
+        if self.sink is not None:
+            self.sink.close()
         self._appender.close()
 
     def __enter__(self) -> Collector:
@@ -321,7 +363,8 @@ class Collector:
             fields["completed_at"] = fields.get("timestamp") or self.clock()
         fields.setdefault("timestamp", fields["completed_at"])
         event = self._emit(ProjectCompleted, project_id, fields)
-        self.write_summary(project_id, outcome=event)
+        if self.sink is None:  # (the events are on the server, not in local files)
+            self.write_summary(project_id, outcome=event)
         return event
 
     def write_summary(self, project_id: str, *, outcome: ProjectCompleted) -> Path:
