@@ -132,6 +132,7 @@ def test_a_prompt_never_takes_a_secret(af_root: Path, tmp_path: Path) -> None:
             changes=["x"],
         )
     assert registry.versions("qa") == []
+    af_root.mkdir(parents=True, exist_ok=True)
     section = tmp_path / "rules.txt"
     section.write_text("Connect with postgres://admin:s3cretpw@db/app\n")
     result = runner.invoke(app, ["prompts", "new", "qa", "--section", f"rules={section}", "-m",

@@ -137,6 +137,8 @@ def test_diffs(registry):
 
 
 def test_cli_round_trip(af_root, tmp_path):
+    assert runner.invoke(app, ["prompts", "list"]).exit_code == 1  # not a store yet
+    af_root.mkdir()
     assert runner.invoke(app, ["prompts", "list"]).exit_code == 0
     text = tmp_path / "api.txt"
     text.write_text("Generate OpenAPI contract with error responses.\n")

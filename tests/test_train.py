@@ -101,8 +101,12 @@ def test_training_again_on_the_same_data_proposes_no_duplicates(trained):
     }
 
 
-def test_train_cli_and_empty_store(tmp_path):
+def test_train_cli_outside_a_store_and_on_an_empty_store(tmp_path):
     empty = tmp_path / "empty" / ".autoforge"
+    result = runner.invoke(app, ["train", "--root", str(empty)])
+    assert result.exit_code == 1 and "not an autoforge store" in result.stderr
+    assert not empty.exists()  # nothing created by accident
+    assert runner.invoke(app, ["init", "--root", str(empty)]).exit_code == 0
     result = runner.invoke(app, ["train", "--root", str(empty)])
     assert result.exit_code == 1 and "no events" in result.stderr
 

@@ -200,5 +200,6 @@ def test_stats_and_signals_commands(store, tmp_path):
 
 
 def test_next_without_a_queue_says_what_to_do(af_root):
+    af_root.mkdir()
     result = runner.invoke(app, ["review", "next"])
     assert result.exit_code == 0 and "autoforge review queue" in result.output

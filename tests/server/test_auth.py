@@ -91,6 +91,9 @@ def test_tokens_are_stored_hashed_and_a_revoked_one_is_refused_at_once(
 
 def test_tokens_cli_create_list_revoke(store: Path) -> None:
     runner = CliRunner()
+    outside = runner.invoke(cli, ["tokens", "create", "--scope", "read", "--root", str(store)])
+    assert outside.exit_code == 1 and "not an autoforge store" in outside.output
+    store.mkdir()
     made = runner.invoke(cli, ["tokens", "create", "--scope", "read", "--name", "dash",
                                "--root", str(store)])
     assert made.exit_code == 0, made.output

@@ -81,6 +81,7 @@ def test_suggest_jsonl_and_json_output(af_root, findings_file, tmp_path):
 def test_suggest_errors_are_clear(af_root, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"nope": 1}')
+    af_root.mkdir()
     result = runner.invoke(app, ["suggest", "--findings", str(bad)])
     assert result.exit_code == 1 and "expected a JSON list of findings" in result.output
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from autoforge_learn.cli.common import PANEL_STORE, console, err_console, print_rows, resolve_root
+from autoforge_learn.cli.common import (
+    PANEL_STORE,
+    console,
+    err_console,
+    print_record,
+    print_rows,
+    resolve_root,
+)
 from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
 
 tokens_app = typer.Typer(
@@ -22,8 +29,12 @@ def create_cmd(
     ),
     name: str | None = typer.Option(None, "--name", help="A label (ci, laptop...)."),
     root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Create a token and print it (once: only its hash is kept).
+
+    The table format prints the token alone on stdout, for scripts:
+    `TOKEN=$(autoforge tokens create --scope write)`.
 
     Example:  autoforge tokens create --scope write --project-pattern 'team-a-*' --name ci
     """
@@ -35,7 +46,7 @@ def create_cmd(
     err_console.print(
         f"token {record.id} ({record.scope}) created; it is shown this once:", highlight=False
     )
-    typer.echo(token)
+    print_record({**record.public(), "token": token}, fmt=fmt, message=token)
 
 
 @tokens_app.command("list")
@@ -57,6 +68,7 @@ def list_cmd(root: RootOption = None, fmt: FormatOption = OutputFormat.table) ->
 def revoke_cmd(
     token_id: str = typer.Argument(..., help="The token's id (see `tokens list`)."),
     root: RootOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Revoke a token; a running server refuses it from its next request on.
 
@@ -65,7 +77,7 @@ def revoke_cmd(
     from autoforge_learn.server.tokens import TokenStore
 
     record = TokenStore(resolve_root(root)).revoke(token_id)
-    console.print(f"token {record.id} revoked", highlight=False)
+    print_record(record.public(), fmt=fmt, message=f"token {record.id} revoked")
 
 
 def register(app: typer.Typer) -> None:

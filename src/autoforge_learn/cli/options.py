@@ -189,8 +189,8 @@ def uses_selection(func: F) -> F:
             project_ids=values["project"] or (),
         )
         ws = kwargs.get("ws")
-        if ws is not None:
-            # before anything runs or is written: an analysis of nothing is an error
+        if ws is not None and not kwargs["selection"].is_everything:
+            # before anything runs or is written: a selection of nothing is an error
             kwargs["selection"].require_matches(ws.events())
         return func(*args, **kwargs)
 
