@@ -352,3 +352,30 @@ def test_many_projects_from_many_threads_beyond_the_open_file_cache(af_root):
         t.join()
     report = validate_files(StoreLayout(af_root).raw_files())
     assert report.ok and report.valid == 2400
+
+
+def test_on_error_log_drops_bad_events_counts_and_reports_them(af_root, caplog) -> None:
+    import logging
+
+    from autoforge_learn.collect import Collector
+    from autoforge_learn.schema.parse import EventError
+
+    with Collector(af_root) as strict:  # the default raises inside the host pipeline
+        with pytest.raises(EventError, match="severity"):
+            strict.on_downstream_agent_feedback(project_id="p1", reporting_agent="qa",
+                                                feedback="x", severity="huge")
+    caplog.set_level(logging.WARNING, logger="autoforge_learn")
+    c = Collector(af_root, on_error="log")
+    assert c.on_downstream_agent_feedback(project_id="p1", reporting_agent="qa",
+                                          feedback="x", severity="huge") is None
+    assert c.on_gate_evaluation(project_id="bad/id", gate_id="g",
+                                validation_result="pass") is None
+    kept = c.on_gate_evaluation(project_id="p1", gate_id="g", validation_result="pass")
+    assert kept is not None and kept.gate_id == "g"
+    assert c.dropped == {"downstream_feedback": 1, "gate_evaluation": 1}
+    c.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("dropped a downstream_feedback event of project 'p1'" in m for m in messages)
+    assert any("2 events dropped so far" in m for m in messages)
+    with pytest.raises(ValueError, match="on_error"):
+        Collector(af_root, on_error="ignore")

@@ -119,6 +119,11 @@ def simulate_command(
             markup=False, highlight=False, soft_wrap=True,
         )
         raise typer.Exit(130) from None
+    _print_summary(result, seed=seed, fmt=fmt)
+
+
+def _print_summary(result: Any, *, seed: int, fmt: OutputFormat) -> None:
+    """What a simulation wrote, as a table or as data."""
     summary = result.to_dict()
     if fmt == OutputFormat.json:
         print_json(summary)

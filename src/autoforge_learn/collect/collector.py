@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
-import itertools
+import logging
 import os
-import time
+from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
+from autoforge_learn.collect.ids import new_event_id, survey_sampled, utc_now
 from autoforge_learn.collect.redact import Redactor, redact_fields, redact_secrets
+from autoforge_learn.collect.summary import write_summary
+from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.schema.events import (
     SCHEMA_VERSION,
     DownstreamFeedback,
     Escalation,
     EventBase,
-    EventKind,
     GateEvaluation,
     HumanApproval,
     HumanSurvey,
@@ -33,7 +34,7 @@ from autoforge_learn.schema.events import (
 )
 from autoforge_learn.schema.parse import EventError, _field_errors
 from autoforge_learn.settings import load_settings
-from autoforge_learn.store.jsonl import JsonlAppender, write_json_atomic
+from autoforge_learn.store.jsonl import JsonlAppender
 from autoforge_learn.store.layout import FILE_FOR_KIND, StoreLayout, find_root, month_of
 
 if TYPE_CHECKING:
@@ -45,47 +46,7 @@ E = TypeVar("E", bound=EventBase)
 Clock = Callable[[], datetime]
 
 
-def utc_now() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
-
-
-class _EventIds:
-    """Unique, roughly time-ordered ids: milliseconds, a per-process random part, a counter.
-
-    Cheaper than a UUID per event; the random part is drawn again after a fork so that
-    parent and child never share it.
-    """
-
-    def __init__(self) -> None:
-        self._reset()
-
-    def _reset(self) -> None:
-        self._pid = os.getpid()
-        self._prefix = os.urandom(7).hex()
-        self._counter = itertools.count()
-
-    def __call__(self) -> str:
-        if os.getpid() != self._pid:
-            self._reset()
-        return (
-            f"{time.time_ns() // 1_000_000:012x}{self._prefix}{next(self._counter) & 0xFFFFFF:06x}"
-        )
-
-
-#: Returns a new event id: 32 hex digits, unique across threads and processes.
-new_event_id = _EventIds()
-
-
-def survey_sampled(project_id: str, rate: float) -> bool:
-    """Whether a project is in the survey sample: a stable draw from its id."""
-    if rate >= 1:
-        return True
-    if rate <= 0:
-        return False
-    digest = hashlib.sha256(f"survey:{project_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < rate
-
+_log = logging.getLogger("autoforge_learn")
 
 class Collector:
     """Records training events under ``<root>/ai/training_data/raw/``.
@@ -113,6 +74,11 @@ class Collector:
             (see :mod:`autoforge_learn.collect.http_sink`; spooled under
             ``<root>/spool`` while the server is away).
         token: The server's write token (default ``$AUTOFORGE_TOKEN``).
+        on_error: ``"raise"`` (the default, right for tests and development): a bad
+            value raises :class:`~autoforge_learn.schema.parse.EventError` in the
+            caller. ``"log"`` (for production pipelines): the event is dropped with a
+            warning on the ``autoforge_learn`` logger, counted in :attr:`dropped`, and
+            the ``on_*`` call returns None, so telemetry never stops the pipeline.
     """
 
     def __init__(
@@ -125,7 +91,13 @@ class Collector:
         id_factory: Callable[[], str] | None = None,
         url: str | None = None,
         token: str | None = None,
+        on_error: str = "raise",
     ) -> None:
+        if on_error not in ("raise", "log"):
+            raise ValueError(f"on_error must be 'raise' or 'log', not {on_error!r}")
+        self.on_error = on_error
+        #: Events dropped (``on_error="log"``), by kind.
+        self.dropped: Counter[str] = Counter()
         self.layout = StoreLayout(find_root(root))
         settings = load_settings(self.layout.config_file)
         if redact is None:
@@ -228,7 +200,18 @@ class Collector:
         return type(event).model_validate(data)
 
     def _emit(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
-        return self.record(self._build(model, project_id, fields))  # type: ignore[return-value]
+        if self.on_error == "raise":
+            return self.record(self._build(model, project_id, fields))  # type: ignore[return-value]
+        try:
+            return self.record(self._build(model, project_id, fields))  # type: ignore[return-value]
+        except Exception as exc:  # telemetry must never stop the host pipeline
+            default = model.model_fields["kind"].default
+            kind = str(getattr(default, "value", default))
+            self.dropped[kind] += 1
+            known = isinstance(exc, AutoforgeError | OSError)
+            _log.warning("autoforge: dropped a %s event of project %r: %s", kind,
+                         project_id, exc, exc_info=not known)
+            return None  # type: ignore[return-value]
 
     def close(self) -> None:
         """Release open files (and send what the HTTP sink holds). The collector can
@@ -236,6 +219,10 @@ class Collector:
         if self.sink is not None:
             self.sink.close()
         self._appender.close()
+        if self.dropped:
+            total = sum(self.dropped.values())
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.dropped.items()))
+            _log.warning("autoforge: %d events dropped so far (%s)", total, kinds)
 
     def __enter__(self) -> Collector:
         return self
@@ -370,40 +357,7 @@ class Collector:
     def write_summary(self, project_id: str, *, outcome: ProjectCompleted) -> Path:
         """Write ``project_<id>_summary.json`` from the outcome and the project's raw files."""
         month = self._month_for(project_id, outcome.timestamp)
-        from autoforge_learn.schema.parse import derive_event_id
-
-        counts: dict[str, int] = {}
-        metadata: dict[str, Any] = {}
-        seen: set[str] = set()
-        # A lenient, fast look (the writer's own lines); each event counted once, as every
-        # reader counts it (validating here would cost a quarter of a simulation's time).
-        for obj, text in self.layout.project_lines(project_id, month):
-            event_id = obj.get("event_id") or derive_event_id(text)
-            kind = obj.get("kind")
-            if kind is None or event_id in seen:
-                continue
-            seen.add(str(event_id))
-            counts[kind] = counts.get(kind, 0) + 1
-            if kind == EventKind.PROJECT_STARTED and not metadata:
-                metadata = {
-                    k: v
-                    for k, v in obj.items()
-                    if k not in ("event_id", "kind", "schema_version", "timestamp")
-                }
-        summary = {
-            "project_id": project_id,
-            "schema_version": SCHEMA_VERSION,
-            **{k: v for k, v in metadata.items() if k != "project_id"},
-            "outcome": outcome.model_dump(
-                mode="json",
-                exclude_none=True,
-                exclude={"kind", "schema_version", "project_id"},
-            ),
-            "event_counts": dict(sorted(counts.items())),
-        }
-        path = self.layout.summary_file(project_id, month)
-        write_json_atomic(path, summary)
-        return path
+        return write_summary(self.layout, project_id, month, outcome)
 
     # -- experiments ------------------------------------------------------------------
 
