@@ -111,7 +111,8 @@ def _params_table(command: Any, ctx: Any) -> str:
         if param.param_type_name == "argument":
             names = _argument_name(param)
         kind = "argument" if param.param_type_name == "argument" else "option"
-        rows.append(f"| `{_cell(names)}` | {kind} | {_cell(_plain(help_text))} |")
+        # (a pipe inside a code span does not split a cell: no escape there)
+        rows.append(f"| `{' '.join(names.split())}` | {kind} | {_cell(_plain(help_text))} |")
     if not rows:
         return "No options."
     return "| name | | what it does |\n|---|---|---|\n" + "\n".join(rows)
