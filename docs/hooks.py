@@ -16,14 +16,12 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-#: Pages this hook adds: name -> function returning the Markdown.
-GENERATED = ("cli.md", "schema.md")
-
 # -- text helpers ------------------------------------------------------------------------
 
 _RICH_TAG = re.compile(r"\[/?(?:bold|italic|dim|red|green|yellow|cyan|magenta|b|i|u)\]")
-#: Parentheticals that name a section of the draft specification (not ours to cite).
-_SPEC_NOTE = re.compile(r"\s*\(spec[^)]*\)")
+#: Mentions of the draft specification the project grew from, which readers do not
+#: have: "(spec: escalation_events)", "; the spec's flat example line is one".
+_SPEC_NOTE = re.compile(r"\s*\(spec[^)]*\)|;\s*the spec's[^.]*")
 
 
 def _plain(text: str | None) -> str:
@@ -233,7 +231,8 @@ def event_kinds() -> list[tuple[str, dict[str, Any]]]:
 
     schema = generate_json_schema()
     defs = schema["$defs"]
-    mapping = {ref.rsplit("/", 1)[-1]: kind for kind, ref in schema["discriminator"]["mapping"].items()}
+    refs = schema["discriminator"]["mapping"]
+    mapping = {ref.rsplit("/", 1)[-1]: kind for kind, ref in refs.items()}
     kinds = []
     for option in schema["oneOf"]:
         name = option["$ref"].rsplit("/", 1)[-1]
@@ -303,6 +302,7 @@ def render_schema() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+#: Pages this hook adds: name -> function returning the Markdown.
 RENDERERS = {"cli.md": render_cli, "schema.md": render_schema}
 
 
