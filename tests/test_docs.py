@@ -70,7 +70,7 @@ def test_every_command_is_in_the_cli_reference(site: Path) -> None:
     assert len(commands) >= 40
     page = hooks.render_cli()
     html = (site / "cli.html").read_text()
-    for path, command, ctx in commands:
+    for path, command, _ctx in commands:
         name = " ".join(path)
         assert re.search(rf"^#+ {re.escape(name)}$", page, re.M), name
         assert f">{name}<" in html or f"{name}<a" in html, name
@@ -154,7 +154,7 @@ def test_the_plugin_entry_point_group_is_the_one_documented() -> None:
 
 
 def test_docs_never_cite_the_draft_spec() -> None:
-    pages = [p for p in DOCS.rglob("*.md")]
+    pages = list(DOCS.rglob("*.md"))
     assert len(pages) >= 12
     cited = [
         f"{p.relative_to(REPO)}: {m.group(0)}"
