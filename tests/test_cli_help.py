@@ -53,6 +53,8 @@ def test_help_shows_no_python_type_metavars():
         assert result.exit_code == 0, (path, result.output)
         types = set(re.findall(r"<(?:str|bool|int|float|path|datetime|[a-z]+ range|"
                                r"list\[[a-z|]+\]|[a-z]+\|[a-z|]+)>", result.output))
+        usage = next((line for line in result.output.splitlines() if "Usage:" in line), "")
+        types |= set(re.findall(r"\{[a-z_]+\}", usage))  # arguments read NAME, not {name}
         if types:
             found[" ".join(path)] = sorted(types)
     assert found == {}

@@ -38,7 +38,19 @@ def plain_type(param: Any, ctx: Any) -> str | None:
     return word if isinstance(param, TyperOption) else None
 
 
+def argument_name(param: Any) -> str:
+    """An argument as click-based CLIs show it: ``EXPERIMENT_ID``, ``[ROLE]``,
+    ``PATH...`` (Typer 0.29 prints ``{experiment_id}``)."""
+    name = str(param.metavar or param.name or "").upper()
+    if not param.required:
+        name = f"[{name}]"
+    return name + ("..." if param.nargs != 1 else "")
+
+
 def install() -> None:
-    """Make Typer's help show :func:`plain_type` for every option and argument."""
+    """Make Typer's help show :func:`plain_type` for every option and argument, and
+    :func:`argument_name` for arguments."""
     TyperOption.display_type_rich = plain_type  # type: ignore[method-assign, assignment]
     TyperArgument.display_type_rich = plain_type  # type: ignore[method-assign, assignment]
+    TyperArgument._usage_display_name = argument_name  # type: ignore[method-assign, assignment]
+    TyperArgument._rich_display_name = argument_name  # type: ignore[method-assign, assignment]
