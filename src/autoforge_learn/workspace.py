@@ -119,6 +119,13 @@ class Workspace:
 
             try:
                 self._raw = connect_raw(self.engine)
+            except ModuleNotFoundError as exc:
+                if exc.name is None or not exc.name.startswith("psycopg"):
+                    raise
+                raise EngineError(
+                    f"{self.engine.label}: PostgreSQL support is not installed: "
+                    "pip install 'autoforge-learn[postgres]'"
+                ) from None
             except Exception as exc:  # the driver's own errors: name the engine
                 if not _is_driver_error(exc):
                     raise
