@@ -65,6 +65,8 @@ class Workspace:
             raise UsageError(f"--engine: {exc}") from None
         self._settings = settings
         self._raw: Any = None
+        #: Why the index was rebuilt from scratch, when it was found broken.
+        self._recovered: str | None = None
         self._ibis: Any = None
         self._report: IndexReport | None = None
         #: Called while a refresh reads raw data (a CLI shows a bar with it).
@@ -129,8 +131,31 @@ class Workspace:
             except Exception as exc:  # the driver's own errors: name the engine
                 if not _is_driver_error(exc):
                     raise
+                if self._set_aside_broken_index(exc):
+                    return self.connection()
                 raise EngineError(f"{self.engine.label}: cannot open the index: {exc}") from exc
         return self._raw
+
+    def _set_aside_broken_index(self, exc: Exception) -> bool:
+        """Move an unreadable DuckDB index of this store aside (``index.duckdb.broken-*``)
+        so that it is rebuilt from the raw files, the source of truth. Only the store's
+        own index file is touched, and only once per workspace; returns whether it was."""
+        import logging
+        import time
+
+        if self.engine.kind != "duckdb" or self._recovered or not _looks_broken(exc):
+            return False
+        path = Path(self.engine.target)
+        if not path.is_relative_to(self.root) or not path.name.startswith("index"):
+            return False
+        self.close()
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for part in (path, path.with_name(path.name + ".wal")):
+            if part.exists():
+                part.rename(part.with_name(f"{part.name}.broken-{stamp}"))
+        self._recovered = f"{path} was unreadable ({exc}); moved aside, rebuilt from the raw files"
+        logging.getLogger("autoforge_learn").warning("autoforge: %s", self._recovered)
+        return True
 
     def refresh(
         self,
@@ -163,6 +188,12 @@ class Workspace:
                 rebuild=rebuild,
                 progress=progress or self.progress,
             )
+        except Exception as exc:  # a file that opened but cannot be read through
+            if not (_is_driver_error(exc) and self._set_aside_broken_index(exc)):
+                raise
+            raw = self.connection()
+            report = refresh_index(raw, self.engine, self.layout.raw, rebuild=True,
+                                   progress=progress or self.progress)
         finally:
             if self.engine.kind == "postgres":  # let other refreshes of the schema go on
                 raw.execute("SELECT pg_advisory_unlock_all()")
@@ -232,6 +263,20 @@ class Workspace:
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r}, engine={self.engine.label!r})"
+
+
+def _looks_broken(exc: Exception) -> bool:
+    """Whether a DuckDB error says the file itself is damaged (not locked, not a bad
+    query): garbage, truncation, a directory in its place."""
+    text = str(exc)
+    return type(exc).__name__ in ("IOException", "SerializationException", "InternalException",
+                                  "InvalidInputException", "CatalogException") and any(
+        sign in text for sign in (
+            "not a valid DuckDB database file", "Could not read", "Is a directory",
+            "attempted to read", "checksum", "Corrupt", "corrupt", "Serialization",
+            "Failed to load metadata", "database file",
+        )
+    )
 
 
 def _is_driver_error(exc: Exception) -> bool:
