@@ -33,6 +33,7 @@ from autoforge_learn.report.document import (
     spans,
 )
 from autoforge_learn.report.experiments import experiments_section
+from autoforge_learn.report.howto import how_to_read
 from autoforge_learn.report.phrases import (
     biggest_trend,
     evidence,
@@ -311,51 +312,6 @@ def _inconclusive(data: ReportData) -> list[Block]:
     return [Details(summary, (ItemList(items),))]
 
 
-def _how_to_read(data: ReportData) -> list[Block]:
-    return [
-        Paragraph(
-            spans(
-                "Every number comes from the raw events under ",
-                Code(".autoforge/ai/training_data/raw/"),
-                "; intervals are 95%.",
-            )
-        ),
-        Paragraph(
-            spans(
-                "Top actions are discoveries (claims that survive this run's false discovery "
-                "correction) of high or medium severity, ranked by severity, then by adjusted "
-                "effect (the end of the effect's 95% interval nearest zero) relative to the "
-                "finding's baseline value, then by q-value (the p-value adjusted with "
-                "Benjamini-Hochberg). "
-                "Findings whose detector does not test a hypothesis yet say "
-                '"not tested across projects" and rank after the tested ones of their '
-                "severity, by impact."
-            )
-        ),
-        Paragraph(
-            spans(
-                "Inconclusive items rest on too few projects to tell: they are listed apart "
-                "and never acted on. Findings that are not significant, and context, are "
-                f"under {ALL_FINDINGS}; where known they give the smallest effect their "
-                "projects could detect (80% power), what the result can rule out. "
-                "Findings marked ",
-                Strong("thin evidence"),
-                " rest on too few observations to act on alone.",
-            )
-        ),
-        Paragraph(
-            spans(
-                f"Months are compared only when each has at least {data.min_projects} "
-                "projects (the ",
-                Code("patterns.min_projects"),
-                " setting). Regenerate with ",
-                Code("autoforge train"),
-                ".",
-            )
-        ),
-    ]
-
-
 def build_document(data: ReportData, charts: list[str] | None = None) -> Document:
     """The report as one document (see the module docstring); ``charts`` names the
     charts to place (default: every chart the data have)."""
@@ -370,7 +326,7 @@ def build_document(data: ReportData, charts: list[str] | None = None) -> Documen
         (LOOPS, _loops(data)),
         (ALL_FINDINGS, _all_findings(data)),
         (INCONCLUSIVE, _inconclusive(data)),
-        (HOW_TO_READ, _how_to_read(data)),
+        (HOW_TO_READ, how_to_read(data, all_findings=ALL_FINDINGS)),
     ]
     assert tuple(name for name, _ in sections) == SECTIONS
     blocks: list[Block] = [
