@@ -47,7 +47,21 @@ def list_cmd(fmt: FormatOption = OutputFormat.table) -> None:
     """
     from autoforge_learn.analyze.metrics import list_metrics
 
-    print_rows(list_metrics(), fmt=fmt, title="Metrics")
+    rows = list_metrics()
+    if fmt != OutputFormat.table:
+        print_rows(rows, fmt=fmt, title="Metrics")
+        return
+    # Readable at 80 columns: the label and kind are in --format json.
+    short = [
+        {
+            "metric": r["name"],
+            "unit": r["unit"],
+            "better": "lower" if r["lower_is_better"] else "higher",
+            "definition": r["definition"],
+        }
+        for r in rows
+    ]
+    print_rows(short, fmt=fmt, title="Metrics (details: --format json)")
 
 
 @metrics_app.command("show")
@@ -90,6 +104,18 @@ def show_cmd(
     print_issues(issues, limit=50 if strict else 20)
     if strict and issues:
         fail(f"{plural(len(issues), 'invalid line')} (--strict)")
+    if fmt == OutputFormat.table:
+        from autoforge_learn.analyze.metrics import get_metric
+        from autoforge_learn.analyze.units import format_value
+
+        unit = get_metric(chosen).unit
+        rows = [{**r, "value": format_value(r.get("value"), unit)} for r in rows]
+        right = ["value"]
+        if unit.startswith("USD"):  # the numerator is a sum of dollars
+            rows = [{**r, "numerator": format_value(r.get("numerator"), "USD")} for r in rows]
+            right.append("numerator")
+        print_rows(rows, fmt=fmt, title=f"{chosen} ({unit})", right=right)
+        return
     print_rows(rows, fmt=fmt, title=chosen)
 
 

@@ -76,8 +76,10 @@ def print_rows(
     fmt: OutputFormat,
     title: str | None = None,
     columns: Sequence[str] | None = None,
+    right: Sequence[str] = (),
 ) -> None:
-    """Print a list of records as a Rich table, JSON, JSON lines or CSV."""
+    """Print a list of records as a Rich table, JSON, JSON lines or CSV (``right``: text
+    columns aligned as numbers, e.g. values already formatted with their unit)."""
     if fmt == OutputFormat.json:
         print_json(list(rows))
         return
@@ -100,7 +102,9 @@ def print_rows(
         return
     table = Table(title=title, show_lines=False)
     for index, col in enumerate(cols):
-        numeric = all(isinstance(r.get(col), int | float) for r in rows if r.get(col) is not None)
+        numeric = col in right or all(
+            isinstance(r.get(col), int | float) for r in rows if r.get(col) is not None
+        )
         # The first column names the row: never wrap it; long text columns wrap instead.
         table.add_column(col, justify="right" if numeric else "left", no_wrap=index == 0)
     for row in rows:
