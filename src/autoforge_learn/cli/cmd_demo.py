@@ -115,16 +115,16 @@ def _print_recorded(result: DemoResult) -> None:
     ]
     print_rows(gates, fmt=OutputFormat.table, title="Gate pass rate per agent role")
     data = result.to_dict()
-    console.print(f"Raw events:   {data['raw']}/YYYY-MM/project_<id>_*.jsonl")
-    console.print(f"Prompts:      {data['prompts']}/<role>.yaml")
-    console.print(f"Known truth:  {data['truth']}")
+    console.print(f"Raw events:   {data['raw']}/YYYY-MM/project_<id>_*.jsonl", markup=False)
+    console.print(f"Prompts:      {data['prompts']}/<role>.yaml", markup=False)
+    console.print(f"Known truth:  {data['truth']}", markup=False)
 
 
 def _print_learned(training: TrainResult) -> None:
     """What training found and where its report is."""
     console.print("\n" + training.summary(), markup=False)
-    console.print(f"Report:       {training.report}")
-    console.print(f"HTML report:  {training.report_html}")
+    console.print(f"Report:       {training.report}", markup=False)
+    console.print(f"HTML report:  {training.report_html}", markup=False)
     if training.suggestions:
         first = training.suggestions[0].suggestion_id
         console.print(f"Next:         autoforge prompts apply {first}")

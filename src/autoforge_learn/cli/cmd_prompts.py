@@ -102,7 +102,7 @@ def show(
         return
     console.print(f"[bold]{found.id}[/]  status={found.status}  created={found.created}")
     for change in found.changes:
-        console.print(f"  - {change}", highlight=False)
+        console.print(f"  - {change}", highlight=False, markup=False)
     for name, body in found.sections.items():
         console.rule(name)
         console.print(body.rstrip("\n"), highlight=False, markup=False)
@@ -129,7 +129,7 @@ def diff(
     before, after = _get(root, old), _get(root, new)
     if html is not None:
         html.write_text(html_diff(before, after))
-        err_console.print(f"wrote {html}")
+        err_console.print(f"wrote {html}", markup=False, highlight=False)
     if unified:
         typer.echo(unified_diff(before, after), nl=False)
         return
@@ -140,7 +140,7 @@ def diff(
         return
     for d in diff_versions(before, after):
         if d.status == "same":
-            console.print(f"[dim]{d.name}: unchanged[/]")
+            console.print(Text(f"{d.name}: unchanged", style="dim"))
             continue
         table = Table(title=f"{d.name} ({d.status})", expand=True, show_lines=False)
         table.add_column(before.id, ratio=1)

@@ -76,7 +76,7 @@ def queue_command(
         err_console.print(f"{build.unlinked_escalations} escalations match no output")
     if build.bad_lines:
         err_console.print(f"{build.bad_lines} invalid raw lines skipped (autoforge validate)")
-    console.print(f"Wrote {build.path}", highlight=False)
+    console.print(f"Wrote {build.path}", highlight=False, markup=False)
 
 
 def _ask() -> dict[str, Any]:
@@ -330,7 +330,7 @@ def signals_command(
         ]
         print_rows(rows, fmt=OutputFormat.table, title="Learning signals from manual reviews")
     if out is not None:
-        err_console.print(f"wrote {out}")
+        err_console.print(f"wrote {out}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

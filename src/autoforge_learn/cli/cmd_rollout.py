@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from autoforge_learn.cli.cmd_ab import GuardrailOption, experiment_record, print_metrics
 from autoforge_learn.cli.common import PANEL_LEARN, console, print_json, print_record, print_rows
@@ -146,7 +147,8 @@ def print_rollout(status: RolloutStatus) -> None:
         console.print(f"  {g.guardrail.describe()}{numbers} ({g.n_control} and "
                       f"{g.n_treatment} projects): {g.verdict}", highlight=False)
     done = " (done)" if status.applied else ""
-    console.print(f"Decision: [bold]{status.action}[/]{done}: {status.reason}", highlight=False)
+    console.print(f"Decision: [bold]{status.action}[/]{done}: {escape(status.reason)}",
+                  highlight=False)
 
 
 @rollout_app.command("list")

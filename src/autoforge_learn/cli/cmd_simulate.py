@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from autoforge_learn.cli.common import (
     PANEL_STORE,
@@ -146,7 +147,8 @@ def _print_summary(result: Any, *, seed: int, fmt: OutputFormat) -> None:
         print_rows(rows, fmt=fmt)
         return
     print_rows(rows, fmt=fmt, title=f"Simulated {result.projects} projects (seed {seed})")
-    console.print(f"Raw events in [bold]{result.root / 'ai' / 'training_data' / 'raw'}[/]")
+    raw = escape(str(result.root / "ai" / "training_data" / "raw"))
+    console.print(f"Raw events in [bold]{raw}[/]")
 
 
 def _continue(target: Path, experiment: str, *, projects: int, effect: float,
