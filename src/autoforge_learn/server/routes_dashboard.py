@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path as PathParam, Response
+from fastapi import APIRouter, Depends, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from autoforge_learn.errors import NotFoundError
