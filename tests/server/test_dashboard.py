@@ -142,7 +142,8 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
 
 
 def _wait_ready(page: Any) -> None:
-    page.wait_for_function("document.body.dataset.state === 'ready'", timeout=90_000)
+    # (a selector, not wait_for_function: the page's CSP forbids evaluating strings)
+    page.wait_for_selector("body[data-state=ready]", state="attached", timeout=90_000)
 
 
 def _traces(page: Any, metric: str) -> list[tuple[str, int]]:
@@ -175,7 +176,7 @@ def test_dashboard_in_chromium(browser: Any, dash: Served, dash_store: tuple[Pat
     assert data_requests == []  # no data asked for before a token
     page.fill("#token", write)  # a write token cannot read
     page.click("#login button")
-    page.wait_for_function("document.getElementById('login-error').textContent !== ''")
+    page.wait_for_selector("#login-error:has-text('token')")
     assert "read token" in page.text_content("#login-error")
     problems.clear()  # (the browser logs the refused fetch)
 
@@ -183,6 +184,7 @@ def test_dashboard_in_chromium(browser: Any, dash: Served, dash_store: tuple[Pat
     page.click("#login button")
     _wait_ready(page)
     assert page.evaluate("sessionStorage.getItem('autoforge.token')") == read
+    assert page.locator("#login").is_hidden() and page.locator("#dashboard").is_visible()
 
     # one panel per metric, its unit on its axis, as many points as the API has values
     api = _get(dash, "/v1/metrics", read, metric="gate_pass_rate", by=["month", "role"]).json()
@@ -228,6 +230,10 @@ def test_dashboard_in_chromium(browser: Any, dash: Served, dash_store: tuple[Pat
     assert len(colors) > 20
     assert page.text_content("#status").startswith("Updated")
     assert page.locator("#chart-gate_pass_rate").is_visible()
+    assert page.locator("#login").is_hidden()  # (the screenshot shows the dashboard)
+    box = page.locator("#chart-gate_pass_rate").bounding_box()
+    svg = page.locator("#chart-gate_pass_rate .main-svg").first.bounding_box()
+    assert box and svg and svg["width"] <= box["width"]  # the chart fits its panel
     assert outside == [], "the page asked for something beyond the server"
     assert problems == [], problems
     page.close()

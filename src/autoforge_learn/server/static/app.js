@@ -15,6 +15,13 @@ let failed = "";        // the last error of this load
 
 class AuthError extends Error {}
 
+// A panel's width changes without a window resize (a scroll bar comes, the grid reflows).
+const resizer = new ResizeObserver((entries) => {
+  for (const e of entries) {
+    if (e.target.isConnected && e.target._fullLayout) Plotly.Plots.resize(e.target);
+  }
+});
+
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
@@ -150,6 +157,10 @@ function track(area, promise, render) {
 
 function loadCharts() {
   const charts = $("charts");
+  for (const old of charts.children) {
+    resizer.unobserve(old);
+    if (old._fullLayout) Plotly.purge(old);
+  }
   charts.replaceChildren();
   const by = $("f-by").value;
   for (const name of chosenMetrics()) {
@@ -215,12 +226,13 @@ function drawChart(panel, metric, by, rows) {
   const better = metric.lower_is_better ? "lower is better" : "higher is better";
   const layout = {
     title: { text: `${metric.label} (${scale.unit})`, font: { size: 14 } },
-    margin: { l: 60, r: 10, t: 40, b: 40 }, height: 320,
+    margin: { l: 70, r: 10, t: 40, b: 40 }, height: 320,
     xaxis: { type: "date", tickformat: "%b %Y", dtick: "M1" },
     yaxis: { title: { text: `${scale.unit} · ${better}` }, rangemode: "tozero" },
     legend: { orientation: "h", y: -0.2 },
   };
   Plotly.newPlot(panel, traces, layout, { displaylogo: false, responsive: true });
+  resizer.observe(panel);
   panel.dataset.points = String(rows.length);
 }
 
