@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from autoforge_learn.cli import app as cli
 from autoforge_learn.errors import UsageError
 from autoforge_learn.server import TokenStore
+from autoforge_learn.server.routes_dashboard import PUBLIC_PATHS
 from tests.server.conftest import Served, Tokens, gate
 
 pytestmark = pytest.mark.server
@@ -39,7 +40,11 @@ def test_every_route_refuses_no_token_a_bad_one_and_the_wrong_scope(
     paths = {path for _, path in routes}
     assert {"/v1/events", "/v1/traces", "/v1/metrics", "/v1/findings", "/v1/suggestions",
             "/v1/experiments", "/openapi.json"} <= paths
+    # (the dashboard's page and assets hold no data: tests/server/test_dashboard.py)
+    assert PUBLIC_PATHS == {"/", "/assets/{name}"} and PUBLIC_PATHS <= paths
     for method, path in routes:
+        if path in PUBLIC_PATHS:
+            continue
         wrong = tokens.read if method == "POST" else tokens.write
         url = server.url + path
         body = b"{}" if path == "/v1/traces" else b"[]"  # (an empty OTLP/JSON request)

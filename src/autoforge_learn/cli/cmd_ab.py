@@ -136,21 +136,13 @@ def list_cmd(ws: Workspace, fmt: FormatOption = OutputFormat.table) -> None:
     Example:  autoforge ab list --format json
     """
     from autoforge_learn.experiments.lifecycle import experiments
+    from autoforge_learn.experiments.rows import summary_row
 
-    rows = [_row(e) for e in experiments(ws, kind="experiment")]
+    rows = [summary_row(e) for e in experiments(ws, kind="experiment")]
     if not rows and fmt == OutputFormat.table:
         console.print("No experiments yet: start one with `autoforge ab start`.")
         return
     print_rows(rows, fmt=fmt, title="Experiments")
-
-
-def _row(e: Experiment) -> dict[str, Any]:
-    return {
-        "id": e.id, "role": e.role, "control": e.control, "treatment": e.treatment,
-        "status": e.status, "metric": e.metric, "mode": e.mode, "split": e.split,
-        "started": e.started_at.date().isoformat(),
-        "winner": e.decision.winner if e.decision else None,
-    }
 
 
 @ab_app.command("status")

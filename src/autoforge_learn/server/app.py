@@ -22,7 +22,8 @@ DESCRIPTION = """\
 Collects events from many machines into one AutoForge Learn store and serves what the
 CLI computes from it. Every route needs `Authorization: Bearer <token>`: a `write` token
 (`autoforge tokens create --scope write`) to post events or traces, a `read` token to
-read.
+read. The dashboard's page and assets (`/`, `/assets/...`) are public: they hold no
+data, and the page asks for a read token before it fetches any.
 """
 
 
@@ -43,7 +44,12 @@ def create_app(workspace: Workspace, *, max_body_bytes: int = DEFAULT_MAX_BODY) 
 
     The ids of the events already in the store are read here, once.
     """
-    from autoforge_learn.server import routes_events, routes_otlp, routes_read
+    from autoforge_learn.server import (
+        routes_dashboard,
+        routes_events,
+        routes_otlp,
+        routes_read,
+    )
 
     writer = EventWriter(workspace.root, redact=workspace.settings.collect.redact_secrets)
 
@@ -71,6 +77,8 @@ def create_app(workspace: Workspace, *, max_body_bytes: int = DEFAULT_MAX_BODY) 
     app.include_router(routes_events.router)
     app.include_router(routes_otlp.router)
     app.include_router(routes_read.router)
+    app.include_router(routes_dashboard.reports)
+    app.include_router(routes_dashboard.public)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_read)])
     def openapi() -> JSONResponse:

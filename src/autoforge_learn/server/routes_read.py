@@ -83,7 +83,25 @@ def get_suggestions(
 @router.get("/v1/experiments", summary="A/B experiments (autoforge ab list)")
 def get_experiments(ws: FreshWorkspace) -> Response:
     """The rows of ``autoforge ab list --format json``."""
-    from autoforge_learn.cli.cmd_ab import _row
     from autoforge_learn.experiments.lifecycle import experiments
+    from autoforge_learn.experiments.rows import summary_row
 
-    return json_response([_row(e) for e in experiments(ws, kind="experiment")])
+    return json_response([summary_row(e) for e in experiments(ws, kind="experiment")])
+
+
+@router.get("/v1/rollouts", summary="Rollouts (autoforge rollout list)")
+def get_rollouts(ws: FreshWorkspace) -> Response:
+    """The rows of ``autoforge rollout list --format json``."""
+    from autoforge_learn.experiments.lifecycle import experiments
+    from autoforge_learn.experiments.rows import rollout_row
+
+    return json_response([rollout_row(r) for r in experiments(ws, kind="rollout")])
+
+
+@router.get("/v1/options", summary="What a selection can choose from (the dashboard's filter)")
+def get_options(ws: FreshWorkspace) -> Response:
+    """The roles, prompt versions, recipes and months of the store's events, and the
+    metric catalogue (name, label, unit, kind, lower_is_better)."""
+    from autoforge_learn.server.dashboard import options
+
+    return json_response(options(ws))
