@@ -159,13 +159,9 @@ def list_cmd(ws: Workspace, fmt: FormatOption = OutputFormat.table) -> None:
     Example:  autoforge rollout list
     """
     from autoforge_learn.experiments.lifecycle import experiments
+    from autoforge_learn.experiments.rows import rollout_row
 
-    rows = [{
-        "id": r.id, "role": r.role, "version": r.treatment, "previous": r.control,
-        "status": r.status, "phase": r.rollout.phase if r.rollout else None,
-        "share": r.rollout.share if r.rollout else None,
-        "started": r.started_at.date().isoformat(),
-    } for r in experiments(ws, kind="rollout")]
+    rows = [rollout_row(r) for r in experiments(ws, kind="rollout")]
     if not rows and fmt == OutputFormat.table:
         console.print("No rollouts yet: start one with `autoforge rollout start`.")
         return
