@@ -74,10 +74,20 @@ def list_versions(
     if not rows and fmt == OutputFormat.table:
         console.print("No prompt versions yet (they live in .autoforge/ai/prompts/<role>.yaml).")
         return
-    # Columns empty in every row (no sources yet, say) only take width.
-    empty: tuple[object, ...] = (None, "", [])
-    columns = [c for c in rows[0] if any(r[c] not in empty for r in rows)] if rows else None
-    print_rows(rows, fmt=fmt, title="Prompt versions", columns=columns)
+    if fmt == OutputFormat.table:
+        # Readable at 80 columns: parent, source and sections are in --format json.
+        rows = [
+            {
+                "version": r["version"],
+                "status": f"{r['status']}, default" if r["default"] else r["status"],
+                "created": r["created"],
+                "changes": r["changes"],
+            }
+            for r in rows
+        ]
+        print_rows(rows, fmt=fmt, title="Prompt versions (details: --format json)")
+        return
+    print_rows(rows, fmt=fmt, title="Prompt versions")
 
 
 @prompts_app.command()
