@@ -178,7 +178,7 @@ def _draw_injected(rng: random.Random, m: LatentModel) -> None:
     hotspots = rng.sample(OVERRIDE_HOTSPOT_CANDIDATES, 2)
     for d in DECISIONS:
         key = (d.type, d.role)
-        m.override_rates[key] = round(rng.uniform(0.55, 0.72) if key in hotspots
+        m.override_rates[key] = round(rng.uniform(0.68, 0.8) if key in hotspots
                                       else rng.uniform(0.06, 0.25), 4)
     overconfident = rng.choice(OVERCONFIDENT_CANDIDATES)
     m.calibration_bias = {r: 0.0 for r in ROLES}

@@ -143,7 +143,7 @@ VERSIONS: tuple[PromptVersion, ...] = (
         {"design_rationale": _VERBOSE,
          "context_restatement": (
             "Start by restating the PRD, every prior decision and every constraint verbatim.")},
-        token_factor=1.38,
+        token_factor=1.7,
     ),
     PromptVersion("ui_ux.v1.0", "ui_ux", 0.0, ("Initial version",), _BASE["ui_ux"]),
     PromptVersion(
@@ -169,7 +169,7 @@ VERSIONS: tuple[PromptVersion, ...] = (
          "output_format": (
             "Reply with the full content of every changed file, followed by a prose "
             "explanation of each change and a test report.")},
-        token_factor=1.3,
+        token_factor=1.6,
     ),
     PromptVersion("qa.v1.0", "qa", 0.0, ("Initial version",), _BASE["qa"]),
     PromptVersion(
