@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,8 +161,9 @@ def report(pooled: Pooled) -> str:
     lines = []
     for w in pooled.worlds:
         seen = "" if w.inject else f"; undocumented high/medium {w.undocumented}"
-        lines.append(f"seed {w.seed}: detectors {w.seconds:.1f} s{seen}; loops fired "
-                     f"{len(w.fired)}; null contrast claims {w.null}")
+        fired = ", ".join(f"{k} x{n}" for k, n in sorted(Counter(w.fired).items()))
+        lines.append(f"seed {w.seed}: detectors {w.seconds:.1f} s{seen}; loops fired: "
+                     f"{fired or 'none'}; null contrast claims {w.null}")
     if any(w.inject for w in pooled.worlds):
         for kind, (c, m, p, f) in pooled.types().items():
             lines.append(f"{kind:18s} precision {m}/{c} = {m / max(c, 1):.2f}   "

@@ -74,7 +74,9 @@ def _shrunk_rates(counts: dict[Any, ProjectCounts]) -> dict[str, float]:
         k, n = float(c.numerators.sum()), float(c.denominators.sum())
         p = (k + 0.5) / (n + 1)  # continuity: 0 and 1 have a finite logit
         est = estimate(c)
-        se = est.se if est is not None and est.projects > 1 and est.se > 0 else 0.5
+        # every project alike (all attempts succeeded, say): the binomial floor below,
+        # not a large guess that would shrink a perfect record to the mean
+        se = est.se if est is not None and est.projects > 1 else 0.5
         se = max(se, math.sqrt(p * (1 - p) / (n + 1)))
         names.append(str(name))
         logits.append(math.log(p / (1 - p)))

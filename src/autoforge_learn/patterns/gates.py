@@ -21,6 +21,10 @@ Per cluster (cause), with the project as the unit throughout:
   against the rest of the gate's runs (one-sided Welch over projects,
   Bonferroni-corrected for the segments compared): a cause tied to one prompt version
   beyond chance is one a prompt change can fix;
+* ``by_version``: the cause's run rate per prompt version and the p-value that versions
+  differ (each against the others, two-sided, Bonferroni-corrected); for a cause
+  concentrated on one platform (``concentration_alpha``), on that platform's runs only,
+  so that versions used by more projects of that platform do not differ for it;
 * ``retries`` = failing checks of the cause that were themselves a retry
   (``retry_attempt > 1``), i.e. the cause came back after a retry;
 * impact = cause failures (what fixing it would save).
@@ -275,8 +279,14 @@ def _cause_finding(
     if est is None:
         return None
     segment = _segment(first_gate, first_cause, settings)
+    # A cause concentrated on one platform is compared between versions on that
+    # platform: versions used by more or fewer projects of it would differ otherwise.
+    within = first_gate
+    if segment.by == "platform" and segment.p_concentrated is not None and (
+            segment.p_concentrated <= opts.concentration_alpha):
+        within = first_gate[first_gate["platform"] == segment.value]
     by_version, p_versions = _by_version(
-        first_gate, first_gate["event_id"].isin(first_cause["event_id"]).to_numpy(), settings
+        within, within["event_id"].isin(first_cause["event_id"]).to_numpy(), settings
     )
     checks, n_fail = len(gate_rows), len(rows)
     versions = rows.groupby("prompt_version").size().sort_values(ascending=False)

@@ -72,7 +72,7 @@ class LatentModel:
     cause_rates: dict[str, dict[str, float]] = field(default_factory=dict)  # version -> cause
     token_factor: dict[str, float] = field(default_factory=dict)
     strategy_success: dict[str, float] = field(default_factory=dict)
-    auto_fix_apply: float = 0.5
+    auto_fix_apply: float = 0.75
     retry_persistence: float = 0.45
     hotspot_persistence: dict[tuple[str, str], float] = field(default_factory=dict)
     handoff_defect: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -182,7 +182,7 @@ def _draw_injected(rng: random.Random, m: LatentModel) -> None:
                                       else rng.uniform(0.06, 0.25), 4)
     overconfident = rng.choice(OVERCONFIDENT_CANDIDATES)
     m.calibration_bias = {r: 0.0 for r in ROLES}
-    m.calibration_bias[overconfident] = round(rng.uniform(20, 28), 2)
+    m.calibration_bias[overconfident] = round(rng.uniform(26, 32), 2)
     m.security_critical = {"security.v1.0": 0.12, "security.v1.1": 0.06}
     m.security_major = {"security.v1.0": 0.4, "security.v1.1": 0.22}
     m.security_missed = {"security.v1.0": 0.3, "security.v1.1": 0.12}

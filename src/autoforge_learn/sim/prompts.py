@@ -157,9 +157,11 @@ VERSIONS: tuple[PromptVersion, ...] = (
     PromptVersion(
         "engineer.v1.1", "engineer", 0.35, ("Added dependency pinning rule",),
         {"dependencies": (
-            "Pin every dependency to an exact version in the lockfile; never add a package "
-            "whose peer dependencies conflict with the lockfile; run a clean install before "
-            "declaring the build green.")},
+            "Pin every dependency to an exact version in the lockfile and keep the lockfile "
+            "in sync with the manifest (no version mismatch, nothing out of sync). Never add "
+            "a package whose peer dependencies conflict with the lockfile; if npm reports "
+            "ERESOLVE (it could not resolve the dependency tree), resolve the conflict "
+            "first. Run a clean install before declaring the build green.")},
         fixes={"dependency_conflict": 0.03},
     ),
     PromptVersion(
