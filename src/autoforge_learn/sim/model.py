@@ -168,7 +168,7 @@ def _draw_injected(rng: random.Random, m: LatentModel) -> None:
         s: round(min(0.95, max(0.05, p + rng.uniform(-0.04, 0.04))), 4)
         for s, p in STRATEGY_SUCCESS.items()
     }
-    m.hotspot_persistence = {RETRY_HOTSPOT: 0.9}
+    m.hotspot_persistence = {RETRY_HOTSPOT: 1.6}
     worst = rng.choice(WORST_HANDOFF_CANDIDATES)
     for pair in handoff_pairs():
         bad = pair == worst
