@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -108,8 +109,9 @@ def undocumented(truth: dict[str, Any], findings: list[Finding]) -> list[str]:
     return out
 
 
-def measure_world(root: Path, projects: int, seed: int, *, inject: bool,
-                  ari: bool = False) -> World:
+def measure_world(
+    root: Path, projects: int, seed: int, *, inject: bool, ari: bool = False
+) -> World:
     """Simulate one world into ``root``, run the detectors and loops, score them."""
     from autoforge_learn.dataset import load_dataset
     from autoforge_learn.patterns.detect import detect_patterns
@@ -123,6 +125,9 @@ def measure_world(root: Path, projects: int, seed: int, *, inject: bool,
     with Workspace(root) as ws:
         data = load_dataset(ws)
         findings = detect_patterns(ws, data=data)
+        # The JSON contract: plain JSON (stdlib), and it reads back to the same findings.
+        text = json.dumps([f.to_dict() for f in findings])
+        assert [Finding.from_dict(d) for d in json.loads(text)] == findings
         actions: list[LoopAction] = evaluate_loops(ws, findings, data=data)
         clustered = gate_clusters(data.gates, ws.settings.patterns)
         threshold = ws.settings.patterns.gate_failure_root_cause.cause_rate
@@ -130,7 +135,9 @@ def measure_world(root: Path, projects: int, seed: int, *, inject: bool,
     truth, _ = load_truth(root)
     causes = cause_labels(root, findings, clustered)
     world = World(
-        seed=seed, projects=projects, inject=inject,
+        seed=seed,
+        projects=projects,
+        inject=inject,
         scores=score(root, findings, clustered),
         loops=score_loops(root, findings, actions, clustered),
         undocumented=undocumented(truth, findings),
@@ -145,8 +152,9 @@ def measure_world(root: Path, projects: int, seed: int, *, inject: bool,
     return world
 
 
-def measure(projects: int, seeds: list[int], *, inject: bool, tmp: Path | None = None,
-            ari: bool = False) -> Pooled:
+def measure(
+    projects: int, seeds: list[int], *, inject: bool, tmp: Path | None = None, ari: bool = False
+) -> Pooled:
     """Measure worlds of ``projects`` projects, one per seed."""
     pooled = Pooled()
     with tempfile.TemporaryDirectory(dir=tmp) as base:
@@ -162,24 +170,33 @@ def report(pooled: Pooled) -> str:
     for w in pooled.worlds:
         seen = "" if w.inject else f"; undocumented high/medium {w.undocumented}"
         fired = ", ".join(f"{k} x{n}" for k, n in sorted(Counter(w.fired).items()))
-        lines.append(f"seed {w.seed}: detectors {w.seconds:.1f} s{seen}; loops fired: "
-                     f"{fired or 'none'}; null contrast claims {w.null}")
+        lines.append(
+            f"seed {w.seed}: detectors {w.seconds:.1f} s{seen}; loops fired: "
+            f"{fired or 'none'}; null contrast claims {w.null}"
+        )
     if any(w.inject for w in pooled.worlds):
         for kind, (c, m, p, f) in pooled.types().items():
-            lines.append(f"{kind:18s} precision {m}/{c} = {m / max(c, 1):.2f}   "
-                         f"recall {f}/{p} = {f / max(p, 1):.2f}")
+            lines.append(
+                f"{kind:18s} precision {m}/{c} = {m / max(c, 1):.2f}   "
+                f"recall {f}/{p} = {f / max(p, 1):.2f}"
+            )
         fired = matched = 0
         for loop, (n, k) in pooled.loops().items():
             fired, matched = fired + n, matched + k
             lines.append(f"{loop:28s} precision {k}/{n} = {k / max(n, 1):.2f}")
-        lines.append(f"{'loops, all':28s} precision {matched}/{fired} = "
-                     f"{matched / max(fired, 1):.2f}")
+        lines.append(
+            f"{'loops, all':28s} precision {matched}/{fired} = {matched / max(fired, 1):.2f}"
+        )
     else:
-        lines.append(f"worlds without undocumented high/medium findings: "
-                     f"{1 - pooled.share('undocumented'):.0%} of {len(pooled.worlds)}")
+        lines.append(
+            f"worlds without undocumented high/medium findings: "
+            f"{1 - pooled.share('undocumented'):.0%} of {len(pooled.worlds)}"
+        )
         lines.append(f"loops fired per world: {pooled.per_world('fired'):.2f}")
-    lines.append(f"worlds with a claim or loop on a null contrast: {pooled.share('null'):.0%}"
-                 f" of {len(pooled.worlds)}")
+    lines.append(
+        f"worlds with a claim or loop on a null contrast: {pooled.share('null'):.0%}"
+        f" of {len(pooled.worlds)}"
+    )
     return "\n".join(lines)
 
 

@@ -7,6 +7,10 @@ example ``architect.v1.1`` adds an error taxonomy section and lowers the rate of
 change no failure rate. A *twin* (``twin_of``) rewords its parent without changing what
 it asks for: it has its parent's latent parameters exactly and shares its parent's
 projects 50/50 at random from the parent's rollout on, a known-null contrast.
+
+The token-inefficient versions (``architect.v2.0``, ``engineer.v2.0``) use 1.7x and 1.6x
+the tokens of their role's first version: waste a team would notice, well beyond the
+spec's +20% even with the between-project spread of token use (``token_sd``).
 """
 
 from __future__ import annotations
