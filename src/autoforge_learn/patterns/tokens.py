@@ -48,22 +48,25 @@ def detect_token_efficiency(data: Dataset, settings: PatternSettings) -> list[Fi
         versions = sorted(role_runs["prompt_version"].unique())
         if len(versions) < 2:
             continue
+        previous = _previous_versions(role_runs)
         for version in versions:
-            finding = _version_finding(str(version), role_runs, settings)
+            finding = _version_finding(str(version), role_runs, settings,
+                                       previous.get(str(version)))
             if finding is not None:
                 findings.append(finding)
     return sorted(findings, key=lambda f: -f.impact)
 
 
-def _previous(version: str, role_runs: Any) -> str | None:
-    """The version of the role first used before ``version`` (None for the first)."""
+def _previous_versions(role_runs: Any) -> dict[str, str | None]:
+    """Each version of the role -> the version first used before it (None for the first)."""
     first = role_runs.groupby("prompt_version")["ts"].min().sort_values(kind="stable")
     order = [str(v) for v in first.index]
-    at = order.index(version)
-    return order[at - 1] if at > 0 else None
+    return {v: (order[i - 1] if i else None) for i, v in enumerate(order)}
 
 
-def _version_finding(version: str, role_runs: Any, settings: PatternSettings) -> Finding | None:
+def _version_finding(
+    version: str, role_runs: Any, settings: PatternSettings, before: str | None
+) -> Finding | None:
     """One version's tokens per successful output against the role's other versions:
     the claim is that it uses more than ``excess`` more, tested over projects."""
     excess = settings.token_efficiency.excess
@@ -85,7 +88,6 @@ def _version_finding(version: str, role_runs: Any, settings: PatternSettings) ->
     base = estimate(base_tokens, scale="positive")
     if est is None or base is None:
         return None
-    before = _previous(version, role_runs)
     against = others if before is None else role_runs[role_runs["prompt_version"] == before]
     quality = versus_group(
         per_project(mine, mine["all_first_pass"]),
