@@ -28,6 +28,8 @@ from autoforge_learn.sim import (
     SimulationResult,
     simulate,
 )
+from autoforge_learn.sim.catalog import GATES
+from autoforge_learn.sim.gates import FIXABLE_CAUSES
 from autoforge_learn.sim.model import build_model
 from autoforge_learn.sim.truth import TRUTH_LABELS_FILE, TRUTH_PROJECTS_FILE, truth_document
 from autoforge_learn.store import StoreLayout
@@ -176,25 +178,33 @@ def test_check_level_test_of_a_null_contrast_rejects_far_more_than_alpha(world: 
     assert t_rate < NEAR_ALPHA, t_rate
 
 
+#: Gates none of whose causes a prompt version fixes: their latent rates are the same in
+#: every version, so projects differ there by their random effects (and recipe) only.
+STEADY_GATES = frozenset(g for g, gate in GATES.items()
+                         if not any(c.id in FIXABLE_CAUSES for c in gate.causes))
+
+
 def _first_checks(w: World, platform: str = "web") -> dict[str, list[bool]]:
     checks: dict[str, list[bool]] = defaultdict(list)
     for e in w.gates:
-        if e["retry_attempt"] == 1 and w.started[e["project_id"]]["platform"] == platform:
+        if e["retry_attempt"] == 1 and w.started[e["project_id"]]["platform"] == platform and (
+                e["gate_id"] in STEADY_GATES):
             checks[e["project_id"]].append(e["validation_result"] == "fail")
     return checks
 
 
 def test_project_random_effects_are_what_makes_checks_misleading(
         world: World, flat: World, strong: World):
-    # Every project's first checks (one platform): without random effects (icc 0) they
-    # are independent given the latent model and the check-level test about holds its
-    # level; the random effects inflate its variance and it rejects in many halvings.
+    # Every project's first checks (one platform, gates whose rates no version changes):
+    # without random effects (icc 0) they are independent given the latent model and the
+    # check-level test about holds its level; the random effects inflate its variance
+    # and it rejects in many halvings.
     z_flat, t_flat, inflation_flat = _splits(_first_checks(flat), seed=3)
     z_world, t_world, inflation_world = _splits(_first_checks(world), seed=3)
     z_strong, t_strong, inflation_strong = _splits(_first_checks(strong), seed=3)
-    # Seeds 21 and 31-35: z rejects 0.05-0.12 / 0.23-0.33 / 0.29-0.50 of the halvings
-    # at icc 0 / 0.15 / 0.4, mean z^2 1.0-1.7 / 2.7-4.1 / 4.0-8.6; Welch at most 0.07.
-    assert z_flat < 0.15 and z_world > 0.2 and z_strong > 0.25, (z_flat, z_world, z_strong)
+    # Seeds 21, 31 and 32: z rejects 0.04-0.10 / 0.17-0.36 / 0.25-0.40 of the halvings
+    # at icc 0 / 0.15 / 0.4, mean z^2 1.0-1.3 / 2.2-3.5 / 2.8-4.7; Welch at most 0.08.
+    assert z_flat < 0.15 and z_world > 0.15 and z_strong > 0.2, (z_flat, z_world, z_strong)
     assert min(inflation_world, inflation_strong) > 1.5 * inflation_flat, (
         inflation_flat, inflation_world, inflation_strong)
     assert max(t_flat, t_world, t_strong) < NEAR_ALPHA, (t_flat, t_world, t_strong)

@@ -7,8 +7,8 @@ from __future__ import annotations
 #: "after 50 projects" and more; see test_truth.py).
 SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
 PROJECTS = 200
-#: Auto-fix strategies get only 3-26 attempts in a 200-project store: their best/worst
-#: claims are pooled over these 8 more seeds as well.
+#: The truth tests pool their counts over these 8 more seeds as well (a type with one
+#: problem per world needs more than 8 worlds for its recall to mean much).
 AUTOFIX_SEEDS = tuple(range(9, 17))
 AUTOFIX_PROJECTS = 200
 #: A store without injected problems is checked at this size (more data, more power to

@@ -145,8 +145,10 @@ def test_a_handful_of_projects_fires_nothing(tmp_path: Path) -> None:
 
 
 def test_loop4_on_a_simulation_with_a_known_drop(tmp_path: Path) -> None:
-    """A simulated world's quality holds (no loop 4); 25 more projects far below it fire
-    loop 4 (the simulator's quality is spread widely: a drop must be large to show)."""
+    """A simulated world's quality holds (no loop 4); 40 more projects far below it fire
+    loop 4 (the simulator's quality is spread widely, and the first 10 projects' mean is
+    known only within its interval: a drop must be large and last to show; 25 such
+    projects after the world's 30 do not)."""
     from autoforge_learn.sim import simulate
 
     root = tmp_path / ".autoforge"
@@ -159,7 +161,7 @@ def test_loop4_on_a_simulation_with_a_known_drop(tmp_path: Path) -> None:
     assert fired() == []
     c = Collector(root)
     late = datetime(2030, 1, 1, tzinfo=UTC)
-    for i in range(25):
+    for i in range(40):
         start = late + timedelta(days=i)
         c.on_project_start(project_id=f"dropped-{i}", recipe="web_app_v2", timestamp=start,
                            created_at=start)

@@ -2,18 +2,18 @@
 
 ``success_rate`` = checks whose auto-fix succeeded / checks where the strategy was
 applied, over projects (the ratio of the projects' sums, delta-method interval).
-Strategies are ranked by their *shrunk* rate: partially pooled towards the others
-(empirical Bayes on the logit scale with project-level standard errors, see
-:mod:`autoforge_learn.stats.pooling`), so that a few lucky attempts do not win. Among
-strategies with at least ``min_attempts`` attempts, the top one is marked ``best`` and
-the bottom one ``worst``. The claim of each strategy: its success rate differs from
-the other strategies' pooled rate (two-sided, over projects); a discovery below them is
-a strategy to retire, above them one to promote. Impact = failed attempts.
+Strategies are ranked by their *shrunk* rate: pulled towards the pooled rate of all
+strategies by ``prior_strength`` attempts' worth (a beta prior centred on the pooled
+rate; each strategy's attempts discounted for their clustering in projects), so that a
+few lucky attempts do not win. Among strategies with at least ``min_attempts``
+attempts, the top one is marked ``best`` and the bottom one ``worst``. The claim of
+each strategy: its success rate differs from the other strategies' pooled rate
+(two-sided, over projects); a discovery below them is a strategy to retire, above them
+one to promote. Impact = failed attempts.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.dataset import Dataset
@@ -43,7 +43,7 @@ def detect_autofix(data: Dataset, settings: PatternSettings) -> list[Finding]:
         name: per_project(rows, rows["ok"])
         for name, rows in applied.groupby("auto_fix_strategy", sort=True)
     }
-    shrunk = _shrunk_rates(counts)
+    shrunk = _shrunk_rates(counts, settings.auto_fix_strategy.prior_strength)
     eligible = [n for n in names if _attempts(counts[n]) >= settings.auto_fix_strategy.min_attempts]
     best = max(eligible, key=lambda s: (shrunk[s], s)) if eligible else None
     worst = min(eligible, key=lambda s: (shrunk[s], s)) if len(eligible) > 1 else None
@@ -63,24 +63,26 @@ def _attempts(counts: ProjectCounts) -> int:
     return int(counts.denominators.sum())
 
 
-def _shrunk_rates(counts: dict[Any, ProjectCounts]) -> dict[str, float]:
-    """Each strategy's success rate partially pooled towards the others' (empirical
-    Bayes on the logit scale, with project-level standard errors), so that a few lucky
-    attempts do not make a strategy the best."""
-    from autoforge_learn.stats.pooling import partial_pool
-
-    names, logits, ses = [], [], []
+def _shrunk_rates(counts: dict[Any, ProjectCounts], strength: float) -> dict[str, float]:
+    """Each strategy's success rate shrunk towards the pooled rate of all strategies:
+    ``(k + m * pooled) / (n + m)``, ``m`` = ``prior_strength`` attempts' worth, with
+    ``k`` and ``n`` the strategy's *effective* successes and attempts (``n`` = the
+    binomial sample size with its project-level variance, at most its attempts: attempts
+    of one project count less than independent ones). A few lucky attempts do not make a
+    strategy the best, and a perfect record of many is not pulled below a good one (as a
+    normal approximation on the logit scale, whose error is unbounded at 100%, did)."""
+    total_k = sum(float(c.numerators.sum()) for c in counts.values())
+    total_n = sum(float(c.denominators.sum()) for c in counts.values())
+    pooled = total_k / total_n if total_n else 0.5
+    out = {}
     for name, c in counts.items():
         k, n = float(c.numerators.sum()), float(c.denominators.sum())
-        p = (k + 0.5) / (n + 1)  # continuity: 0 and 1 have a finite logit
+        rate = k / n if n else pooled
         est = estimate(c)
-        se = est.se if est is not None and est.projects > 1 and est.se > 0 else 0.5
-        se = max(se, math.sqrt(p * (1 - p) / (n + 1)))
-        names.append(str(name))
-        logits.append(math.log(p / (1 - p)))
-        ses.append(se / (p * (1 - p)))
-    pooled = partial_pool(logits, ses)
-    return {n: 1 / (1 + math.exp(-x)) for n, x in zip(names, pooled.estimates, strict=True)}
+        if est is not None and est.projects > 1 and est.se > 0 and 0 < rate < 1:
+            n = min(n, rate * (1 - rate) / est.se**2)
+        out[str(name)] = (rate * n + strength * pooled) / (n + strength)
+    return out
 
 
 def _strategy_finding(

@@ -21,6 +21,10 @@ Per cluster (cause), with the project as the unit throughout:
   against the rest of the gate's runs (one-sided Welch over projects,
   Bonferroni-corrected for the segments compared): a cause tied to one prompt version
   beyond chance is one a prompt change can fix;
+* ``by_version``: the cause's run rate per prompt version and the p-value that versions
+  differ (each against the others, two-sided, Bonferroni-corrected); for a cause
+  concentrated on one platform (``concentration_alpha``), on that platform's runs only,
+  so that versions used by more projects of that platform do not differ for it;
 * ``retries`` = failing checks of the cause that were themselves a retry
   (``retry_attempt > 1``), i.e. the cause came back after a retry;
 * impact = cause failures (what fixing it would save).
@@ -84,20 +88,27 @@ def gate_clusters(gates: Any, settings: PatternSettings) -> Any:
 
 
 def _retry_links(group: Any) -> list[tuple[int, int]]:
-    """Positional pairs of failing checks of one gate in one project and stage that
-    follow each other (attempt k and k + 1): a retry failing again, usually for the
-    same cause."""
-    projects = group["project_id"].tolist()
-    stages = group["stage"].tolist()
-    attempts = group["retry_attempt"].fillna(1).astype(int).tolist()
-    index = {key: pos for pos, key in enumerate(zip(projects, stages, attempts, strict=True))}
+    """Positional pairs of failing checks of one gate that are one artifact's check and
+    its retry failing again (usually for the same cause): in one project and stage, the
+    next failing check in time, when its attempt is one more.
+
+    A gate checks several artifacts of one output, each in turn until it passes: the
+    checks of one attempt number belong to different artifacts, so a retry is found by
+    order, not by its attempt number alone (an artifact that passes on a retry is
+    followed by another artifact's first check, attempt 1: no link).
+    """
+    order = group.reset_index(drop=True)
+    order = order.assign(_pos=range(len(order))).sort_values(
+        ["project_id", "stage", "ts", "event_id"], kind="stable")
+    projects = order["project_id"].tolist()
+    stages = order["stage"].tolist()
+    attempts = order["retry_attempt"].fillna(1).astype(int).tolist()
+    positions = order["_pos"].tolist()
     out = []
-    for pos, (project, stage, attempt) in enumerate(
-        zip(projects, stages, attempts, strict=True)
-    ):
-        nxt = index.get((project, stage, attempt + 1))
-        if nxt is not None:
-            out.append((pos, nxt))
+    for i in range(len(order) - 1):
+        same = projects[i] == projects[i + 1] and stages[i] == stages[i + 1]
+        if same and attempts[i + 1] == attempts[i] + 1:
+            out.append((positions[i], positions[i + 1]))
     return out
 
 
@@ -268,8 +279,14 @@ def _cause_finding(
     if est is None:
         return None
     segment = _segment(first_gate, first_cause, settings)
+    # A cause concentrated on one platform is compared between versions on that
+    # platform: versions used by more or fewer projects of it would differ otherwise.
+    within = first_gate
+    if segment.by == "platform" and segment.p_concentrated is not None and (
+            segment.p_concentrated <= opts.concentration_alpha):
+        within = first_gate[first_gate["platform"] == segment.value]
     by_version, p_versions = _by_version(
-        first_gate, first_gate["event_id"].isin(first_cause["event_id"]).to_numpy(), settings
+        within, within["event_id"].isin(first_cause["event_id"]).to_numpy(), settings
     )
     checks, n_fail = len(gate_rows), len(rows)
     versions = rows.groupby("prompt_version").size().sort_values(ascending=False)

@@ -13,7 +13,9 @@ survives the false discovery correction (thresholds from the ``loops`` settings)
 4. ``loop_4_quality_regression``: the quality scores of the projects after the first
    ``quality_history`` of the selection drop below those projects' mean, by an
    always-valid sequential test (:mod:`autoforge_learn.stats.sequential`: valid however
-   often ``train`` looks), by more than ``quality_drop`` of it. Monitoring starts after
+   often ``train`` looks; against the reference mean's lower confidence bound, the
+   p-value doubled, since that mean is an estimate too), by more than ``quality_drop``
+   of it. Monitoring starts after
    the first ``quality_history`` projects of the selection: to watch a change, train
    with ``--since`` the change.
 5. ``loop_5_token_efficiency``: a prompt version uses more than ``token_increase`` (20%)
@@ -173,15 +175,24 @@ def _quality(data: Dataset, cfg: LoopSettings) -> list[LoopAction]:
     reference, stream = values[:history], values[history:]
     if len(reference) < 3 or not stream:
         return []
+    from scipy import stats
+
     mean = sum(reference) / len(reference)
     sigma = max(math.sqrt(sum((x - mean) ** 2 for x in reference) / (len(reference) - 1)),
                 1e-6 * max(1.0, abs(mean)))
-    p = always_valid_p(drop_e_values([x - mean for x in stream], sigma=sigma, tau=sigma / 2))
+    # The reference mean is itself an estimate from a few projects: the stream is tested
+    # against its lower confidence bound (one-sided, alpha / 2) and the p-value doubled,
+    # so that a lucky reference does not make the ordinary projects after it a "drop".
+    t = float(stats.t.ppf(1 - cfg.alpha / 2, len(reference) - 1))
+    floor = mean - t * sigma / math.sqrt(len(reference))
+    p = min(1.0, 2 * always_valid_p(drop_e_values([x - floor for x in stream], sigma=sigma,
+                                                  tau=sigma / 2)))
     recent = sum(stream) / len(stream)
     drop = 1 - recent / mean if mean else 0.0
     hypothesis = Hypothesis(
         claim=f"quality after the first {history} projects is below their mean {mean:.1f}",
-        test="always-valid mixture sequential test (half-normal mixture, plug-in sigma)",
+        test="always-valid mixture sequential test (half-normal mixture, plug-in sigma) "
+        f"against the reference mean's lower {1 - cfg.alpha / 2:.1%} bound, p doubled",
         p_value=p, effect=r(recent - mean, 4) or 0.0,
         effect_low=r(recent - mean - 2 * sigma / math.sqrt(len(stream)), 4) or 0.0,
         effect_high=r(recent - mean + 2 * sigma / math.sqrt(len(stream)), 4) or 0.0,

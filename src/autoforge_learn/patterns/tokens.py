@@ -6,10 +6,12 @@ sums). Each version is compared with the other versions of its role, pooled (nev
 the lowest of many noisy versions): ``excess_ratio`` = avg / baseline - 1. The claim:
 the version uses more than ``excess`` (spec: 20%) more tokens per success than the
 baseline, tested over projects (Welch t on the delta-method linearized ratios,
-one-sided). Its quality is compared the same way (first-time pass rate, the share of
-executions whose gates all passed on the first check): ``p_better_quality`` is the
-one-sided p-value that it is higher; whether extra tokens buy quality is the suggestion
-rules' call. Impact = excess tokens, ``(avg - baseline) * successes``.
+one-sided). Its quality (first-time pass rate, the share of executions whose gates all
+passed on the first check) is compared with the version used before it (by first use;
+the first version with the others), since a pool of versions holds old failures that a
+later version fixed whatever its extra text: ``p_better_quality`` is the one-sided
+p-value that it is higher; whether extra tokens buy quality is the suggestion rules'
+call. Impact = excess tokens, ``(avg - baseline) * successes``.
 """
 
 from __future__ import annotations
@@ -46,14 +48,25 @@ def detect_token_efficiency(data: Dataset, settings: PatternSettings) -> list[Fi
         versions = sorted(role_runs["prompt_version"].unique())
         if len(versions) < 2:
             continue
+        previous = _previous_versions(role_runs)
         for version in versions:
-            finding = _version_finding(str(version), role_runs, settings)
+            finding = _version_finding(str(version), role_runs, settings,
+                                       previous.get(str(version)))
             if finding is not None:
                 findings.append(finding)
     return sorted(findings, key=lambda f: -f.impact)
 
 
-def _version_finding(version: str, role_runs: Any, settings: PatternSettings) -> Finding | None:
+def _previous_versions(role_runs: Any) -> dict[str, str | None]:
+    """Each version of the role -> the version first used before it (None for the first)."""
+    first = role_runs.groupby("prompt_version")["ts"].min().sort_values(kind="stable")
+    order = [str(v) for v in first.index]
+    return {v: (order[i - 1] if i else None) for i, v in enumerate(order)}
+
+
+def _version_finding(
+    version: str, role_runs: Any, settings: PatternSettings, before: str | None
+) -> Finding | None:
     """One version's tokens per successful output against the role's other versions:
     the claim is that it uses more than ``excess`` more, tested over projects."""
     excess = settings.token_efficiency.excess
@@ -75,9 +88,10 @@ def _version_finding(version: str, role_runs: Any, settings: PatternSettings) ->
     base = estimate(base_tokens, scale="positive")
     if est is None or base is None:
         return None
+    against = others if before is None else role_runs[role_runs["prompt_version"] == before]
     quality = versus_group(
         per_project(mine, mine["all_first_pass"]),
-        per_project(others, others["all_first_pass"]),
+        per_project(against, against["all_first_pass"]),
         claim="",
         baseline_name="",
     )[0]

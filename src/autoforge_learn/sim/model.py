@@ -8,6 +8,28 @@ pair, which decisions and which role carry the problem. Without problems every r
 low and every role behaves alike. Either way every world has per-project random effects
 (:mod:`autoforge_learn.sim.effects`) and known-null contrasts: twin prompt versions and
 twin auto-fix strategies that differ in their id only (:func:`null_contrasts`).
+
+**Sizes of the injected problems.** Each is a problem a team would act on, and large
+enough that the detectors' project-level tests (each claim over projects, the run's
+claims adjusted together with Benjamini-Hochberg) find it in at least 90% of
+200-project worlds (``python -m tests.patterns.targets injected 200 ...``; smaller
+effects drown in the per-project random effects of :mod:`.effects`):
+
+* root causes a prompt version fixes fail 30-40% of that version's gate runs (the
+  spec's "api_contract_present fails 40% for missing error definitions"), 3-6% once
+  fixed (:data:`~autoforge_learn.sim.catalog.GATES`); the mobile-only causes 40-55% of
+  mobile runs;
+* retry hotspot: qa on mobile re-checks fail 1.6x as often as first checks (other roles
+  0.45x), about 2 retries per stage run against the spec's threshold of 1;
+* override hotspots: 68-80% of the decisions overridden (others 6-25%; threshold 50%);
+* overconfident role: states 26-32 points more than its typical project's chance of
+  passing first time (threshold 10); drawn among roles that succeed 45-70% of the time
+  (architect, qa), where the bias fits below the 99 it can state;
+* token-inefficient versions use 1.6-1.7x the tokens of the role's first version
+  (:mod:`.prompts`; threshold +20%);
+* auto-fix: the best strategy succeeds 91-95% of the time, the worst 11-19% (others
+  51-66%), and agents try an auto-fix on 75% of failed checks, so that each strategy
+  has enough attempts to rank.
 """
 
 from __future__ import annotations
@@ -72,7 +94,7 @@ class LatentModel:
     cause_rates: dict[str, dict[str, float]] = field(default_factory=dict)  # version -> cause
     token_factor: dict[str, float] = field(default_factory=dict)
     strategy_success: dict[str, float] = field(default_factory=dict)
-    auto_fix_apply: float = 0.5
+    auto_fix_apply: float = 0.75
     retry_persistence: float = 0.45
     hotspot_persistence: dict[tuple[str, str], float] = field(default_factory=dict)
     handoff_defect: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -168,7 +190,7 @@ def _draw_injected(rng: random.Random, m: LatentModel) -> None:
         s: round(min(0.95, max(0.05, p + rng.uniform(-0.04, 0.04))), 4)
         for s, p in STRATEGY_SUCCESS.items()
     }
-    m.hotspot_persistence = {RETRY_HOTSPOT: 0.9}
+    m.hotspot_persistence = {RETRY_HOTSPOT: 1.6}
     worst = rng.choice(WORST_HANDOFF_CANDIDATES)
     for pair in handoff_pairs():
         bad = pair == worst
@@ -178,11 +200,11 @@ def _draw_injected(rng: random.Random, m: LatentModel) -> None:
     hotspots = rng.sample(OVERRIDE_HOTSPOT_CANDIDATES, 2)
     for d in DECISIONS:
         key = (d.type, d.role)
-        m.override_rates[key] = round(rng.uniform(0.55, 0.72) if key in hotspots
+        m.override_rates[key] = round(rng.uniform(0.68, 0.8) if key in hotspots
                                       else rng.uniform(0.06, 0.25), 4)
     overconfident = rng.choice(OVERCONFIDENT_CANDIDATES)
     m.calibration_bias = {r: 0.0 for r in ROLES}
-    m.calibration_bias[overconfident] = round(rng.uniform(20, 28), 2)
+    m.calibration_bias[overconfident] = round(rng.uniform(26, 32), 2)
     m.security_critical = {"security.v1.0": 0.12, "security.v1.1": 0.06}
     m.security_major = {"security.v1.0": 0.4, "security.v1.1": 0.22}
     m.security_missed = {"security.v1.0": 0.3, "security.v1.1": 0.12}

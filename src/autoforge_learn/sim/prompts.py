@@ -7,6 +7,10 @@ example ``architect.v1.1`` adds an error taxonomy section and lowers the rate of
 change no failure rate. A *twin* (``twin_of``) rewords its parent without changing what
 it asks for: it has its parent's latent parameters exactly and shares its parent's
 projects 50/50 at random from the parent's rollout on, a known-null contrast.
+
+The token-inefficient versions (``architect.v2.0``, ``engineer.v2.0``) use 1.7x and 1.6x
+the tokens of their role's first version: waste a team would notice, well beyond the
+spec's +20% even with the between-project spread of token use (``token_sd``).
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ VERSIONS: tuple[PromptVersion, ...] = (
         {"design_rationale": _VERBOSE,
          "context_restatement": (
             "Start by restating the PRD, every prior decision and every constraint verbatim.")},
-        token_factor=1.38,
+        token_factor=1.7,
     ),
     PromptVersion("ui_ux.v1.0", "ui_ux", 0.0, ("Initial version",), _BASE["ui_ux"]),
     PromptVersion(
@@ -157,9 +161,11 @@ VERSIONS: tuple[PromptVersion, ...] = (
     PromptVersion(
         "engineer.v1.1", "engineer", 0.35, ("Added dependency pinning rule",),
         {"dependencies": (
-            "Pin every dependency to an exact version in the lockfile; never add a package "
-            "whose peer dependencies conflict with the lockfile; run a clean install before "
-            "declaring the build green.")},
+            "Pin every dependency to an exact version in the lockfile and keep the lockfile "
+            "in sync with the manifest (no version mismatch, nothing out of sync). Never add "
+            "a package whose peer dependencies conflict with the lockfile; if npm reports "
+            "ERESOLVE (it could not resolve the dependency tree), resolve the conflict "
+            "first. Run a clean install before declaring the build green.")},
         fixes={"dependency_conflict": 0.03},
     ),
     PromptVersion(
@@ -169,7 +175,7 @@ VERSIONS: tuple[PromptVersion, ...] = (
          "output_format": (
             "Reply with the full content of every changed file, followed by a prose "
             "explanation of each change and a test report.")},
-        token_factor=1.3,
+        token_factor=1.6,
     ),
     PromptVersion("qa.v1.0", "qa", 0.0, ("Initial version",), _BASE["qa"]),
     PromptVersion(
