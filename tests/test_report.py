@@ -677,3 +677,18 @@ def test_findings_of_the_old_detectors_rank_by_severity_then_impact(tmp_path):
     ]
     assert executive_summary(data)[0].startswith("3 findings call for action; the first: high")
     assert _page(render_html(data, tmp_path / "o.html").read_text()).top_actions == lines
+
+
+def test_a_discovery_the_current_default_fixed_is_no_top_action(data, tmp_path):
+    """A cause only an older version has is listed as fixed, not as something to do."""
+    from autoforge_learn.suggest.model import SetAside
+
+    gate = next(f for f in top_actions(data.findings) if GATE in f.title)
+    fixed = replace(data, set_aside=[SetAside(gate.id, "qa", "already_fixed",
+                                             "qa.v1.2 fails it in 1% of its runs")])
+    out = render_markdown(fixed, tmp_path / "report.md")
+    lines = _md_top_actions(out.markdown.read_text())
+    assert len(lines) == 4 and not any(GATE in line for line in lines)
+    text = out.markdown.read_text()
+    assert "1 more discovery concerns an older prompt version whose problem the role's " \
+           "current default already fixes" in text

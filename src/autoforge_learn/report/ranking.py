@@ -83,6 +83,18 @@ def top_actions(findings: list[Finding]) -> list[Finding]:
     return [f for f in ranked(findings) if is_action(f)]
 
 
+def already_fixed(data: ReportData) -> set[str]:
+    """Ids of the discoveries the role's current default version already fixes (the
+    suggestion step found so and set them aside): nothing left to act on."""
+    return {a.finding_id for a in data.set_aside if str(a.reason) == "already_fixed"}
+
+
+def open_actions(data: ReportData) -> list[Finding]:
+    """The findings to act on (:func:`top_actions`) but those already fixed."""
+    fixed = already_fixed(data)
+    return [f for f in top_actions(data.findings) if f.id not in fixed]
+
+
 def inconclusive(findings: list[Finding]) -> list[Finding]:
     return [f for f in ranked(findings) if f.status == Status.INCONCLUSIVE]
 
@@ -90,7 +102,7 @@ def inconclusive(findings: list[Finding]) -> list[Finding]:
 def ranked_suggestions(data: ReportData) -> list[Suggestion]:
     """Suggestions in the order of the top action each addresses (the first one it
     addresses); those that address none keep their order after them."""
-    position = {f.id: i for i, f in enumerate(top_actions(data.findings))}
+    position = {f.id: i for i, f in enumerate(open_actions(data))}
     unranked = len(position)
 
     def key(item: tuple[int, Suggestion]) -> tuple[int, int]:

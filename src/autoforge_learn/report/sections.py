@@ -43,8 +43,10 @@ from autoforge_learn.report.phrases import (
 )
 from autoforge_learn.report.ranking import (
     adjusted_effect,
+    already_fixed,
     inconclusive,
     is_action,
+    open_actions,
     rank_key,
     ranked,
     ranked_suggestions,
@@ -89,7 +91,7 @@ MAX_SUGGESTIONS = 8
 
 def summary_items(data: ReportData) -> list[Spans]:
     """Three bullets: the first top action, the biggest trend, the first suggestion."""
-    actions = top_actions(data.findings)
+    actions = open_actions(data)
     if actions:
         first = actions[0]
         problem = spans(
@@ -127,11 +129,24 @@ def _summary(data: ReportData) -> list[Block]:
 
 
 def _top_actions(data: ReportData) -> list[Block]:
-    actions = top_actions(data.findings)
+    actions = open_actions(data)
+    blocks: list[Block] = []
     if not actions:
-        return [Paragraph(spans("No finding calls for action in this period."))]
-    items = tuple(Item(spans(finding_tag(f), ": ", evidence(f))) for f in actions[:MAX_TOP_ACTIONS])
-    blocks: list[Block] = [ItemList(items, ordered=True, css="top-actions")]
+        blocks.append(Paragraph(spans("No finding calls for action in this period.")))
+    else:
+        items = tuple(
+            Item(spans(finding_tag(f), ": ", evidence(f))) for f in actions[:MAX_TOP_ACTIONS]
+        )
+        blocks.append(ItemList(items, ordered=True, css="top-actions"))
+    fixed = len(already_fixed(data))
+    if fixed:
+        also = "more " if actions else ""
+        about = ("concerns an older prompt version" if fixed == 1
+                 else "concern older prompt versions")
+        blocks.append(Paragraph(spans(
+            f"{plural(fixed, also + 'discovery', also + 'discoveries')} {about} whose problem "
+            f"the role's current default already fixes (under {NEXT_ACTIONS})."
+        )))
     if len(actions) > MAX_TOP_ACTIONS:
         more = len(actions) - MAX_TOP_ACTIONS
         blocks.append(Paragraph(spans(f"... and {more} more under {IMPROVEMENTS}.")))
@@ -139,7 +154,7 @@ def _top_actions(data: ReportData) -> list[Block]:
 
 
 def _improvements(data: ReportData) -> list[Block]:
-    actions = top_actions(data.findings)
+    actions = open_actions(data)
     if not actions:
         return [Paragraph(spans("Nothing calls for action in this period."))]
     items = []
