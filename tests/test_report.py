@@ -692,3 +692,13 @@ def test_a_discovery_the_current_default_fixed_is_no_top_action(data, tmp_path):
     text = out.markdown.read_text()
     assert "1 more discovery concerns an older prompt version whose problem the role's " \
            "current default already fixes" in text
+
+
+def test_silence_on_thin_data_says_it_is_thin_not_healthy(data):
+    from autoforge_learn.findings import Status
+    from autoforge_learn.report.sections import summary_items
+
+    thin = replace(data, findings=[f for f in data.findings if f.status == Status.INCONCLUSIVE])
+    first = plain(summary_items(thin)[0])
+    assert first.startswith("No finding calls for action: 1 item too thin to judge with")
+    assert "within its limits" not in first

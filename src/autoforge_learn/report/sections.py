@@ -102,9 +102,13 @@ def summary_items(data: ReportData) -> list[Spans]:
         )
     else:
         waiting = len(inconclusive(data.findings))
+        # Silence is not health when most items wait for more projects: say which it is.
+        projects = int(data.totals.get("projects", 0))
         problem = spans(
-            "No finding calls for action: the pipeline runs within its limits"
-            + (f" ({plural(waiting, 'inconclusive item')} listed apart)." if waiting else ".")
+            f"No finding calls for action: {plural(waiting, 'item')} too thin to judge with "
+            f"{plural(projects, 'project')} (listed apart); more projects will tell."
+            if waiting
+            else "No finding calls for action: every tested difference is within chance."
         )
     trend = spans(biggest_trend(data))
     suggestions = ranked_suggestions(data)
