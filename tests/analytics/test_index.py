@@ -302,14 +302,6 @@ def test_payload_texts_stay_in_the_raw_files(tmp_path: Path, engine: str | None)
     assert not set(PAYLOAD_KEYS) & set(extra)
 
 
-def test_identifier_patterns_are_the_schemas() -> None:
-    from autoforge_learn.analyze.sqlparse import IDENTIFIER_PATTERNS
-    from autoforge_learn.schema.events import PROMPT_VERSION_PATTERN, SAFE_ID_PATTERN
-
-    assert f"^{IDENTIFIER_PATTERNS['project_id']}$" == SAFE_ID_PATTERN
-    assert f"^{IDENTIFIER_PATTERNS['prompt_version']}$" == PROMPT_VERSION_PATTERN
-
-
 def test_a_file_removed_or_unreadable_while_indexing_is_not_fatal(
     root: Path, engine: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

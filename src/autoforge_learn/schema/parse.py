@@ -26,6 +26,10 @@ GATE_FIELD_ALIASES = {
 }
 
 
+#: Fields :func:`normalize` fills when a line lacks them: never missing from an event.
+FILLED_BY_NORMALIZE = ("event_id", "kind", "schema_version")
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with one field of an event."""
