@@ -4,7 +4,6 @@ hand per field: a field added to a model is covered at once)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,19 @@ MISSING = object()
 TS = "2025-10-01T12:00:00Z"
 
 
-@functools.cache
+def _simplest_matches() -> dict[str, str]:
+    """Pattern -> the simplest string matching it (as hypothesis shrinks it), for every
+    pattern of the models; found once, at import (not inside a hypothesis test)."""
+    patterns = {r.pattern for kind in FILE_FOR_KIND for r in all_rules(kind).values()} - {None}
+    return {p: find(st.from_regex(p, fullmatch=True), lambda s: True) for p in sorted(patterns)}  # type: ignore[arg-type]
+
+
+_MATCHES = _simplest_matches()
+
+
 def matching(pattern: str) -> str:
-    """The simplest string matching ``pattern`` (as hypothesis shrinks it)."""
-    return find(st.from_regex(pattern, fullmatch=True), lambda s: True)
+    """The simplest string matching ``pattern``."""
+    return _MATCHES[pattern]
 
 
 def valid_value(rule: Rule) -> Any:
@@ -124,3 +132,82 @@ def write_line_files(root: Path, lines: list[bytes], kinds: list[str], *, crlf: 
         path.write_bytes(good + end + line + end)
         paths.append(path)
     return paths
+
+
+def _value_strategy(rule: Rule) -> st.SearchStrategy[Any]:
+    """Values ``rule`` accepts (and a few the parser converts, such as ``"3"``)."""
+    if rule.values is not None:
+        return st.sampled_from(rule.values)
+    if rule.datetime:
+        return st.sampled_from(
+            [TS, "2025-10-01 12:00:00.5+02:00", "2025-10-01T12:00Z", "2025-10-01t12:00:00Z",
+             "2024-02-29T23:59:59.123456-0130"]
+        )
+    if rule.pattern is not None:
+        return st.from_regex(rule.pattern, fullmatch=True)
+    if rule.items is not None:
+        return st.lists(st.text(max_size=5), max_size=3)
+    if rule.children:
+        return st.fixed_dictionaries({}, optional={c.key: _value_strategy(c) for c in rule.children})
+    low = rule.minimum if rule.minimum is not None else rule.exclusive_minimum
+    high = rule.maximum if rule.maximum is not None else rule.exclusive_maximum
+    if rule.sql_type == "BIGINT":
+        lo = int(low) + (rule.exclusive_minimum is not None) if low is not None else -5
+        return st.integers(lo, int(high) if high is not None else lo + 1000)
+    if rule.sql_type == "DOUBLE":
+        return st.floats(
+            low if low is not None else -1e6,
+            high if high is not None else 1e6,
+            exclude_min=rule.exclusive_minimum is not None,
+            exclude_max=rule.exclusive_maximum is not None,
+        )
+    if rule.sql_type == "BOOLEAN":
+        return st.booleans()
+    return st.text(min_size=rule.min_length or 0, max_size=min(rule.max_length or 8, 8))
+
+
+#: Values a mutation puts in any field.
+ODD_VALUES = [None, -3, 7, 0, 1, 2**63 - 1, -(2**63), 3.0, -0.5, "", "x", "3", "NaN", True, [], ["x"],
+              {"a": 1}, "2025-10-02T14:30:00"]
+#: Text put in place of a value: tokens DuckDB reads and orjson refuses.
+ODD_TOKENS = [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e999", b"nan", b"inf",
+              b"[1, ]", b"{\"a\": 1,}", b"9223372036854775808", b"18446744073709551616", b"[" * 1030 + b"]" * 1030, b"1e308", b"1E-400"]
+
+
+@st.composite
+def event_lines(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A line of a random kind built from its model's rules, then mutated at random."""
+    kind = draw(st.sampled_from(sorted(FILE_FOR_KIND)))
+    rules = {k: r for k, r in all_rules(kind).items() if k not in ("kind", "event_id")}
+    event: dict[str, Any] = {"kind": kind}
+    for key, rule in rules.items():
+        if rule.required or draw(st.integers(0, 3)) == 0:
+            event[key] = draw(_value_strategy(rule))
+    event["project_id"] = draw(st.sampled_from(["P", "p.1", "a..b", "-x"]))
+    for _ in range(draw(st.integers(0, 2))):
+        key = draw(st.sampled_from([*sorted(rules), "unknown_key"]))
+        action = draw(st.sampled_from(["drop", "set"]))
+        if action == "drop":
+            event.pop(key, None)
+        else:
+            event[key] = draw(st.sampled_from(ODD_VALUES))
+    text = orjson.dumps(event)
+    return kind, draw(_text_mutation(text, sorted(event)))
+
+
+@st.composite
+def _text_mutation(draw: st.DrawFn, text: bytes, keys: list[str]) -> bytes:
+    """The line as JSON, or with a token orjson refuses, a trailing comma or a key twice."""
+    what = draw(st.sampled_from(["none", "none", "token", "comma", "duplicate"]))
+    if what == "token":
+        key = draw(st.sampled_from(keys))
+        return text[:-1] + b', "' + key.encode() + b'": ' + draw(st.sampled_from(ODD_TOKENS)) + b"}"
+    if what == "comma":
+        return text[:-1] + draw(st.sampled_from([b",}", b", }", b",\t}"]))
+    if what == "duplicate":
+        key = draw(st.sampled_from(keys))
+        value = orjson.dumps(draw(st.sampled_from(ODD_VALUES)))
+        first = draw(st.booleans())
+        pair = b'"' + key.encode() + b'": ' + value
+        return b"{" + pair + b", " + text[1:] if first else text[:-1] + b", " + pair + b"}"
+    return text

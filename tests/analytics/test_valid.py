@@ -4,13 +4,14 @@ indexed file (line by line) or after ``--rebuild`` (bulk again). Issue 10."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autoforge_learn.analyze.report import IndexReport
 from autoforge_learn.schema.parse import EventError, parse_line
@@ -18,7 +19,7 @@ from autoforge_learn.store.layout import StoreLayout
 from autoforge_learn.workspace import Workspace
 from tests.helpers import build_index, metric_values
 
-from .modelcases import broken_events, write_line_files
+from .modelcases import broken_events, event_lines, write_line_files
 
 STARTED = {
     "kind": "project_started",
@@ -207,4 +208,67 @@ def _accepted_by_parser(line: bytes) -> bool:
     return True
 
 
-Check = Callable[[bytes], bool]
+
+def _store_rows(root: Path, engine: str | None) -> dict[str, tuple[Any, ...]]:
+    """file -> the typed columns of its rows (not the file, the id or extra)."""
+    from autoforge_learn.analyze.columns import EVENT_COLUMNS
+
+    cols = [c for c in EVENT_COLUMNS if c not in ("source_file", "event_id", "extra")]
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for row in _rows(root, engine):
+        name = Path(row["source_file"]).name
+        out.setdefault(name, []).append(tuple(row[c] for c in cols))
+    return {k: tuple(sorted(v, key=repr)) for k, v in out.items()}
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(lines=st.lists(event_lines(), min_size=1, max_size=8))
+def test_the_bulk_index_accepts_a_line_iff_the_exact_parser_does(
+    tmp_path_factory: pytest.TempPathFactory, engine: str | None, lines: list[tuple[str, bytes]]
+) -> None:
+    """Random lines built from the models, mutated at random, each in a file of its own
+    after a valid line: the bulk index (new file, rebuild) and the line path (append)
+    take exactly the lines the parser takes, with the rows of the exact path (a CRLF
+    file is read line by line: the truth)."""
+    kinds, texts = [k for k, _t in lines], [t for _k, t in lines]
+    truth_root = tmp_path_factory.mktemp("truth") / ".autoforge"
+    truth_files = write_line_files(truth_root, texts, kinds, crlf=True)
+    truth_issues = _issues_by_file(build_index(truth_root))
+    truth = _store_rows(truth_root, None)
+    accepted = [truth_issues.get(f.name) != [2] for f in truth_files]
+    # the exact path takes what the parser takes, bar integers beyond the index's BIGINT
+    assert [
+        a for a, t in zip(accepted, texts, strict=True) if not _beyond_bigint(t)
+    ] == [_accepted_by_parser(t) for t in texts if not _beyond_bigint(t)]
+    root = tmp_path_factory.mktemp("bulk") / ".autoforge"
+    files = write_line_files(root, texts, kinds)
+    for step in ("new", "rebuild", "append"):
+        if step == "append":
+            for f in files:
+                first, rest = f.read_bytes().split(b"\n", 1)
+                f.write_bytes(first + b"\n")
+            build_index(root, engine=engine)
+            for f, t in zip(files, texts, strict=True):
+                with open(f, "ab") as handle:
+                    handle.write(t + b"\n")
+        report = build_index(root, engine=engine, rebuild=step != "append")
+        issues = _issues_by_file(report)
+        got = [issues.get(f.name) != [2] for f in files]
+        assert got == accepted, (step, [t for t, a, g in zip(texts, accepted, got) if a != g])
+        assert _store_rows(root, engine) == truth, step
+    assert [f.name for f in truth_files] == [f.name for f in files]
+
+
+def _beyond_bigint(line: bytes) -> bool:
+    """Whether the parser takes the line with an integer the index cannot hold."""
+    try:
+        event = parse_line(line)
+    except EventError:
+        return False
+    return any(
+        isinstance(v, int) and not -(2**63) <= v < 2**63 for v in event.model_dump().values()
+    )
