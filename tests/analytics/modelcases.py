@@ -120,7 +120,9 @@ def broken_events() -> Iterator[tuple[str, dict[str, Any]]]:
                 yield f"{kind}.{key}.{label}", event
 
 
-def write_line_files(root: Path, lines: list[bytes], kinds: list[str], *, crlf: bool = False) -> list[Path]:
+def write_line_files(
+    root: Path, lines: list[bytes], kinds: list[str], *, crlf: bool = False
+) -> list[Path]:
     """One raw file per line, each starting with a valid event of the line's kind."""
     layout = StoreLayout(root)
     paths = []
@@ -140,15 +142,21 @@ def _value_strategy(rule: Rule) -> st.SearchStrategy[Any]:
         return st.sampled_from(rule.values)
     if rule.datetime:
         return st.sampled_from(
-            [TS, "2025-10-01 12:00:00.5+02:00", "2025-10-01T12:00Z", "2025-10-01t12:00:00Z",
-             "2024-02-29T23:59:59.123456-0130"]
+            [
+                TS,
+                "2025-10-01 12:00:00.5+02:00",
+                "2025-10-01T12:00Z",
+                "2025-10-01t12:00:00Z",
+                "2024-02-29T23:59:59.123456-0130",
+            ]
         )
     if rule.pattern is not None:
         return st.from_regex(rule.pattern, fullmatch=True)
     if rule.items is not None:
         return st.lists(st.text(max_size=5), max_size=3)
     if rule.children:
-        return st.fixed_dictionaries({}, optional={c.key: _value_strategy(c) for c in rule.children})
+        optional = {c.key: _value_strategy(c) for c in rule.children}
+        return st.fixed_dictionaries({}, optional=optional)
     low = rule.minimum if rule.minimum is not None else rule.exclusive_minimum
     high = rule.maximum if rule.maximum is not None else rule.exclusive_maximum
     if rule.sql_type == "BIGINT":
@@ -167,11 +175,43 @@ def _value_strategy(rule: Rule) -> st.SearchStrategy[Any]:
 
 
 #: Values a mutation puts in any field.
-ODD_VALUES = [None, -3, 7, 0, 1, 2**63 - 1, -(2**63), 3.0, -0.5, "", "x", "3", "NaN", True, [], ["x"],
-              {"a": 1}, "2025-10-02T14:30:00"]
+ODD_VALUES = [
+    None,
+    -3,
+    7,
+    0,
+    1,
+    2**63 - 1,
+    -(2**63),
+    3.0,
+    -0.5,
+    "",
+    "x",
+    "3",
+    "NaN",
+    True,
+    [],
+    ["x"],
+    {"a": 1},
+    "2025-10-02T14:30:00",
+]
 #: Text put in place of a value: tokens DuckDB reads and orjson refuses.
-ODD_TOKENS = [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e999", b"nan", b"inf",
-              b"[1, ]", b"{\"a\": 1,}", b"9223372036854775808", b"18446744073709551616", b"[" * 1030 + b"]" * 1030, b"1e308", b"1E-400"]
+ODD_TOKENS = [
+    b"NaN",
+    b"Infinity",
+    b"-Infinity",
+    b"1e400",
+    b"-1e999",
+    b"nan",
+    b"inf",
+    b"[1, ]",
+    b'{"a": 1,}',
+    b"9223372036854775808",
+    b"18446744073709551616",
+    b"[" * 1030 + b"]" * 1030,
+    b"1e308",
+    b"1E-400",
+]
 
 
 @st.composite

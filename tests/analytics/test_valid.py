@@ -78,7 +78,9 @@ def _index(root: Path, engine: str | None, case: Case, path: str) -> IndexReport
     """Index a file of a valid line and ``case``'s line by way of ``path``."""
     raw = StoreLayout(root).raw_file("A", "2025-10", case.group)
     raw.parent.mkdir(parents=True, exist_ok=True)
-    good = _started(event_id="good") if case.group == "execution" else GATE % b'"validation_result": "fail"'
+    good = GATE % b'"validation_result": "fail"'
+    if case.group == "execution":
+        good = _started(event_id="good")
     if path == "new":
         raw.write_bytes(good + b"\n" + case.line + b"\n")
         return build_index(root, engine=engine)
@@ -208,7 +210,6 @@ def _accepted_by_parser(line: bytes) -> bool:
     return True
 
 
-
 def _store_rows(root: Path, engine: str | None) -> dict[str, tuple[Any, ...]]:
     """file -> the typed columns of its rows (not the file, the id or extra)."""
     from autoforge_learn.analyze.columns import EVENT_COLUMNS
@@ -241,9 +242,9 @@ def test_the_bulk_index_accepts_a_line_iff_the_exact_parser_does(
     truth = _store_rows(truth_root, None)
     accepted = [truth_issues.get(f.name) != [2] for f in truth_files]
     # the exact path takes what the parser takes, bar integers beyond the index's BIGINT
-    assert [
-        a for a, t in zip(accepted, texts, strict=True) if not _beyond_bigint(t)
-    ] == [_accepted_by_parser(t) for t in texts if not _beyond_bigint(t)]
+    assert [a for a, t in zip(accepted, texts, strict=True) if not _beyond_bigint(t)] == [
+        _accepted_by_parser(t) for t in texts if not _beyond_bigint(t)
+    ]
     root = tmp_path_factory.mktemp("bulk") / ".autoforge"
     files = write_line_files(root, texts, kinds)
     for step in ("new", "rebuild", "append"):
@@ -258,7 +259,10 @@ def test_the_bulk_index_accepts_a_line_iff_the_exact_parser_does(
         report = build_index(root, engine=engine, rebuild=step != "append")
         issues = _issues_by_file(report)
         got = [issues.get(f.name) != [2] for f in files]
-        assert got == accepted, (step, [t for t, a, g in zip(texts, accepted, got) if a != g])
+        assert got == accepted, (
+            step,
+            [t for t, a, g in zip(texts, accepted, got, strict=True) if a != g],
+        )
         assert _store_rows(root, engine) == truth, step
     assert [f.name for f in truth_files] == [f.name for f in files]
 

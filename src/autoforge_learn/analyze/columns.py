@@ -110,7 +110,13 @@ _ENVELOPE = ("event_id", "kind", "schema_version", "project_id", "timestamp")
 GROUP_KINDS: dict[str, tuple[str, ...]] = {
     "gates": (_K_GATE,),
     "execution": (
-        _K_PROJECT_STARTED, _K_STAGE, _K_TESTS, _K_SECURITY, _K_PERF, _K_COMPLETED, _K_ASSIGNMENT,
+        _K_PROJECT_STARTED,
+        _K_STAGE,
+        _K_TESTS,
+        _K_SECURITY,
+        _K_PERF,
+        _K_COMPLETED,
+        _K_ASSIGNMENT,
     ),
     "feedback": (_K_FEEDBACK, _K_APPROVAL, _K_SURVEY, _K_ESCALATION),
 }

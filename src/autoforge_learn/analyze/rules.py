@@ -206,8 +206,9 @@ def check_value(name: str, value: Any, kinds: tuple[str, ...]) -> bool:
 
     for kind in _probe_kinds(name, kinds):
         model = EVENT_MODELS[kind]
+        empty = model.model_construct()  # type: ignore[call-arg]  # no fields: only one is set
         try:
-            model.__pydantic_validator__.validate_assignment(model.model_construct(), name, value)
+            model.__pydantic_validator__.validate_assignment(empty, name, value)
         except ValidationError:
             return False
     return True
@@ -223,8 +224,6 @@ def _probe_kinds(name: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
     chosen: dict[tuple[str, ...], str] = {}
     for kind in sorted(kinds, key=lambda k: k in model_validators()):
         decorators = EVENT_MODELS[kind].__pydantic_decorators__.field_validators.values()
-        funcs = tuple(
-            sorted(d.func.__qualname__ for d in decorators if name in d.info.fields)
-        )
+        funcs = tuple(sorted(d.func.__qualname__ for d in decorators if name in d.info.fields))
         chosen.setdefault(funcs, kind)
     return tuple(chosen.values())

@@ -173,11 +173,15 @@ def _object_broken(v: str, children: tuple[Rule, ...]) -> str:
 def _beyond_items(rule: Rule) -> bool:
     """A nested field with more to check than its type and its array items: any value of
     it is left to the exact parser."""
-    return rule.constrained() and not (rule.items is not None and not rule.children) or (
-        rule.items is not None
-        and any(
-            getattr(rule, a) is not None
-            for a in ("values", "minimum", "maximum", "min_length", "max_length", "pattern")
+    return (
+        rule.constrained()
+        and not (rule.items is not None and not rule.children)
+        or (
+            rule.items is not None
+            and any(
+                getattr(rule, a) is not None
+                for a in ("values", "minimum", "maximum", "min_length", "max_length", "pattern")
+            )
         )
     )
 
@@ -190,7 +194,8 @@ def _duration(e: Exprs) -> tuple[list[str], dict[str, str]]:
     duration is the time between them (microseconds over 1e6, as ``total_seconds``)."""
     start, end = datetime_sql(e.key("timestamp_start")), datetime_sql(e.key("timestamp_end"))
     derived = f"(epoch_us({end}) - epoch_us({start})) / 1e6"
-    column = f"coalesce({e.cols['duration_seconds']}, CASE WHEN kind_ = 'stage_execution' THEN {derived} END)"
+    given = e.cols["duration_seconds"]
+    column = f"coalesce({given}, CASE WHEN kind_ = 'stage_execution' THEN {derived} END)"
     return [f"kind_ = 'stage_execution' AND {end} < {start}"], {"duration_seconds": column}
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import functools
 
-from autoforge_learn.analyze.columns import EVENT_COLUMNS, GROUP_KINDS, KINDS, extra_keys, source_keys
+from autoforge_learn.analyze.columns import (
+    EVENT_COLUMNS,
+    GROUP_KINDS,
+    KINDS,
+    extra_keys,
+    source_keys,
+)
 
 #: ISO 8601 with a zone, in the forms both pydantic's AwareDatetime and DuckDB read alike
 #: (others, e.g. a lowercase ``t``, go to the exact parser, which may still take them).

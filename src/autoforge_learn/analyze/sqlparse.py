@@ -81,8 +81,7 @@ def _strict_json_sql(paths: str) -> str:
     for duplicates. In a line of known keys only, such values show in their JSON types.
     """
     blank_close = " OR ".join(
-        f"contains(line, {c})"
-        for c in ("' }'", "' ]'", "chr(9) || '}'", "chr(9) || ']'")
+        f"contains(line, {c})" for c in ("' }'", "' ]'", "chr(9) || '}'", "chr(9) || ']'")
     )
     depth = (
         f"(strlen(line) > {2 * MAX_DEPTH} AND strlen(line) - "
@@ -211,15 +210,16 @@ def invalid_values_sql(name: str, table: str) -> str:
 
     col = q_ident(name)
     patterns = {
-        all_rules(k)[name].pattern for k in distinct_checked()[name] if name in all_rules(k)
-    } - {None}
+        p
+        for k in distinct_checked()[name]
+        if name in all_rules(k) and (p := all_rules(k)[name].pattern) is not None
+    }
     if name in custom_fields() or not patterns:
         bad = "true"
     else:
-        bad = " OR ".join(f"NOT regexp_matches(v, {q(p)})" for p in sorted(patterns))  # type: ignore[arg-type]
+        bad = " OR ".join(f"NOT regexp_matches(v, {q(p)})" for p in sorted(patterns))
     return (
-        f"SELECT v FROM (SELECT DISTINCT {col} AS v FROM {table} AND {col} IS NOT NULL) "
-        f"WHERE {bad}"
+        f"SELECT v FROM (SELECT DISTINCT {col} AS v FROM {table} AND {col} IS NOT NULL) WHERE {bad}"
     )
 
 
