@@ -156,7 +156,8 @@ def parse_event(obj: Any, *, text: bytes | str | None = None) -> EventBase:
             [FieldError("(event)", f"expected a JSON object, got {type(obj).__name__}")]
         )
     data = normalize(obj, text=text)
-    model = EVENT_MODELS.get(data["kind"])
+    kind = data["kind"]
+    model = EVENT_MODELS.get(kind) if isinstance(kind, str) else None  # [] is unhashable
     if model is None:
         kinds = ", ".join(sorted(EVENT_MODELS))
         raise EventError(
