@@ -65,6 +65,13 @@ CASES = {
     "deep_nesting": Case(
         GATE % (b'"validation_result": "pass", "x": ' + b"[" * 1100 + b"]" * 1100), "gates"
     ),
+    "aliases_disagree": Case(
+        GATE % b'"validation_result": "pass", "validation_reason": "a", "gate_result_reason": "b"',
+        "gates",
+    ),
+    "alias_null_against_a_value": Case(
+        GATE % b'"gate_result": "pass", "validation_result": null', "gates"
+    ),
     "end_before_start": Case(
         b'{"kind": "stage_execution", "project_id": "A", "timestamp": "2025-10-01T09:00:00Z", '
         b'"stage_id": "qa", "agent_role": "qa", "timestamp_start": "2025-10-01T09:00:00Z", '

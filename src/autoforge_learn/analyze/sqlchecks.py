@@ -102,6 +102,21 @@ def type_checks(e: Exprs) -> list[str]:
         unknown = tuple(k for k in e.allowed if k not in known.get(key, set()))
         if unknown:
             out.append(_for(unknown, e, f"ty_[{i}] NOT IN {in_list(_PLAIN_TYPES)}"))
+    out.extend(_alias_checks(e, index))
+    return out
+
+
+def _alias_checks(e: Exprs, index: dict[str, int]) -> list[str]:
+    """A field spelled both ways must hold one value (JSON null included), as
+    :func:`autoforge_learn.schema.parse.normalize` requires of the kinds it merges."""
+    from autoforge_learn.schema.parse import GATE_FIELD_ALIASES
+
+    out = []
+    for alias, name in GATE_FIELD_ALIASES.items():
+        if alias in index and name in index and "gate_evaluation" in e.allowed:
+            both = f"ty_[{index[alias]}] IS NOT NULL AND ty_[{index[name]}] IS NOT NULL"
+            differ = f"{q_ident(alias)} IS DISTINCT FROM {q_ident(name)}"
+            out.append(_for(("gate_evaluation",), e, f"{both} AND {differ}"))
     return out
 
 
@@ -257,6 +272,4 @@ def row_checks(e: Exprs, *, typed: bool) -> list[str]:
     out.extend(validator_checks(e))
     out.append(f"kind_ IS NULL OR kind_ NOT IN {in_list(e.allowed)}")
     out.append("ts_ IS NULL")
-    if "gate_result" in e.keys and "validation_result" in e.keys:
-        out.append(f"{e.key('gate_result')} <> {e.key('validation_result')}")
     return out
