@@ -71,7 +71,7 @@ def _struct(types: dict[str, str]) -> str:
     return "{" + ", ".join(f'"{k}": "{t}"' for k, t in types.items()) + "}"
 
 
-def _strict_json_sql(paths: str) -> str:
+def _strict_json_sql() -> str:
     """True for a line the exact parser may read otherwise than DuckDB.
 
     Every line: a trailing comma in compact JSON (``,}``, ``,]``) or with blanks before
@@ -80,17 +80,16 @@ def _strict_json_sql(paths: str) -> str:
     outside its strings for NaN, Infinity, trailing commas and huge numbers, and its keys
     for duplicates. In a line of known keys only, such values show in their JSON types.
     """
-    blank_close = " OR ".join(
-        f"contains(line, {c})" for c in ("' }'", "' ]'", "chr(9) || '}'", "chr(9) || ']'")
-    )
+    # a raw tab is whitespace between tokens (strings hold it escaped): rare enough
+    blank_close = "contains(line, ' }') OR contains(line, ' ]') OR contains(line, chr(9))"
     depth = (
         f"(strlen(line) > {2 * MAX_DEPTH} AND strlen(line) - "
         f"strlen(replace(replace(line, '[', ''), '{{', '')) > {MAX_DEPTH})"
     )
+    # nk_ and ty: the line's key count and the JSON types of the keys read (parsed once)
     unknown = (
-        f"CASE WHEN TRY(len(json_keys(line))) = list_count(TRY(json_type(line, {paths}))) "
-        "THEN false ELSE coalesce(TRY(len(list_distinct(json_keys(line))) <> "
-        "len(json_keys(line))), true) OR regexp_matches(regexp_replace(line, "
+        "CASE WHEN nk_ = list_count(ty) THEN false ELSE coalesce(TRY(len(list_distinct("
+        "json_keys(line))) <> nk_), true) OR regexp_matches(regexp_replace(line, "
         f"{q(_STRING_RE)}, '\"\"', 'g'), {q(_LENIENT_RE)}) END"
     )
     spaced = q(_SPACED_CLOSE_RE)
@@ -130,11 +129,15 @@ def read_source(group: str, lines: str = "af_lines") -> str:
     # A line whose text lacks "event_id" has no such key: its id is derived. One that has
     # the text but not the key (inside a value) gets no id here and is dropped, so it is
     # read line by line.
+    read = (
+        f"SELECT TRY(json_transform(line, '{_struct(types)}')) AS j, "
+        f"TRY(json_type(line, {paths})) AS ty, TRY(len(json_keys(line))) AS nk_, "
+        f"CASE WHEN NOT contains(line, '\"event_id\"') THEN 'd-' || md5(line) END "
+        f"AS {DERIVED_ID}, fid, line FROM {lines} WHERE line <> chr(10)"
+    )
     return (
-        f"(WITH parsed AS MATERIALIZED (SELECT TRY(json_transform(line, '{_struct(types)}')) "
-        f"AS j, TRY(json_type(line, {paths})) AS ty, CASE WHEN NOT contains(line, "
-        f"'\"event_id\"') THEN 'd-' || md5(line) END AS {DERIVED_ID}, fid, "
-        f"({_strict_json_sql(paths)}) AS lenient_ FROM {lines} WHERE line <> chr(10)) "
+        f"(WITH parsed AS MATERIALIZED (SELECT j, ty, {DERIVED_ID}, fid, "
+        f"({_strict_json_sql()}) AS lenient_ FROM ({read})) "
         f"SELECT j.*, ty AS ty_, fid, {DERIVED_ID} FROM parsed WHERE j IS NOT NULL "
         f"AND ty IS NOT NULL AND NOT coalesce(lenient_, true) "
         f"AND (j.event_id IS NOT NULL OR {DERIVED_ID} IS NOT NULL) AND NOT ({mismatch}))"
