@@ -66,6 +66,12 @@ def test_unknown_kind():
         parse_event({"kind": "nope", "project_id": "P", "event_id": "e"})
 
 
+@pytest.mark.parametrize("kind", [[], {"a": 1}, 5])
+def test_a_kind_that_is_no_string_is_an_event_error(kind):
+    with pytest.raises(EventError, match="unknown kind"):
+        parse_line(orjson.dumps({"kind": kind, "project_id": "P", "event_id": "e"}))
+
+
 def test_naive_timestamp_is_refused_and_offsets_become_utc():
     with pytest.raises(EventError) as info:
         parse_event({**SPEC_EXAMPLE_LINE, "timestamp": "2025-10-29T14:30:00"})

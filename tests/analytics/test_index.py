@@ -7,9 +7,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from autoforge_learn.analyze.ingest import InvalidLinesError
+from autoforge_learn.analyze.report import InvalidLinesError
 from autoforge_learn.collect import Collector
 from autoforge_learn.store.layout import StoreLayout
+from autoforge_learn.workspace import Workspace
 from tests.helpers import build_index, metric_values
 
 from .conftest import FLAT_GATE, ts
@@ -150,10 +151,7 @@ def test_bulk_and_line_paths_give_the_same_rows(tmp_path: Path, engine: str | No
     report = build_index(root, engine=engine)
     assert report.events == 2 and report.duplicates == 2
     assert [i.line for i in report.issues] == [3]
-    from autoforge_learn.analyze.engine import connect
-
-    con = connect(root, engine)
-    rows = con.table("events").order_by("event_id").to_pyarrow().to_pylist()
+    rows = _rows(root, engine)
     assert [r["retry_attempt"] for r in rows] == [1, 1]
     assert {r["human_override"] for r in rows} == {False}
     flat = next(r for r in rows if r["gate_id"] == "spec_complete")
@@ -170,9 +168,8 @@ def test_bulk_and_line_paths_give_the_same_rows(tmp_path: Path, engine: str | No
 
 
 def _rows(root: Path, engine: str | None) -> list[dict]:
-    from autoforge_learn.analyze.engine import connect
-
-    return connect(root, engine).table("events").order_by("event_id").to_pyarrow().to_pylist()
+    with Workspace(root, engine=engine) as ws:
+        return ws.backend().table("events").order_by("event_id").to_pyarrow().to_pylist()
 
 
 def test_derived_id_is_the_md5_of_the_line_everywhere(tmp_path: Path, engine: str | None) -> None:
@@ -300,14 +297,6 @@ def test_payload_texts_stay_in_the_raw_files(tmp_path: Path, engine: str | None)
     (row,) = _rows(root, engine)
     extra = row["extra"] if isinstance(row["extra"], dict) else orjson.loads(row["extra"] or "{}")
     assert not set(PAYLOAD_KEYS) & set(extra)
-
-
-def test_identifier_patterns_are_the_schemas() -> None:
-    from autoforge_learn.analyze.sqlparse import IDENTIFIER_PATTERNS
-    from autoforge_learn.schema.events import PROMPT_VERSION_PATTERN, SAFE_ID_PATTERN
-
-    assert f"^{IDENTIFIER_PATTERNS['project_id']}$" == SAFE_ID_PATTERN
-    assert f"^{IDENTIFIER_PATTERNS['prompt_version']}$" == PROMPT_VERSION_PATTERN
 
 
 def test_a_file_removed_or_unreadable_while_indexing_is_not_fatal(

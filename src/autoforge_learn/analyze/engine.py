@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from autoforge_learn.store.layout import RAW_FILE, StoreLayout
+from autoforge_learn.store.layout import RAW_FILE
 
 ENV_ENGINE = "AUTOFORGE_ENGINE"
 INDEX_FILENAME = "index.duckdb"
@@ -127,17 +127,7 @@ def connect_ibis(spec: EngineSpec, raw: Any | None = None) -> Any:
     )
 
 
-def connect(root: Path, engine: str | None = None) -> Any:
-    """An ibis connection to the index of ``root`` on the chosen engine (not refreshed)."""
-    return connect_ibis(resolve_engine(root, engine))
-
-
 # -- paths: the store's own rules (store.layout imports no schema, so this stays fast) --
-
-
-def raw_dir(root: Path) -> Path:
-    """``<root>/ai/training_data/raw`` (as :class:`StoreLayout.raw`)."""
-    return StoreLayout(Path(root)).raw
 
 
 def file_group(rel: str) -> str:

@@ -16,13 +16,10 @@ SQL. Events are deduplicated by ``event_id``: the first copy (by file) counts.
 from __future__ import annotations
 
 import os
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,36 +31,15 @@ from autoforge_learn.analyze.bulkread import (
     range_hash,
     read_batches,
 )
-from autoforge_learn.analyze.engine import (
-    EngineSpec,
-    connect_raw,
-    file_group,
-    resolve_engine,
-)
-from autoforge_learn.analyze.engine import raw_dir as raw_dir_of
+from autoforge_learn.analyze.engine import EngineSpec, file_group
 from autoforge_learn.analyze.loader import Loader, Unreadable
-from autoforge_learn.analyze.report import IndexReport, InvalidLinesError
+from autoforge_learn.analyze.report import IndexReport
 from autoforge_learn.analyze.store import open_store
-from autoforge_learn.store.layout import find_root
 from autoforge_learn.store.layout import scan_raw_files as raw_files
 
 _T = TypeVar("_T")
 #: Called with (bytes read so far, bytes to read) as a refresh reads raw data.
 IndexProgress = Callable[[int, int], None]
-_DEFAULT_PROGRESS: ContextVar[IndexProgress | None] = ContextVar(
-    "autoforge_index_progress", default=None
-)
-
-
-@contextmanager
-def reporting_progress(progress: IndexProgress | None) -> Iterator[None]:
-    """Within this block every index refresh not given a ``progress`` of its own reports
-    to ``progress`` (how a command shows one bar whichever library call refreshes)."""
-    token = _DEFAULT_PROGRESS.set(progress)
-    try:
-        yield
-    finally:
-        _DEFAULT_PROGRESS.reset(token)
 
 
 #: Batches read ahead of the one being loaded.
@@ -157,40 +133,110 @@ class _Meter:
             self.progress(self.total, self.total)
 
 
-def build_index(
-    root: Path | str | None = None,
-    *,
-    engine: str | None = None,
-    strict: bool = False,
-    rebuild: bool = False,
-    progress: IndexProgress | None = None,
-) -> IndexReport:
-    """Bring the index of ``root``'s raw data up to date, reading only what changed.
+@dataclass
+class _Plan:
+    """What a refresh has to do, file by file (paths relative to ``raw/``)."""
 
-    Args:
-        root: The ``.autoforge`` directory (default: found like the collector finds it).
-        engine: ``duckdb`` (default, ``<root>/index.duckdb``), ``duckdb:PATH`` or a
-            PostgreSQL URL; default ``$AUTOFORGE_ENGINE``.
-        strict: Raise :class:`InvalidLinesError` if the index leaves out any line.
-        rebuild: Drop the index and read everything again.
-        progress: Called with ``(bytes read, bytes to read)`` as raw data is loaded
-            (not called when nothing changed).
+    removed: list[str] = field(default_factory=list)
+    reload: list[str] = field(default_factory=list)
+    appends: list[tuple[str, _FileState]] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    #: Files whose size and offset did not change but whose mtime did.
+    touched: dict[str, _FileState] = field(default_factory=dict)
 
-    Returns:
-        What was read, added and left out; ``issues`` lists every invalid line.
-    """
-    started = time.perf_counter()
-    root_path = find_root(root)
-    spec = resolve_engine(root_path, engine)
-    raw = connect_raw(spec)
-    try:
-        report = refresh_index(raw, spec, raw_dir_of(root_path), rebuild=rebuild, progress=progress)
-    finally:
-        raw.close()
-    report.seconds = round(time.perf_counter() - started, 3)
-    if strict and report.issues:
-        raise InvalidLinesError(report)
-    return report
+    def empty(self) -> bool:
+        return not (self.removed or self.reload or self.appends or self.new or self.touched)
+
+    @property
+    def full(self) -> list[str]:
+        """Files read from their start."""
+        return self.new + self.reload
+
+
+def _plan(raw_dir: Path, on_disk: dict[str, os.stat_result], state: dict[str, _FileState]) -> _Plan:
+    """Compare the files on disk with the recorded state."""
+    plan = _Plan(removed=[rel for rel in state if rel not in on_disk])
+    for rel, st in on_disk.items():
+        old = state.get(rel)
+        if old is None:
+            plan.new.append(rel)
+            continue
+        if st.st_size == old.size and st.st_mtime_ns == old.mtime_ns:
+            continue
+        path = raw_dir / rel
+        if st.st_size < old.offset or _hashes(path, old.offset) != (old.head_hash, old.tail_hash):
+            plan.reload.append(rel)
+        elif st.st_size > old.offset:
+            plan.appends.append((rel, old))
+        else:
+            old.size, old.mtime_ns = st.st_size, st.st_mtime_ns
+            plan.touched[rel] = old
+    return plan
+
+
+@dataclass
+class _Read:
+    """What reading the planned files gave."""
+
+    #: file -> (offset read to, line count or None when not counted)
+    results: dict[str, tuple[int, int | None]]
+    facts: dict[str, FileFacts]
+    #: Appended files and the first line number read from them.
+    reread: list[tuple[str, int]]
+
+
+def _read_files(
+    loader: Loader, raw_dir: Path, plan: _Plan, on_disk: dict[str, os.stat_result], meter: _Meter
+) -> _Read:
+    """Read whole files in bulk (those it cannot take line by line), then appended tails."""
+    by_group: dict[str, list[tuple[str, int]]] = {}
+    for rel in plan.full:
+        by_group.setdefault(file_group(rel), []).append((rel, on_disk[rel].st_size))
+    facts: dict[str, FileFacts] = {}
+    slow: list[str] = []
+    if by_group:
+        facts, slow = loader.bulk(_prefetched(_group_batches(raw_dir, by_group)), loaded=meter.read)
+    results: dict[str, tuple[int, int | None]] = {}
+    for rel in plan.full:
+        fact = facts.get(rel)
+        results[rel] = (on_disk[rel].st_size, fact.lines if fact else None)
+    for rel in slow:
+        try:
+            results[rel] = loader.lines(rel, 0, 0)
+        except Unreadable:
+            del results[rel]  # not recorded: read again on the next refresh
+        meter.read([rel])
+    reread: list[tuple[str, int]] = []
+    for rel, old in plan.appends:
+        lineno = old.lineno
+        meter.read([rel])
+        try:
+            if lineno is None:
+                lineno = _count_lines(raw_dir / rel, old.offset)
+            results[rel] = loader.lines(rel, old.offset, lineno)
+        except (Unreadable, FileNotFoundError):
+            continue  # its recorded state stays: the next refresh tries again
+        reread.append((rel, lineno + 1))
+    loader.flush_lines()
+    meter.finish()
+    return _Read(results, facts, reread)
+
+
+def _new_states(
+    raw_dir: Path, read: _Read, on_disk: dict[str, os.stat_result], plan: _Plan
+) -> dict[str, _FileState]:
+    """The recorded state of every file read (and of the touched ones)."""
+    states: dict[str, _FileState] = dict(plan.touched)
+    for rel, (offset, lineno) in read.results.items():
+        st = on_disk[rel]
+        fact = read.facts.get(rel)
+        # A file read whole in bulk was hashed in the same read that counted it.
+        if fact is not None and offset == st.st_size:
+            head, tail = fact.head_hash, fact.tail_hash
+        else:
+            head, tail = _hashes(raw_dir / rel, offset)
+        states[rel] = _FileState(st.st_size, st.st_mtime_ns, offset, lineno, head, tail)
+    return states
 
 
 def refresh_index(
@@ -201,105 +247,51 @@ def refresh_index(
     rebuild: bool = False,
     progress: IndexProgress | None = None,
 ) -> IndexReport:
-    """Refresh the index through an open raw connection (see :func:`build_index`)."""
+    """Bring the index up to date through an open raw connection, reading only what
+    changed.
+
+    Args:
+        raw: A DB-API connection to the index (duckdb or psycopg).
+        spec: The engine it is on.
+        raw_dir: The raw data directory.
+        rebuild: Drop the index and read everything again.
+        progress: Called with ``(bytes read, bytes to read)`` as raw data is loaded.
+
+    Returns:
+        What was read, added and left out; ``issues`` lists every invalid line.
+    """
     store = open_store(raw, spec, rebuild=rebuild)
     report = IndexReport(engine=spec.label)
     on_disk: dict[str, os.stat_result] = dict(raw_files(raw_dir))
     report.files = len(on_disk)
     state = {rel: _FileState(*row) for rel, *row in store.load_state()}
-    removed = [rel for rel in state if rel not in on_disk]
-    reload: list[str] = []
-    appends: list[tuple[str, _FileState]] = []
-    new: list[str] = []
-    touched: dict[str, _FileState] = {}
-    for rel, st in on_disk.items():
-        old = state.get(rel)
-        if old is None:
-            new.append(rel)
-            continue
-        if st.st_size == old.size and st.st_mtime_ns == old.mtime_ns:
-            continue
-        path = raw_dir / rel
-        if st.st_size < old.offset or _hashes(path, old.offset) != (old.head_hash, old.tail_hash):
-            reload.append(rel)
-        elif st.st_size > old.offset:
-            appends.append((rel, old))
-        else:
-            old.size, old.mtime_ns = st.st_size, st.st_mtime_ns
-            touched[rel] = old
-    if not (removed or reload or appends or new or touched):
+    plan = _plan(raw_dir, on_disk, state)
+    if plan.empty():
         report.events, report.issues = store.counts_and_issues(raw_dir)
         return report
-    reload = store.expand_reload(reload + removed)
-    reload = [r for r in reload if r in on_disk and r not in new]
-    appends = [(r, s) for r, s in appends if r not in reload]
-    report.files_reloaded = len(reload)
-    report.files_removed = len(removed)
+    reload = store.expand_reload(plan.reload + plan.removed)
+    plan.reload = [r for r in reload if r in on_disk and r not in plan.new]
+    plan.appends = [(r, s) for r, s in plan.appends if r not in plan.reload]
+    report.files_reloaded = len(plan.reload)
+    report.files_removed = len(plan.removed)
     duck = store.parser()
     direct = store.prepare_direct(has_state=bool(state))
     loader = Loader(raw_dir, duck, "events" if direct else "af_stage")
-    full = new + reload
-    meter = _Meter(
-        progress or _DEFAULT_PROGRESS.get(),
-        {r: on_disk[r].st_size for r in full}
-        | {r: on_disk[r].st_size - old.offset for r, old in appends},
-    )
+    sizes = {r: on_disk[r].st_size for r in plan.full}
+    sizes |= {r: on_disk[r].st_size - old.offset for r, old in plan.appends}
     try:
-        by_group: dict[str, list[tuple[str, int]]] = {}
-        for rel in full:
-            by_group.setdefault(file_group(rel), []).append((rel, on_disk[rel].st_size))
-        facts: dict[str, FileFacts] = {}
-        slow: list[str] = []
-        if by_group:
-            facts, slow = loader.bulk(
-                _prefetched(_group_batches(raw_dir, by_group)),
-                loaded=meter.read,
-            )
-        results: dict[str, tuple[int, int | None]] = {}
-        for rel in full:
-            fact = facts.get(rel)
-            results[rel] = (on_disk[rel].st_size, fact.lines if fact else None)
-        for rel in slow:
-            try:
-                results[rel] = loader.lines(rel, 0, 0)
-            except Unreadable:
-                del results[rel]  # not recorded: read again on the next refresh
-            meter.read([rel])
-        reread: list[tuple[str, int]] = []
-        for rel, old in appends:
-            lineno = old.lineno
-            meter.read([rel])
-            try:
-                if lineno is None:
-                    lineno = _count_lines(raw_dir / rel, old.offset)
-                results[rel] = loader.lines(rel, old.offset, lineno)
-            except (Unreadable, FileNotFoundError):
-                continue  # its recorded state stays: the next refresh tries again
-            reread.append((rel, lineno + 1))
-        loader.flush_lines()
-        meter.finish()
-        report.files_read = len(full) + len(appends)
-        report.bytes_read = sum(on_disk[r].st_size for r in full) + sum(
-            on_disk[r].st_size - s.offset for r, s in appends
-        )
-        states: dict[str, _FileState] = dict(touched)
-        for rel, (offset, lineno) in results.items():
-            st = on_disk[rel]
-            fact = facts.get(rel)
-            # A file read whole in bulk was hashed in the same read that counted it.
-            if fact is not None and offset == st.st_size:
-                head, tail = fact.head_hash, fact.tail_hash
-            else:
-                head, tail = _hashes(raw_dir / rel, offset)
-            states[rel] = _FileState(st.st_size, st.st_mtime_ns, offset, lineno, head, tail)
+        read = _read_files(loader, raw_dir, plan, on_disk, _Meter(progress, sizes))
+        report.files_read = len(sizes)
+        report.bytes_read = sum(sizes.values())
+        states = _new_states(raw_dir, read, on_disk, plan)
         added, dupes = store.commit(
             duck,
             direct=direct,
-            drop_files=removed + reload,
+            drop_files=plan.removed + plan.reload,
             states=[(rel, *s.__dict__.values()) for rel, s in states.items()],
             issues=[(os.path.relpath(i.path, raw_dir), i.line, i.reason) for i in loader.issues],
-            cleared=full,
-            reread=reread,
+            cleared=plan.full,
+            reread=read.reread,
         )
     except BaseException:
         store.abort_load(direct)

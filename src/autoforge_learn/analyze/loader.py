@@ -133,7 +133,8 @@ class Loader:
         return facts, slow, loaded
 
     def _check_loaded(self, rels: list[str], facts: dict[str, FileFacts]) -> set[str]:
-        """Take out the files whose rows were not all loaded or hold an invalid identifier."""
+        """Take out the files whose rows were not all loaded or hold an invalid value of a
+        column checked on its distinct values."""
         from autoforge_learn.analyze import sqlparse as sp
 
         if not rels:
@@ -147,11 +148,11 @@ class Loader:
             ).fetchall()
         )
         bad = {r for r in rels if counts.get(r, 0) != facts[r].nonblank}
-        for name in sp.DISTINCT_CHECKED:
+        for name in sp.distinct_checked():
             suspects = [
                 row[0] for row in self.duck.execute(sp.invalid_values_sql(name, mine)).fetchall()
             ]
-            invalid = [v for v in suspects if not sp.valid_identifier(name, v)]
+            invalid = [v for v in suspects if not sp.valid_value(name, v)]
             if invalid:
                 rows = self.duck.execute(
                     f'SELECT DISTINCT source_file FROM {mine} AND "{name}" IN '
@@ -260,7 +261,7 @@ class Loader:
             sql = sp.transform_sql(
                 "all",
                 sp.read_json_source("all", extra_columns={_FILE_KEY: "VARCHAR"}),
-                where=sp.not_bad("all"),
+                where=sp.not_bad("all", typed=False),
                 source_file=_FILE_KEY,
                 derived_id=None,
             )

@@ -123,8 +123,10 @@ def compiled_sql(
     row = raw.execute(f"SELECT sql FROM af_sqlcache WHERE key = {mark}", [key]).fetchone()
     if row is not None:
         return str(row[0])
-    sql = ahead.result() if ahead is not None else compile_sql(
-        dialect, metric, by=by, selection=selection
+    sql = (
+        ahead.result()
+        if ahead is not None
+        else compile_sql(dialect, metric, by=by, selection=selection)
     )
     raw.execute(f"DELETE FROM af_sqlcache WHERE key = {mark}", [key])
     raw.execute(f"INSERT INTO af_sqlcache VALUES ({mark}, {mark})", [key, sql])

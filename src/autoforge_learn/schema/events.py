@@ -8,142 +8,58 @@ a user's data is never dropped because we did not foresee it.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-from enum import StrEnum
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from autoforge_learn.schema.types import (
+    PROMPT_VERSION_PATTERN,
+    SAFE_ID_PATTERN,
+    SCHEMA_VERSION,
+    Arm,
+    ClientDomain,
+    DecisionType,
+    EventKind,
+    ProjectSuccess,
+    Severity,
+    SystemContext,
+    UtcDatetime,
+    ValidationResult,
+    check_safe_id,
+    format_timestamp,
 )
 
-SCHEMA_VERSION = "1.0"
-
-#: Identifiers that become parts of file names: a letter or digit first, then letters,
-#: digits, ``.``, ``_`` or ``-``; never ``..``; at most 128 characters.
-SAFE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-_SAFE_ID = re.compile(SAFE_ID_PATTERN)
-
-PROMPT_VERSION_PATTERN = r"^[a-z][a-z0-9_]*\.v[0-9]+\.[0-9]+$"
-_PROMPT_VERSION = re.compile(PROMPT_VERSION_PATTERN)
-
-
-@lru_cache(maxsize=8192)
-def check_safe_id(value: str, *, what: str = "project_id") -> str:
-    """Return ``value`` if it can safely become part of a file name, else raise ValueError.
-
-    Args:
-        value: The identifier to check.
-        what: The name of the identifier, used in the error message.
-
-    Raises:
-        ValueError: If the identifier is empty, too long, contains a path separator,
-            ``..``, whitespace or control characters, or other unsafe characters.
-    """
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a non-empty string")
-    if ".." in value or "/" in value or "\\" in value:
-        raise ValueError(f"{what} {value!r} must not contain path separators or '..'")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError(f"{what} {value!r} must not contain control characters")
-    if not _SAFE_ID.match(value):
-        raise ValueError(
-            f"{what} {value!r} may only hold letters, digits, '.', '_' and '-' "
-            "(starting with a letter or digit, at most 128 characters)"
-        )
-    return value
-
-
-def _to_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
-
-
-def format_timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` suffix, as the spec's example writes timestamps."""
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-# Validated to UTC, so pydantic's own serializer writes the spec's ``...Z`` form.
-UtcDatetime = Annotated[
-    AwareDatetime,
-    AfterValidator(_to_utc),
-    Field(description="Timezone-aware timestamp (ISO 8601), stored in UTC"),
+__all__ = [
+    "EVENT_MODELS",
+    "PROMPT_VERSION_PATTERN",
+    "SAFE_ID_PATTERN",
+    "SCHEMA_VERSION",
+    "Arm",
+    "ClientDomain",
+    "DecisionType",
+    "DownstreamFeedback",
+    "Escalation",
+    "Event",
+    "EventBase",
+    "EventKind",
+    "ExperimentAssignment",
+    "GateEvaluation",
+    "HumanApproval",
+    "HumanSurvey",
+    "PerformanceMetrics",
+    "ProjectCompleted",
+    "ProjectStarted",
+    "ProjectSuccess",
+    "SecurityScan",
+    "Severity",
+    "StageExecution",
+    "SystemContext",
+    "TestResults",
+    "UtcDatetime",
+    "ValidationResult",
+    "check_safe_id",
+    "format_timestamp",
 ]
-
-
-class EventKind(StrEnum):
-    """What an event records; decides its model and the file it is stored in."""
-
-    PROJECT_STARTED = "project_started"
-    STAGE_EXECUTION = "stage_execution"
-    GATE_EVALUATION = "gate_evaluation"
-    DOWNSTREAM_FEEDBACK = "downstream_feedback"
-    TEST_RESULTS = "test_results"
-    SECURITY_SCAN = "security_scan"
-    PERFORMANCE_METRICS = "performance_metrics"
-    HUMAN_APPROVAL = "human_approval"
-    HUMAN_SURVEY = "human_survey"
-    ESCALATION = "escalation"
-    PROJECT_COMPLETED = "project_completed"
-    EXPERIMENT_ASSIGNMENT = "experiment_assignment"
-
-
-class ClientDomain(StrEnum):
-    SAAS = "saas"
-    FINTECH = "fintech"
-    HEALTHTECH = "healthtech"
-    ECOMMERCE = "ecommerce"
-    ANALYTICS = "analytics"
-    OTHER = "other"
-
-
-class ValidationResult(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    AMBIGUOUS = "ambiguous"
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    MAJOR = "major"
-    MINOR = "minor"
-
-
-class DecisionType(StrEnum):
-    FEATURE_PRIORITY = "feature_priority"
-    ARCHITECTURE_CHOICE = "architecture_choice"
-    TECH_STACK = "tech_stack"
-    RISK_ACCEPTANCE = "risk_acceptance"
-
-
-class Arm(StrEnum):
-    CONTROL = "control"
-    TREATMENT = "treatment"
-
-
-class ProjectSuccess(StrEnum):
-    SHIPPED = "shipped"
-    ALPHA_READY = "alpha_ready"
-    BLOCKED = "blocked"
-    CANCELLED = "cancelled"
-
-
-class SystemContext(BaseModel):
-    """What the agent was told besides its prompt template."""
-
-    model_config = ConfigDict(extra="allow")
-
-    prior_decisions: list[str] = Field(default_factory=list)
-    constraints: list[str] = Field(default_factory=list)
-    acceptance_criteria: list[str] = Field(default_factory=list)
 
 
 class EventBase(BaseModel):
@@ -324,9 +240,7 @@ class HumanApproval(EventBase):
     @model_validator(mode="after")
     def _derive_alignment(self) -> HumanApproval:
         if self.decision_aligned is None:
-            self.decision_aligned = (
-                self.human_decision.strip() == self.agent_recommendation.strip()
-            )
+            self.decision_aligned = self.human_decision.strip() == self.agent_recommendation.strip()
         return self
 
 

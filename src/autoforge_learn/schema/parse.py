@@ -26,6 +26,10 @@ GATE_FIELD_ALIASES = {
 }
 
 
+#: Fields :func:`normalize` fills when a line lacks them: never missing from an event.
+FILLED_BY_NORMALIZE = ("event_id", "kind", "schema_version")
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with one field of an event."""
@@ -152,7 +156,8 @@ def parse_event(obj: Any, *, text: bytes | str | None = None) -> EventBase:
             [FieldError("(event)", f"expected a JSON object, got {type(obj).__name__}")]
         )
     data = normalize(obj, text=text)
-    model = EVENT_MODELS.get(data["kind"])
+    kind = data["kind"]
+    model = EVENT_MODELS.get(kind) if isinstance(kind, str) else None  # [] is unhashable
     if model is None:
         kinds = ", ".join(sorted(EVENT_MODELS))
         raise EventError(
