@@ -72,6 +72,20 @@ CASES = {
     "alias_null_against_a_value": Case(
         GATE % b'"gate_result": "pass", "validation_result": null', "gates"
     ),
+    # the timestamp is year 10000 / year 0 in UTC: the model used to raise OverflowError
+    "timestamp_beyond_9999_in_utc": Case(
+        GATE.replace(b"2025-10-01T10:00:00Z", b"9999-12-31T23:59:59-12:00")
+        % b'"validation_result": "pass"',
+        "gates",
+    ),
+    "timestamp_before_year_1_in_utc": Case(
+        GATE.replace(b"2025-10-01T10:00:00Z", b"0001-01-01T00:00:00+01:00")
+        % b'"validation_result": "pass"',
+        "gates",
+    ),
+    "created_at_beyond_9999_in_utc": Case(
+        _started(created_at="9999-12-31T23:00:00-12:00"), "execution"
+    ),
     "end_before_start": Case(
         b'{"kind": "stage_execution", "project_id": "A", "timestamp": "2025-10-01T09:00:00Z", '
         b'"stage_id": "qa", "agent_role": "qa", "timestamp_start": "2025-10-01T09:00:00Z", '

@@ -55,11 +55,16 @@ def datetime_sql(value: str) -> str:
     ``Z`` is parsed as a plain timestamp (no time zone lookup); an offset through
     TIMESTAMPTZ. Year 0 is DuckDB's 1 BC and pydantic's error.
     """
-    return (
+    parsed = (
         f"CASE WHEN regexp_full_match({value}, {q(DATETIME_RE)}) AND NOT starts_with({value}, "
         f"'0000') THEN CASE WHEN right({value}, 1) IN ('Z', 'z') THEN "
         f"TRY_CAST(left({value}, -1) AS TIMESTAMP) "
         f"ELSE CAST(TRY_CAST({value} AS TIMESTAMPTZ) AS TIMESTAMP) END END"
+    )
+    # 9999-12-31T23:59-12:00 is year 10000 in UTC: pydantic's datetime cannot hold it
+    return (
+        f"CASE WHEN ({parsed}) BETWEEN TIMESTAMP '0001-01-01 00:00:00' "
+        f"AND TIMESTAMP '9999-12-31 23:59:59.999999' THEN ({parsed}) END"
     )
 
 

@@ -52,7 +52,12 @@ def check_safe_id(value: str, *, what: str = "project_id") -> str:
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
+    if value.tzinfo is UTC:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-12:00 is year 10000 in UTC: an invalid line
+        raise ValueError("out of range: in UTC it falls outside the years 1 to 9999") from None
 
 
 def format_timestamp(value: datetime) -> str:
