@@ -100,7 +100,12 @@ def connect_raw(spec: EngineSpec) -> Any:
     import psycopg
 
     pg = psycopg.connect(spec.target, autocommit=True)
-    pg.execute(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}"')
+    try:
+        pg.execute(f'CREATE SCHEMA IF NOT EXISTS "{spec.schema}"')
+    except psycopg.errors.UniqueViolation:
+        # Two first connections at once: IF NOT EXISTS is not atomic in PostgreSQL (the
+        # other one created it between the check and the insert); the schema is there.
+        pass
     pg.execute(f'SET search_path TO "{spec.schema}"')
     pg.execute("SET TimeZone TO 'UTC'")
     return pg
