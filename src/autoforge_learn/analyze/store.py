@@ -33,6 +33,20 @@ _PG_TYPES = {
 _COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
 
 
+def _pg_safe(name: str, sql_type: str) -> str:
+    """A column of ``af_stage`` as PostgreSQL can store it: text there cannot hold a NUL
+    character (nor jsonb a ``\\u0000`` escape), so each becomes U+FFFD; one such event
+    used to stop every refresh on PostgreSQL."""
+    if sql_type == "VARCHAR":
+        return f"replace(\"{name}\", chr(0), '\ufffd') AS \"{name}\""
+    if sql_type == "JSON":
+        return f"replace(CAST(\"{name}\" AS VARCHAR), '\\u0000', '\\ufffd') AS \"{name}\""
+    return f'"{name}"'
+
+
+_PG_SELECT = ", ".join(_pg_safe(n, t) for n, t in EVENT_COLUMNS.items())
+
+
 class IndexStore:
     """Index tables on one engine, through a DB-API connection."""
 
@@ -296,7 +310,7 @@ class PgStore(IndexStore):
         with tempfile.TemporaryDirectory(prefix="af-copy-") as tmp:
             path = os.path.join(tmp, "stage.csv")
             duck.execute(
-                f"COPY (SELECT {_COLS} FROM af_stage) TO '{path}' "
+                f"COPY (SELECT {_PG_SELECT} FROM af_stage) TO '{path}' "
                 "(FORMAT csv, HEADER false, NULLSTR '\\N')"
             )
             with (
