@@ -99,3 +99,25 @@ def test_the_workspace_and_the_cli_read_the_store_s_file(tmp_path: Path) -> None
     assert "config.yaml: loops.recent_projetcs: unknown setting" in result.stderr
     assert "did you mean loops.recent_projects?" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_config_that_is_a_fifo_a_directory_or_an_alias_bomb_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    from autoforge_learn.errors import AutoforgeError
+    from autoforge_learn.settings import load_settings
+
+    config = tmp_path / "config.yaml"
+    os.mkfifo(config)  # reading it would block forever
+    with pytest.raises(AutoforgeError, match="not a regular file"):
+        load_settings(config)
+    config.unlink()
+    config.mkdir()
+    with pytest.raises(AutoforgeError, match="config.yaml: cannot be read"):
+        load_settings(config)
+    config.rmdir()
+    config.write_text("a: &a [x, x]\nb: &b [*a, *a]\nloops: *b\n")
+    with pytest.raises(AutoforgeError, match="aliases"):
+        load_settings(config)

@@ -122,12 +122,12 @@ def load_settings(path: Path) -> Settings:
         return Settings()
     import yaml
 
-    try:
-        text = path.read_text(encoding="utf-8")
+    from autoforge_learn.store.yamlfile import read_yaml
+
+    try:  # a regular file of bounded size, no aliases (a FIFO or a bomb never hangs us)
+        data = read_yaml(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if data is None:
