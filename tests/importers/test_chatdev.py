@@ -1,4 +1,6 @@
-"""`autoforge import chatdev` against the real ChatDev logs in ../shared/data/chatdev."""
+"""`autoforge import chatdev` against the real ChatDev logs in ../shared/data/chatdev
+(the `data` fixture skips with the reason when they are absent, as on a fresh clone; CI
+must have them and fails without)."""
 
 from __future__ import annotations
 
