@@ -61,10 +61,16 @@ def datetime_sql(value: str) -> str:
         f"TRY_CAST(left({value}, -1) AS TIMESTAMP) "
         f"ELSE CAST(TRY_CAST({value} AS TIMESTAMPTZ) AS TIMESTAMP) END END"
     )
-    # 9999-12-31T23:59-12:00 is year 10000 in UTC: pydantic's datetime cannot hold it
-    return (
+    # 9999-12-31T23:59-12:00 is year 10000 in UTC: pydantic's datetime cannot hold it.
+    # Only the first and the last day of the range can leave it through their offset, so
+    # only their rows pay for a second evaluation (CASE runs a branch for its rows only).
+    in_range = (
         f"CASE WHEN ({parsed}) BETWEEN TIMESTAMP '0001-01-01 00:00:00' "
         f"AND TIMESTAMP '9999-12-31 23:59:59.999999' THEN ({parsed}) END"
+    )
+    return (
+        f"CASE WHEN starts_with({value}, '9999-12-31') OR starts_with({value}, '0001-01-01') "
+        f"THEN {in_range} ELSE {parsed} END"
     )
 
 

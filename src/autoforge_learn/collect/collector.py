@@ -196,8 +196,10 @@ class Collector:
     def _redacted(self, event: EventBase) -> EventBase:
         if self._redact is None:
             return event
-        data = redact_fields(event.model_dump(exclude_none=True), self._redact)
-        return type(event).model_validate(data)
+        data = event.model_dump(exclude_none=True)
+        cleaned = redact_fields(data, self._redact)
+        # validated again only when a secret was replaced (most events hold none)
+        return event if cleaned == data else type(event).model_validate(cleaned)
 
     def _emit(self, model: type[E], project_id: str, fields: dict[str, Any]) -> E:
         if self.on_error == "raise":

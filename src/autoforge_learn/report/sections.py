@@ -151,9 +151,7 @@ def _top_actions(data: ReportData) -> list[Block]:
             f"{plural(fixed, also + 'discovery', also + 'discoveries')} {about} whose problem "
             f"the role's current default already fixes (under {NEXT_ACTIONS})."
         )))
-    if len(actions) > MAX_TOP_ACTIONS:
-        more = len(actions) - MAX_TOP_ACTIONS
-        blocks.append(Paragraph(spans(f"... and {more} more under {IMPROVEMENTS}.")))
+    blocks += _rest(len(actions), MAX_TOP_ACTIONS, f"under {IMPROVEMENTS}")
     return blocks
 
 
@@ -171,9 +169,7 @@ def _improvements(data: ReportData) -> list[Block]:
                 sub.append(spans("e.g. ", Code(example.event_id), f': "{example.text}"'))
         items.append(Item(spans(finding_tag(f)), tuple(sub)))
     blocks: list[Block] = [ItemList(tuple(items))]
-    if len(actions) > MAX_IMPROVEMENTS:
-        more = len(actions) - MAX_IMPROVEMENTS
-        blocks.append(Paragraph(spans(f"... and {more} more under {ALL_FINDINGS}.")))
+    blocks += _rest(len(actions), MAX_IMPROVEMENTS, f"under {ALL_FINDINGS}")
     return blocks
 
 
@@ -204,10 +200,15 @@ def _next_actions(data: ReportData) -> list[Block]:
             )
         )
     blocks: list[Block] = [ItemList(tuple(items), ordered=True)]
-    if len(suggestions) > MAX_SUGGESTIONS:
-        more = len(suggestions) - MAX_SUGGESTIONS
-        blocks.append(Paragraph(spans(f"... and {more} more in the suggestions YAML file.")))
+    blocks += _rest(len(suggestions), MAX_SUGGESTIONS, "in the suggestions YAML file")
     return blocks + _set_aside(data)
+
+
+def _rest(total: int, shown: int, where: str) -> list[Block]:
+    """``... and N more <where>.`` when a list was cut at ``shown`` items."""
+    if total <= shown:
+        return []
+    return [Paragraph(spans(f"... and {total - shown} more {where}."))]
 
 
 def _set_aside(data: ReportData) -> list[Block]:
