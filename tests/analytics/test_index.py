@@ -433,3 +433,160 @@ def test_progress_reports_bytes_read_up_to_the_total(
         handle.write(orjson.dumps({**FLAT_GATE, "project_id": "P1"}) + b"\n")
     calls, read = run()
     assert calls == [(0, read), (read, read)] and read > 0
+
+
+def _validate_problems(root: Path) -> list[tuple[str, int, str]]:
+    from autoforge_learn.store.validate import validate_files
+
+    summary = validate_files(StoreLayout(root).raw_files())
+    return sorted(
+        (Path(p.path).name, p.lineno, f"{p.field}: {p.message}") for p in summary.problems
+    )
+
+
+def _index_issues(report) -> list[tuple[str, int, str]]:  # type: ignore[no-untyped-def]
+    return sorted((Path(i.path).name, i.line, i.reason) for i in report.issues)
+
+
+def _stage_line(event_id: str, output: str, project: str = "A") -> bytes:
+    return orjson.dumps(
+        {
+            "event_id": event_id,
+            "kind": "stage_execution",
+            "project_id": project,
+            "timestamp": "2025-10-02T10:00:00Z",
+            "stage_id": "engineering",
+            "agent_role": "engineer",
+            "output_raw": output,
+        }
+    )
+
+
+def test_conflicting_copies_of_an_id_are_issues_as_in_validate(
+    tmp_path: Path, engine: str | None
+) -> None:
+    """Same id, other content: the later line is an issue in the index as in validate,
+    whether the copies differ in an indexed field or only in a payload text the index
+    does not keep; an exact repeat is a duplicate, not an issue."""
+    root = tmp_path / ".autoforge"
+    first = _gates(root, "A", "2025-09")
+    first.parent.mkdir(parents=True)
+    gate = {**FLAT_GATE, "event_id": "g-1", "project_id": "A"}
+    first.write_bytes(orjson.dumps(gate) + b"\n" + _stage_line("s-1", "one") + b"\n")
+    later = StoreLayout(root).raw_file("A", "2025-10", "execution")
+    later.parent.mkdir(parents=True)
+    later.write_bytes(
+        orjson.dumps({**gate, "gate_result": "pass"})  # an indexed field differs
+        + b"\n"
+        + _stage_line("s-1", "two")  # only the unkept output text differs
+        + b"\n"
+        + orjson.dumps(gate)  # an exact repeat
+        + b"\n"
+    )
+    report = build_index(root, engine=engine)
+    expected = _validate_problems(root)
+    assert [(name, line) for name, line, _r in expected] == [
+        ("project_A_execution.jsonl", 1),
+        ("project_A_execution.jsonl", 2),
+    ]
+    assert _index_issues(report) == expected
+    assert report.events == 2 and report.duplicates == 3
+    # a refresh that reads nothing keeps them; a rebuild finds them again
+    assert _index_issues(build_index(root, engine=engine)) == expected
+    assert _index_issues(build_index(root, engine=engine, rebuild=True)) == expected
+
+
+def test_conflicts_found_by_later_refreshes_follow_the_file_order(
+    tmp_path: Path, engine: str | None
+) -> None:
+    """A conflicting copy appended later, and a copy in an earlier month added after the
+    counted one: the first copy in file order counts and the others are issues, as in
+    validate and as a rebuild has it."""
+    root = tmp_path / ".autoforge"
+    october = _gates(root, "A", "2025-10")
+    october.parent.mkdir(parents=True)
+    gate = {**FLAT_GATE, "event_id": "g-1", "project_id": "A"}
+    october.write_bytes(orjson.dumps(gate) + b"\n")
+    assert not build_index(root, engine=engine).issues
+    with open(october, "ab") as handle:  # an appended tail, read line by line
+        handle.write(orjson.dumps({**gate, "retry_attempt": 2}) + b"\n")
+    report = build_index(root, engine=engine)
+    assert _index_issues(report) == _validate_problems(root)
+    assert [i.line for i in report.issues] == [2]
+    september = _gates(root, "A", "2025-09")
+    september.parent.mkdir(parents=True)
+    september.write_bytes(orjson.dumps({**gate, "retry_attempt": 3}) + b"\n")
+    report = build_index(root, engine=engine)
+    expected = _validate_problems(root)
+    assert [(name, line) for name, line, _r in expected] == [
+        ("project_A_gates.jsonl", 1),
+        ("project_A_gates.jsonl", 2),
+    ]
+    assert _index_issues(report) == expected
+    assert [r["retry_attempt"] for r in _rows(root, engine)] == [3]
+    rebuilt = build_index(root, engine=engine, rebuild=True)
+    assert _index_issues(rebuilt) == expected
+    assert [r["retry_attempt"] for r in _rows(root, engine)] == [3]
+
+
+def test_sliced_files_and_long_lines_give_the_rows_of_a_whole_read(
+    tmp_path: Path, engine: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files larger than a batch are read in slices; a file a later slice of which the
+    bulk load cannot take (a carriage return, a line longer than LONG_LINE, an invalid
+    line) goes to the line reader with no row of its earlier slices left behind; an
+    appended tail larger than the line reader's slice and pending budget is loaded in
+    parts. Rows and issues equal those of a read with no limits."""
+    from autoforge_learn.analyze import bulkread, loader
+
+    def make(root: Path) -> Path:
+        for k in range(5):
+            path = _gates(root, f"P{k}", "2025-10")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lines = [
+                orjson.dumps({**FLAT_GATE, "project_id": f"P{k}", "retry_attempt": i + 1})
+                for i in range(40)
+            ]
+            if k == 1:
+                pad = b'"padding":"' + b"x" * 3000 + b'","stage"'
+                lines[30] = lines[30].replace(b'"stage"', pad)
+            if k == 2:
+                lines[35] += b"\r"
+            if k == 3:
+                lines[33] = b'{"project_id": "P3", "gate_id": 5}'
+            path.write_bytes(b"\n".join(lines) + b"\n")
+        return _gates(root, "P4", "2025-10")
+
+    results = []
+    for name, limits in (("whole", False), ("sliced", True)):
+        if limits:
+            monkeypatch.setattr(bulkread, "BATCH_BYTES", 1000)
+            monkeypatch.setattr(bulkread, "LONG_LINE", 2000)
+            monkeypatch.setattr(loader, "READ_BYTES", 700)
+            monkeypatch.setattr(loader, "PENDING_BYTES", 900)
+        root = tmp_path / name / ".autoforge"
+        appended = make(root)
+        first = build_index(root, engine=engine)
+        with open(appended, "ab") as handle:
+            handle.write(
+                b"".join(
+                    orjson.dumps({**FLAT_GATE, "project_id": "P4", "retry_attempt": 100 + i})
+                    + b"\n"
+                    for i in range(30)
+                )
+                + b'{"torn'
+            )
+        second = build_index(root, engine=engine)
+        rows = [(r["event_id"], r["source_file"], r["retry_attempt"]) for r in _rows(root, engine)]
+        results.append(
+            (first.events, _index_issues(first), second.events, _index_issues(second), rows)
+        )
+        assert first.duplicates == second.duplicates == 0
+    assert results[0] == results[1]
+    events, issues, after, issues_after, _rows_ = results[1]
+    assert events == 5 * 40 - 1 and after == events + 30
+    assert [(n, line) for n, line, _r in issues] == [("project_P3_gates.jsonl", 34)]
+    assert [(n, line) for n, line, _r in issues_after] == [
+        ("project_P3_gates.jsonl", 34),
+        ("project_P4_gates.jsonl", 71),
+    ]

@@ -1,9 +1,14 @@
-"""Whole raw files read into memory as Arrow tables of lines, for the bulk load.
+"""Raw files read into memory as Arrow tables of lines, for the bulk load.
 
 DuckDB's own readers pay a fixed cost per file (about 0.2-0.3 ms), which dominates on a
 store of many small files (36,000 projects make 108,000 files). Reading the files here,
 one ``open`` and one ``read`` each, and handing DuckDB a single table of ``(fid, line)``
 removes that cost, and the same read yields each file's line counts and hashes.
+
+Memory is bounded by the batch size, whatever the sizes of files and lines: a file
+larger than a batch is read in slices cut at newlines, a file holding a line longer than
+:data:`LONG_LINE` is left to the line reader (which streams), and the Arrow record
+batches DuckDB scans are cut to a few MB each (:func:`_chunks`).
 
 Each line keeps its terminating newline: the SQL parses it as it is and derives the id
 of a line without ``event_id`` as the MD5 of exactly these bytes (see
@@ -21,10 +26,15 @@ from typing import Any
 
 #: Bytes of raw text per batch (Arrow's 32-bit string offsets allow < 2 GiB).
 BATCH_BYTES = int(os.environ.get("AUTOFORGE_INDEX_BATCH_BYTES", str(128 << 20)))
+#: A line longer than this sends its file to the line reader: DuckDB's JSON functions
+#: allocate several times a line's length for each of the parses of a row.
+LONG_LINE = 8 << 20
 HEAD_BYTES = 4096
 TAIL_BYTES = 4096
 #: Rows per Arrow record batch: DuckDB scans record batches in parallel.
 _CHUNK_ROWS = 65536
+#: Bytes of text per Arrow record batch (see :func:`_chunks`).
+CHUNK_BYTES = 4 << 20
 
 
 def range_hash(data: bytes) -> str:
@@ -76,13 +86,55 @@ class LineBatch:
         return 0 if self.table is None else int(self.table.num_rows)
 
 
-def _read(path: Path, size: int) -> bytes:
+def _slices(path: Path, size: int) -> Iterator[bytes]:
+    """The first ``size`` bytes of ``path`` in slices of about :data:`BATCH_BYTES`, each
+    ending with a newline (a last slice may not); one slice for a file that fits."""
     with open(path, "rb") as handle:
-        return handle.read(size)
+        carry = b""
+        left = size
+        while left > 0:
+            chunk = handle.read(min(left, BATCH_BYTES))
+            if not chunk:
+                break  # the file shrank since it was listed
+            left -= len(chunk)
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(b"\n") + 1 if left > 0 else len(data)
+            if cut == 0 and len(data) <= LONG_LINE:  # a line longer than a slice
+                carry = data
+                continue
+            cut = cut or len(data)  # a line too long to take: the caller refuses it
+            carry = data[cut:]
+            yield data[:cut]
+
+
+def _has_long_line(data: bytes) -> bool:
+    """Whether a line of ``data`` is longer than :data:`LONG_LINE` bytes."""
+    if len(data) <= LONG_LINE:
+        return False
+    import numpy as np
+
+    ends = _newlines(data)
+    if not len(ends):
+        return True
+    gaps = np.diff(ends, prepend=-1)
+    return bool(gaps.max() > LONG_LINE) or len(data) - 1 - int(ends[-1]) > LONG_LINE
+
+
+def _usable(data: bytes, *, last: bool) -> bool:
+    """Whether the bulk load can take ``data`` (a file's bytes, or one slice of them)."""
+    if last and data and data[-1:] != b"\n":
+        return False
+    if b"\r" in data or _has_long_line(data):
+        return False
+    return data.isascii() or _is_utf8(data)
 
 
 def read_batches(raw_dir: Path, files: list[tuple[str, int]]) -> Iterator[LineBatch]:
     """Read ``(rel, size)`` files (their first ``size`` bytes) in batches of lines.
+
+    A file larger than a batch is read in slices, each a batch of its own; if a later
+    slice cannot be taken in bulk, the file goes to ``slow`` and the loader drops the
+    rows its earlier slices gave.
 
     Args:
         raw_dir: The ``raw/`` directory ``rel`` paths are relative to.
@@ -96,15 +148,19 @@ def read_batches(raw_dir: Path, files: list[tuple[str, int]]) -> Iterator[LineBa
     slow: list[str] = []
     held = 0
     for rel, size in files:
+        if size > BATCH_BYTES:
+            if pending or slow:
+                yield _batch(pending, slow)
+                pending, slow, held = [], [], 0
+            yield from _sliced(raw_dir / rel, rel, size)
+            continue
         try:
-            data = _read(raw_dir / rel, size)
+            with open(raw_dir / rel, "rb") as handle:
+                data = handle.read(size)
         except OSError:  # gone or unreadable since listed: the line reader reports it
             slow.append(rel)
             continue
-        if len(data) < size or (data and data[-1:] != b"\n") or b"\r" in data:
-            slow.append(rel)
-            continue
-        if not data.isascii() and not _is_utf8(data):
+        if len(data) < size or not _usable(data, last=True):
             slow.append(rel)  # the exact parser names the line
             continue
         pending.append((rel, data))
@@ -114,6 +170,33 @@ def read_batches(raw_dir: Path, files: list[tuple[str, int]]) -> Iterator[LineBa
             pending, slow, held = [], [], 0
     if pending or slow:
         yield _batch(pending, slow)
+
+
+def _sliced(path: Path, rel: str, size: int) -> Iterator[LineBatch]:
+    """The batches of one file larger than a batch: one per slice. The file's facts come
+    with its last slice (counts summed over the slices, hashes read from the file); a
+    file any slice of which the bulk load cannot take ends in a batch naming it slow."""
+    lines = nonblank = read = 0
+    try:
+        for data in _slices(path, size):
+            read += len(data)
+            if not _usable(data, last=read >= size):
+                break
+            batch = _batch([(rel, data)], [])
+            part = batch.facts.pop(rel)
+            lines, nonblank = lines + part.lines, nonblank + part.nonblank
+            if read >= size:
+                with open(path, "rb") as handle:
+                    head = range_hash(handle.read(HEAD_BYTES))
+                    handle.seek(max(0, size - TAIL_BYTES))
+                    tail = range_hash(handle.read(min(size, TAIL_BYTES)))
+                batch.facts[rel] = FileFacts(lines, nonblank, head, tail)
+                yield batch
+                return
+            yield batch
+    except OSError:  # gone or unreadable since listed: the line reader reports it
+        pass
+    yield LineBatch(slow=[rel])
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -180,6 +263,26 @@ def _batch(files: list[tuple[str, bytes]], slow: list[str]) -> LineBatch:
     lines = pa.Array.from_buffers(
         pa.string(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     )
-    table = pa.table({"fid": pa.array(fids), "line": lines})
-    batch.table = pa.Table.from_batches(table.to_batches(max_chunksize=_CHUNK_ROWS))
+    table = pa.table({"fid": pa.array(fids), "line": lines}).combine_chunks()
+    whole = table.to_batches()[0]
+    batch.table = pa.Table.from_batches(
+        [whole.slice(start, stop - start) for start, stop in _chunks(offsets)],
+        schema=table.schema,
+    )
     return batch
+
+
+def _chunks(offsets: Any) -> Iterator[tuple[int, int]]:
+    """Row ranges of at most :data:`_CHUNK_ROWS` lines and about :data:`CHUNK_BYTES` of
+    text (a longer line alone). DuckDB works on up to 2,048 rows of a record batch at a
+    time, so rows of 50 KB would make each thread hold 100 MB per step: bounding a record
+    batch's bytes bounds that."""
+    import numpy as np
+
+    rows = len(offsets) - 1
+    start = 0
+    while start < rows:
+        by_bytes = int(np.searchsorted(offsets, offsets[start] + CHUNK_BYTES, side="right")) - 1
+        stop = min(start + _CHUNK_ROWS, rows, max(by_bytes, start + 1))
+        yield start, stop
+        start = stop

@@ -286,6 +286,7 @@ def refresh_index(
         states = _new_states(raw_dir, read, on_disk, plan)
         added, dupes = store.commit(
             duck,
+            raw_dir=raw_dir,
             direct=direct,
             drop_files=plan.removed + plan.reload,
             states=[(rel, *s.__dict__.values()) for rel, s in states.items()],

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from autoforge_learn.analyze.bulkread import FileFacts, LineBatch
-from autoforge_learn.analyze.columns import EVENT_COLUMNS
+from autoforge_learn.analyze.columns import EVENT_COLUMNS, PAYLOAD_KEYS
 from autoforge_learn.analyze.report import Issue
 
 _COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
@@ -25,6 +25,12 @@ _COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
 _FILE_KEY = "af_source_file_"
 #: DuckDB's memory budget while indexing (it spills to disk beyond it).
 MEMORY_LIMIT = os.environ.get("AUTOFORGE_INDEX_MEMORY", "512MB")
+#: Bytes the line reader reads at a time.
+READ_BYTES = 16 << 20
+#: Bytes of accepted lines the line reader holds before loading them.
+PENDING_BYTES = 32 << 20
+#: Payload texts the index does not keep (see :data:`.columns.PAYLOAD_KEYS`).
+_UNREAD = set(PAYLOAD_KEYS) - {"system_context"}
 
 
 def _try_execute(duck: Any, sql: str) -> bool:
@@ -50,6 +56,7 @@ class Loader:
         self.issues: list[Issue] = []
         #: Lines read by :meth:`lines`, not loaded yet: (file, normalized lines, numbers).
         self._pending: list[tuple[str, list[bytes], list[int]]] = []
+        self._pending_bytes = 0
         self.duck.execute("SET enable_progress_bar = false")
         self.duck.execute("SET TimeZone = 'UTC'")
         # Rows keep the order of their lines. Out of order, each thread appends its own
@@ -84,7 +91,10 @@ class Loader:
         finally:
             if tuned:
                 _try_execute(self.duck, "RESET disabled_optimizers")
-        bad = self._check_loaded(rels, facts)
+        # a file sliced over several batches may turn out slow after its first slices
+        # were loaded: its rows go, the line reader loads it whole
+        self._remove(sorted(set(slow) & set(rels)))
+        bad = self._check_loaded([r for r in rels if r in facts], facts)
         return facts, sorted(set(slow) | bad)
 
     def _load_batches(
@@ -105,7 +115,7 @@ class Loader:
         for group, batch in batches:
             slow.extend(batch.slow)
             facts.update(batch.facts)
-            loaded.extend(batch.rels)
+            loaded.extend(r for r in batch.rels if not loaded or loaded[-1] != r)
             if not batch.rows:
                 if on_loaded is not None:
                     on_loaded(batch.rels)
@@ -171,33 +181,49 @@ class Loader:
             )
 
     def lines(self, rel: str, offset: int, lineno: int) -> tuple[int, int]:
-        """Read a file from ``offset`` line by line; return the new offset and line count."""
-        from autoforge_learn.schema.parse import EventError, parse_line
+        """Read a file from ``offset`` line by line; return the new offset and line count.
 
+        The file is read in slices of :data:`READ_BYTES` and the accepted lines are loaded
+        whenever :data:`PENDING_BYTES` of them wait, so memory is bounded by those sizes
+        (and by the longest line), not by the file's size.
+        """
         path = self.raw_dir / rel
+        number = lineno
+        new_offset, new_lineno = offset, lineno
+        carry = b""
         try:
             with open(path, "rb") as handle:
                 handle.seek(offset)
-                data = handle.read()
+                while chunk := handle.read(READ_BYTES):
+                    data = carry + chunk if carry else chunk
+                    cut = data.rfind(b"\n") + 1
+                    carry = data[cut:]
+                    if not cut:
+                        continue
+                    number = self._parse_lines(rel, data[:cut], number)
+                    new_offset, new_lineno = new_offset + cut, number
+                    if self._pending_bytes >= PENDING_BYTES:
+                        self.flush_lines()
         except FileNotFoundError:
             raise Unreadable(rel) from None  # removed while indexing: gone next time too
         except OSError as exc:
             self.issues.append(Issue(str(path), 0, f"unreadable file: {exc.strerror or exc}"))
             raise Unreadable(rel) from None
+        if carry.strip():
+            self.issues.append(Issue(str(path), number + 1, "torn line (no newline at end)"))
+        return new_offset, new_lineno
+
+    def _parse_lines(self, rel: str, data: bytes, number: int) -> int:
+        """Judge the whole lines of ``data`` (the first is line ``number + 1``), keep the
+        valid ones pending; return the number of the last line."""
+        from autoforge_learn.schema.parse import EventError, parse_line
+
+        path = self.raw_dir / rel
         good: list[bytes] = []
         linenos: list[int] = []
-        pos, number = 0, lineno
-        new_offset, new_lineno = offset, lineno
-        while pos < len(data):
-            end = data.find(b"\n", pos)
+        for line in data.split(b"\n")[:-1]:
             number += 1
-            if end < 0:
-                if data[pos:].strip():
-                    self.issues.append(Issue(str(path), number, "torn line (no newline at end)"))
-                break
-            text = data[pos:end].rstrip(b"\r")
-            pos = end + 1
-            new_offset, new_lineno = offset + pos, number
+            text = line.rstrip(b"\r")
             if not text.strip():
                 continue
             try:
@@ -206,20 +232,25 @@ class Loader:
                 self.issues.append(Issue(str(path), number, str(exc)))
                 continue
             # only the fields the line set: defaults are applied by the SQL, as for bulk
-            # reads; event_id always (derived from the line's text if the line has none)
-            out = event.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+            # reads; event_id always (derived from the line's text if the line has none);
+            # not the payload texts the index does not keep
+            out = event.model_dump(
+                mode="json", exclude_unset=True, exclude_none=True, exclude=_UNREAD
+            )
             out["event_id"] = event.event_id
             good.append(orjson.dumps(out))
             linenos.append(number)
         if good:
             self._pending.append((rel, good, linenos))
-        return new_offset, new_lineno
+            self._pending_bytes += sum(len(line) for line in good)
+        return number
 
     def flush_lines(self) -> None:
         """Load the lines :meth:`lines` accepted since the last flush: all files in one
         statement (a refresh after appends touches many files), or file by file if that
         statement fails, so that the failure is put on the right lines."""
         pending, self._pending = self._pending, []
+        self._pending_bytes = 0
         if not pending:
             return
         error = self._load_normalized(pending)

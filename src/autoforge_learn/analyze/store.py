@@ -17,6 +17,7 @@ from autoforge_learn.analyze.columns import EVENT_COLUMNS
 from autoforge_learn.analyze.engine import EngineSpec
 
 if TYPE_CHECKING:
+    from autoforge_learn.analyze.conflicts import Copies
     from autoforge_learn.analyze.report import Issue
 
 #: Bumped when the events table changes shape; an older index is rebuilt.
@@ -197,6 +198,7 @@ class IndexStore:
         self,
         duck: Any,
         *,
+        raw_dir: Path,
         direct: bool,
         drop_files: list[str],
         states: list[tuple[Any, ...]],
@@ -204,7 +206,11 @@ class IndexStore:
         cleared: list[str],
         reread: list[tuple[str, int]],
     ) -> tuple[int, int]:
-        """Finish one refresh atomically. Returns (events added, duplicates skipped)."""
+        """Finish one refresh atomically. Returns (events added, duplicates skipped).
+
+        Copies of an event id holding a different event are recorded as issues on their
+        lines (see :mod:`.conflicts`), as ``validate`` reports them.
+        """
         try:
             self._open_commit()
             self._delete_in("events", "source_file", drop_files)
@@ -215,9 +221,11 @@ class IndexStore:
             for rel, first in reread:  # lines read again (after a torn line) are judged anew
                 self._exec(f"DELETE FROM af_issues WHERE path = {p} AND line >= {p}", [rel, first])
             if direct:
-                added, dupes = self._dedupe_in_place()
+                added, dupes, copies = self._dedupe_in_place()
             else:
-                added, dupes = self._insert_staged(self._load_stage(duck))
+                added, dupes, copies = self._insert_staged(self._load_stage(duck))
+            if copies:
+                issues = issues + self._new_conflicts(raw_dir, copies, issues)
             self._delete_in("af_files", "path", [row[0] for row in states])
             self._insert_rows(
                 "af_files",
@@ -234,14 +242,42 @@ class IndexStore:
     def _open_commit(self) -> None:
         self._exec("BEGIN TRANSACTION")
 
-    def _dedupe_in_place(self) -> tuple[int, int]:
+    def _new_conflicts(
+        self, raw_dir: Path, copies: list[Copies], pending: list[tuple[str, int, str]]
+    ) -> list[tuple[str, int, str]]:
+        """Conflicting copies not recorded yet (an earlier refresh may have found some)."""
+        from autoforge_learn.analyze.conflicts import conflicting_lines
+
+        found = conflicting_lines(raw_dir, copies)
+        if not found:
+            return []
+        paths = sorted({rel for rel, _line, _reason in found})
+        cond, params = self._in("path", paths)
+        known = {
+            (str(r), int(n), str(m))
+            for r, n, m in self._exec(
+                f"SELECT path, line, reason FROM af_issues WHERE {cond}", params
+            ).fetchall()
+        } | set(pending)
+        return [issue for issue in found if issue not in known]
+
+    def _copies(self, query: str) -> list[Copies]:
+        """Group ``(event_id, source_file)`` rows into :class:`Copies`."""
+        from autoforge_learn.analyze.conflicts import Copies
+
+        files: dict[str, set[str]] = {}
+        for event_id, rel in self._exec(query).fetchall():
+            files.setdefault(str(event_id), set()).add(str(rel))
+        return [Copies(i, tuple(sorted(f))) for i, f in files.items()]
+
+    def _dedupe_in_place(self) -> tuple[int, int, list[Copies]]:
         """After a direct load: keep the first copy of each event_id (by file, then by
         position). Only the duplicated ids are looked at, so memory stays small."""
         total, distinct = self._exec(
             "SELECT count(*), count(DISTINCT event_id) FROM events"
         ).fetchone()
         if total == distinct:
-            return int(total), 0
+            return int(total), 0, []
         self._exec(
             "CREATE OR REPLACE TEMP TABLE af_copies AS SELECT rowid AS rid, event_id, "
             "source_file, row_number() OVER (PARTITION BY event_id ORDER BY source_file, rowid) "
@@ -249,35 +285,69 @@ class IndexStore:
             "rowid) AS kept_file FROM events WHERE event_id IN "
             "(SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1)"
         )
+        copies = self._copies("SELECT DISTINCT event_id, source_file FROM af_copies")
         self._exec(
             "INSERT INTO af_dupes SELECT event_id, source_file FROM af_copies "
             "WHERE k > 1 AND source_file <> kept_file"
         )
         self._exec("DELETE FROM events WHERE rowid IN (SELECT rid FROM af_copies WHERE k > 1)")
         self._exec("DROP TABLE af_copies")
-        return int(distinct), int(total - distinct)
+        return int(distinct), int(total - distinct), copies
 
-    def _insert_staged(self, stage: str) -> tuple[int, int]:
-        n_stage = self._exec(f"SELECT count(*) FROM {stage}").fetchone()[0]
-        before = self._exec("SELECT count(*) FROM events").fetchone()[0]
-        if before == 0:  # a first load: no lookups when the batch has no duplicates
-            distinct = self._exec(f"SELECT count(DISTINCT event_id) FROM {stage}").fetchone()[0]
-            if distinct == n_stage:
-                self._exec(f"INSERT INTO events ({_COLS}) SELECT {_COLS} FROM {stage}")
-                self._drop_stage(stage)
-                return int(n_stage), 0
+    #: The column giving a staged row's position (its line's order within a file).
+    _position = "rowid"
+
+    def _insert_staged(self, stage: str) -> tuple[int, int, list[Copies]]:
+        """Add the staged rows to the events table, the first copy of each id counting.
+
+        Only the ids seen twice (in the stage, or in the stage and the table) are
+        deduplicated, with a sort over their rows alone: sorting every staged row
+        exhausted DuckDB's memory on 100,000 appended lines. A staged copy in an earlier
+        file than the counted one takes its place, as a full build would have it.
+        """
+        n_stage = int(self._exec(f"SELECT count(*) FROM {stage}").fetchone()[0])
+        before = int(self._exec("SELECT count(*) FROM events").fetchone()[0])
+        self._exec("DROP TABLE IF EXISTS af_dup_ids")
         self._exec(
-            f"INSERT INTO events ({_COLS}) SELECT DISTINCT ON (event_id) {_COLS} "
-            f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM events e "
-            "WHERE e.event_id = s.event_id) ORDER BY event_id, source_file"
+            f"CREATE TEMP TABLE af_dup_ids AS SELECT event_id FROM {stage} GROUP BY event_id "
+            f"HAVING count(*) > 1 UNION SELECT DISTINCT s.event_id FROM {stage} s "
+            "WHERE s.event_id IN (SELECT event_id FROM events)"
         )
-        added = self._exec("SELECT count(*) FROM events").fetchone()[0] - before
+        if not self._exec("SELECT count(*) FROM af_dup_ids").fetchone()[0]:
+            self._exec(f"INSERT INTO events ({_COLS}) SELECT {_COLS} FROM {stage}")
+            self._exec("DROP TABLE af_dup_ids")
+            self._drop_stage(stage)
+            return n_stage, 0, []
+        dup = "event_id IN (SELECT event_id FROM af_dup_ids)"
+        copies = self._copies(
+            f"SELECT event_id, source_file FROM {stage} WHERE {dup} "
+            f"UNION SELECT event_id, source_file FROM events WHERE {dup}"
+        )
+        # counted copies that an earlier file's staged copy now precedes
+        self._exec(
+            "INSERT INTO af_dupes SELECT e.event_id, e.source_file FROM events e "
+            f"WHERE e.{dup} AND EXISTS (SELECT 1 FROM {stage} s "
+            "WHERE s.event_id = e.event_id AND s.source_file < e.source_file)"
+        )
+        self._exec(
+            f"DELETE FROM events WHERE {dup} AND EXISTS (SELECT 1 FROM {stage} s "
+            "WHERE s.event_id = events.event_id AND s.source_file < events.source_file)"
+        )
+        self._exec(f"INSERT INTO events ({_COLS}) SELECT {_COLS} FROM {stage} WHERE NOT {dup}")
+        self._exec(
+            f"INSERT INTO events ({_COLS}) SELECT {_COLS} FROM (SELECT DISTINCT ON (event_id) "
+            f"{_COLS} FROM {stage} s WHERE s.{dup} AND NOT EXISTS (SELECT 1 FROM events e "
+            f"WHERE e.event_id = s.event_id) ORDER BY event_id, source_file, {self._position}) t"
+        )
+        added = int(self._exec("SELECT count(*) FROM events").fetchone()[0]) - before
         self._exec(
             f"INSERT INTO af_dupes SELECT s.event_id, s.source_file FROM {stage} s "
-            "JOIN events e ON e.event_id = s.event_id WHERE e.source_file <> s.source_file"
+            f"JOIN events e ON e.event_id = s.event_id WHERE s.{dup} "
+            "AND e.source_file <> s.source_file"
         )
+        self._exec("DROP TABLE af_dup_ids")
         self._drop_stage(stage)
-        return int(added), int(n_stage - added)
+        return added, n_stage - added, copies
 
     def _load_stage(self, duck: Any) -> str:
         return "af_stage"
@@ -290,6 +360,7 @@ class PgStore(IndexStore):
     """The index in a PostgreSQL schema; raw files are parsed by an in-memory DuckDB."""
 
     pg = True
+    _position = "ctid"  # a fresh COPY's physical order is its line order
 
     def __init__(self, con: Any) -> None:
         super().__init__(con)
