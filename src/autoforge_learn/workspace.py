@@ -189,6 +189,8 @@ class Workspace:
                 progress=progress or self.progress,
             )
         except Exception as exc:  # a file that opened but cannot be read through
+            if type(exc).__name__ == "OutOfMemoryException":
+                raise _out_of_memory(exc) from exc
             if not (_is_driver_error(exc) and self._set_aside_broken_index(exc)):
                 raise
             raw = self.connection()
@@ -263,6 +265,19 @@ class Workspace:
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r}, engine={self.engine.label!r})"
+
+
+def _out_of_memory(exc: Exception) -> EngineError:
+    """The user's message for a refresh that exceeded DuckDB's memory budget (nothing was
+    committed: the next refresh starts from the same state)."""
+    from autoforge_learn.analyze.loader import MEMORY_LIMIT
+
+    cause = str(exc).splitlines()[0]
+    return EngineError(
+        f"the index ran out of memory while loading raw files (budget {MEMORY_LIMIT}, set by "
+        f"AUTOFORGE_INDEX_MEMORY; nothing was changed): {cause}. Raise the budget, e.g. "
+        "AUTOFORGE_INDEX_MEMORY=2GB, or lower AUTOFORGE_INDEX_BATCH_BYTES"
+    )
 
 
 def _looks_broken(exc: Exception) -> bool:

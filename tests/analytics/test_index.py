@@ -590,3 +590,20 @@ def test_sliced_files_and_long_lines_give_the_rows_of_a_whole_read(
         ("project_P3_gates.jsonl", 34),
         ("project_P4_gates.jsonl", 71),
     ]
+
+
+def test_running_out_of_memory_is_a_message_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autoforge_learn.analyze import loader
+    from autoforge_learn.errors import EngineError
+
+    root = tmp_path / ".autoforge"
+    path = StoreLayout(root).raw_file("A", "2025-10", "execution")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"".join(_stage_line(f"s-{i}", "x" * 50_000) + b"\n" for i in range(200)))
+    monkeypatch.setattr(loader, "MEMORY_LIMIT", "1MB")
+    with pytest.raises(EngineError, match="ran out of memory.*AUTOFORGE_INDEX_MEMORY"):
+        build_index(root)
+    monkeypatch.undo()
+    assert build_index(root).events == 200
