@@ -218,6 +218,7 @@ def _read_files(
             continue  # its recorded state stays: the next refresh tries again
         reread.append((rel, lineno + 1))
     loader.flush_lines()
+    loader.replace_nul()
     meter.finish()
     return _Read(results, facts, reread)
 

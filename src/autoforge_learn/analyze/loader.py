@@ -266,6 +266,21 @@ class Loader:
             reason = f"unreadable by the index: {exc}"
             self.issues.extend(Issue(str(self.raw_dir / rel), n, reason) for n in linenos)
 
+    def replace_nul(self) -> None:
+        """Put U+FFFD where this refresh's rows hold a NUL character (in a text column, or
+        as ``\\u0000`` in ``extra``), as PostgreSQL must (its text cannot hold NUL): both
+        engines then hold the same events. The raw files keep the NUL."""
+        texts = [n for n, t in EVENT_COLUMNS.items() if t == "VARCHAR" and n != "source_file"]
+        found = " OR ".join(
+            [f'contains("{n}", chr(0))' for n in texts]
+            + ["contains(CAST(extra AS VARCHAR), '\\u0000')"]
+        )
+        sets = ", ".join(
+            [f"\"{n}\" = replace(\"{n}\", chr(0), '\ufffd')" for n in texts]
+            + ["extra = CAST(replace(CAST(extra AS VARCHAR), '\\u0000', '\\ufffd') AS JSON)"]
+        )
+        self.duck.execute(f"UPDATE {self.target} SET {sets} WHERE {found}")
+
     def _counts(self, rels: list[str]) -> dict[str, int]:
         rows = self.duck.execute(
             f"SELECT source_file, count(*) FROM {self.target} "
