@@ -8,6 +8,7 @@ line, and loads the valid lines through the same SQL.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -40,6 +41,31 @@ def _try_execute(duck: Any, sql: str) -> bool:
     except Exception:  # an older DuckDB without the option: run untuned
         return False
     return True
+
+
+@functools.cache
+def _free_text_columns() -> tuple[str, ...]:
+    """Text columns that may hold a NUL: all but those whose every rule keeps it out (a
+    fixed set of values, or a whole-string pattern of listed characters only)."""
+    from autoforge_learn.analyze.columns import KINDS
+    from autoforge_learn.analyze.rules import all_rules
+
+    def listed_only(pattern: str | None) -> bool:
+        return (
+            pattern is not None
+            and pattern.startswith("^")
+            and pattern.endswith("$")
+            and not any(wide in pattern for wide in (".", "[^", "\\W", "\\S", "\\D", "\\x00"))
+        )
+
+    def closed(name: str) -> bool:
+        rules = [all_rules(k)[name] for k in KINDS if name in all_rules(k)]
+        return bool(rules) and all(r.values is not None or listed_only(r.pattern) for r in rules)
+
+    derived = {"month", "source_file"}
+    return tuple(
+        n for n, t in EVENT_COLUMNS.items() if t == "VARCHAR" and n not in derived and not closed(n)
+    )
 
 
 class Unreadable(Exception):
@@ -270,7 +296,7 @@ class Loader:
         """Put U+FFFD where this refresh's rows hold a NUL character (in a text column, or
         as ``\\u0000`` in ``extra``), as PostgreSQL must (its text cannot hold NUL): both
         engines then hold the same events. The raw files keep the NUL."""
-        texts = [n for n, t in EVENT_COLUMNS.items() if t == "VARCHAR" and n != "source_file"]
+        texts = _free_text_columns()
         found = " OR ".join(
             [f'contains("{n}", chr(0))' for n in texts]
             + ["contains(CAST(extra AS VARCHAR), '\\u0000')"]
