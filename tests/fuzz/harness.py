@@ -5,6 +5,7 @@ against the events ``validate`` accepts."""
 from __future__ import annotations
 
 import faulthandler
+import hashlib
 import os
 import signal
 import stat
@@ -56,30 +57,36 @@ def time_limit(seconds: float = CASE_SECONDS) -> Iterator[None]:
         faulthandler.cancel_dump_traceback_later()
 
 
-def run_cli(args: Sequence[str], *, mentions: Sequence[str] = ()) -> Result:
+def run_cli(
+    args: Sequence[str], *, mentions: Sequence[str] = (), usage_errors: bool = False
+) -> Result:
     """Run ``autoforge ARGS`` in-process under the time limit; the run must end cleanly
     (see :func:`assert_clean_exit`)."""
     with time_limit():
         result = RUNNER.invoke(app, list(args))
-    assert_clean_exit(result, args, mentions)
+    assert_clean_exit(result, args, mentions, usage_errors=usage_errors)
     return result
 
 
-def assert_clean_exit(result: Result, args: Sequence[str], mentions: Sequence[str]) -> None:
+def assert_clean_exit(
+    result: Result, args: Sequence[str], mentions: Sequence[str], *, usage_errors: bool = False
+) -> None:
     """Exit 0, or exit 1 with a message naming one of ``mentions`` (the file, line or
-    field at fault); never a traceback."""
+    field at fault); never a traceback. With ``usage_errors``, exit 2 for a value a
+    command cannot take (a usage error) is a clean end too, with the same message."""
     shown = f"autoforge {' '.join(map(repr, args))}"
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         assert result.exc_info is not None
         trace = "".join(traceback.format_exception(*result.exc_info))
         raise AssertionError(f"{shown} raised:\n{trace}\noutput:\n{result.output}")
     assert "Traceback (most recent call last)" not in result.output, (shown, result.output)
-    assert result.exit_code in (0, 1), (shown, result.exit_code, result.output)
-    if result.exit_code == 1:
-        assert result.output.strip(), f"{shown} exited 1 without a word"
+    allowed = (0, 1, 2) if usage_errors else (0, 1)
+    assert result.exit_code in allowed, (shown, result.exit_code, result.output)
+    if result.exit_code != 0:
+        assert result.output.strip(), f"{shown} exited {result.exit_code} without a word"
         if mentions:
             assert any(m in result.output for m in mentions), (
-                f"{shown} exited 1 without naming any of {list(mentions)}:\n{result.output}"
+                f"{shown} exited {result.exit_code} without naming any of {list(mentions)}:\n{result.output}"
             )
 
 
@@ -89,23 +96,28 @@ Entry = tuple[str, bytes | str | int]
 
 
 def snapshot(top: Path) -> dict[str, Entry]:
-    """Every name under ``top`` (links not followed): a file's bytes and mode, a link's
+    """Every name under ``top`` (links not followed): a file's digest and mode, a link's
     target, a directory's or FIFO's mode."""
     out: dict[str, Entry] = {}
-    if not top.exists():
+    if not os.path.lexists(top):
         return out
+    if top.is_symlink() or not top.is_dir():  # one file: itself
+        return {".": _entry(top)}
     for directory, subdirs, names in os.walk(top, followlinks=False):
         for name in [*subdirs, *names]:
             path = Path(directory) / name
-            info = os.lstat(path)
-            rel = str(path.relative_to(top))
-            if stat.S_ISLNK(info.st_mode):
-                out[rel] = ("link", os.readlink(path))
-            elif stat.S_ISREG(info.st_mode):
-                out[rel] = ("file", path.read_bytes() + b"|mode=%o" % info.st_mode)
-            else:
-                out[rel] = ("other", info.st_mode)
+            out[str(path.relative_to(top))] = _entry(path)
     return out
+
+
+def _entry(path: Path) -> Entry:
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        return ("link", os.readlink(path))
+    if stat.S_ISREG(info.st_mode):
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        return ("file", digest + b"|mode=%o" % info.st_mode)
+    return ("other", info.st_mode)
 
 
 @contextmanager
