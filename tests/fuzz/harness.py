@@ -86,7 +86,8 @@ def assert_clean_exit(
         assert result.output.strip(), f"{shown} exited {result.exit_code} without a word"
         if mentions:
             assert any(m in result.output for m in mentions), (
-                f"{shown} exited {result.exit_code} without naming any of {list(mentions)}:\n{result.output}"
+                f"{shown} exited {result.exit_code} without naming any of "
+                f"{list(mentions)}:\n{result.output}"
             )
 
 

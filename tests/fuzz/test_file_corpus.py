@@ -60,9 +60,6 @@ def test_prompt_file_readers(tmp_path: Path, name: str) -> None:
     with unchanged(StoreLayout(root).raw):
         with unchanged(prompts):
             run_cli(["prompts", "list", "--root", str(root)], mentions=mentions)
-            run_cli(["prompts", "list", "--root", str(root), "--format", "json"],
-                    mentions=mentions)
-            run_cli(["prompts", "list", "--role", "qa", "--root", str(root)], mentions=mentions)
             run_cli(["prompts", "show", "qa.v1.0", "--root", str(root)], mentions=mentions)
             _library_refuses_cleanly(lambda: PromptRegistry(root).versions(), "qa.yaml")
         before = (prompts / "qa.yaml").read_bytes() if (prompts / "qa.yaml").is_file() else None
@@ -72,26 +69,52 @@ def test_prompt_file_readers(tmp_path: Path, name: str) -> None:
         assert (prompts / "qa.yaml").read_bytes() == before
 
 
-@pytest.mark.parametrize("name", sorted(CHATDEV_CASES))
-def test_the_chatdev_importer(tmp_path: Path, name: str) -> None:
+def _warehouse(tmp_path: Path, names: list[str]) -> Path:
+    """A WareHouse folder with one run folder per case. Each log's last comment names
+    its case, so that no two runs are the same run (the importer imports a copy once)."""
+    warehouse = tmp_path / "WareHouse"
+    for i, name in enumerate(names):
+        run = warehouse / f"Case{i}_Org_20230825093558"
+        for file_name, build in CHATDEV_CASES[name].items():
+            (run / file_name).parent.mkdir(parents=True, exist_ok=True)
+            build(run / file_name)
+            if file_name.endswith(".log") and (run / file_name).is_file():
+                log = run / file_name
+                log.write_bytes(log.read_bytes().replace(b"Looks fine.", f"{name}.".encode()))
+    return warehouse
+
+
+def _import_and_check(tmp_path: Path, warehouse: Path, logs: list[Path]) -> None:
+    """Import the WareHouse, then each log named alone: exit 0 or 1 with the log named,
+    the logs unchanged; every line the importer wrote is a valid event, and the index
+    holds them all."""
     root = tmp_path / "store" / ".autoforge"
-    run = tmp_path / "WareHouse" / "Calc_Org_20230825093558"
-    run.mkdir(parents=True)
-    for file_name, build in CHATDEV_CASES[name].items():
-        (run / file_name).parent.mkdir(exist_ok=True)
-        build(run / file_name)
-    (log,) = CHATDEV_CASES[name].keys() & {"run.log", "x[/bold].log"}
-    mentions = [str(run)]
-    with unchanged(run.parent):
-        run_cli(["import", "chatdev", str(run.parent), "--root", str(root), "--no-progress"],
-                mentions=mentions)
-        run_cli(["import", "chatdev", str(run / log), "--root", str(root), "--no-progress",
-                 "--format", "json"], mentions=mentions)
-    if StoreLayout(root).raw.is_dir():  # every line the importer wrote is a valid event
+    base = ["--root", str(root), "--no-progress"]
+    with unchanged(warehouse):
+        run_cli(["import", "chatdev", str(warehouse), *base], mentions=[str(warehouse)])
+        run_cli(["import", "chatdev", *map(str, logs), *base, "--format", "json"],
+                mentions=[str(warehouse)])
+    if StoreLayout(root).raw.is_dir():
         report = run_cli(["validate", "--root", str(root), "--format", "json"])
         assert report.exit_code == 0, report.output
         run_cli(["index", "--root", str(root)])
         assert_index_agrees(root, None)
+
+
+def _logs(warehouse: Path) -> list[Path]:
+    return sorted(warehouse.rglob("*.log"))
+
+
+def test_the_chatdev_importer_reads_every_case(tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path, sorted(CHATDEV_CASES))
+    _import_and_check(tmp_path, warehouse, _logs(warehouse))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CHATDEV_CASES))
+def test_the_chatdev_importer_reads_each_case_alone(tmp_path: Path, name: str) -> None:
+    warehouse = _warehouse(tmp_path, [name])
+    _import_and_check(tmp_path, warehouse, _logs(warehouse))
 
 
 def test_the_template_chatdev_log_imports(tmp_path: Path) -> None:
