@@ -19,6 +19,7 @@ from autoforge_learn.cli.common import (
     resolve_root,
 )
 from autoforge_learn.cli.options import FormatOption, OutputFormat, RootOption
+from autoforge_learn.store.yamlfile import read_text
 from autoforge_learn.words import plural
 
 if TYPE_CHECKING:
@@ -196,9 +197,11 @@ def new(
         if not sep or not name or not path:
             fail(f"--section {item!r}: expected NAME=FILE")
         try:
-            sections[name] = Path(path).read_text()
+            sections[name] = read_text(Path(path))
         except OSError as exc:
-            fail(f"--section {name}: cannot read {path}: {exc.strerror}")
+            fail(f"--section {name}: cannot read {path}: {exc.strerror or exc}")
+        except UnicodeDecodeError as exc:
+            fail(f"--section {name}: {path} is not UTF-8 text: {exc.reason} at byte {exc.start}")
     for name in remove_section:
         sections[name] = None
     created = _registry(root).new_version(

@@ -106,7 +106,10 @@ class PromptVersion:
         Raises:
             RegistryError: If the id, sections or status are invalid.
         """
-        parse_version_id(version_id)
+        try:
+            parse_version_id(version_id)
+        except RegistryError as exc:
+            raise RegistryError(f"{where}: {exc}") from None
         if not isinstance(data, Mapping):
             raise RegistryError(f"{where}: {version_id}: expected a mapping")
         sections = data.get("sections")

@@ -13,6 +13,7 @@ takes its default. An unknown key, a wrong type or a value out of bounds is a
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,7 @@ def load_settings(path: Path) -> Settings:
         ConfigError: If the file cannot be read, is not YAML, is not a mapping, or holds
             an unknown key or a bad value; the message names the file and the key.
     """
-    if not path.exists():
+    if not os.path.lexists(path):  # a link that leads nowhere is a config that cannot be read
         return Settings()
     import yaml
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 #: The suggestion types (rules) that ``suggest.priors`` and ``suggest.efficacy`` name.
 SUGGESTION_TYPES = (
@@ -35,6 +35,15 @@ PerType = Annotated[dict[str, float], AfterValidator(_per_type)]
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_64_bits(cls, value: object) -> object:
+        # A count such as 99999999999999999999 passes "ge=1" but breaks every array
+        # library that holds it (pandas, numpy, the index): refused here, with its key.
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError(f"{value} is too large (at most {2**63 - 1})")
+        return value
 
 
 class CollectSettings(_Section):

@@ -3,13 +3,15 @@ defaults and bounds, in :mod:`autoforge_learn.settings`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
 def write_default_config(path: Path) -> bool:
     """Write a config file with every setting at its default, unless a file is already
-    there. Returns True if written."""
-    if path.exists():
+    there (even a link that leads nowhere: writing would replace it). Returns True if
+    written."""
+    if os.path.lexists(path):
         return False
     from autoforge_learn.settings import default_config_text
     from autoforge_learn.store.atomic import replace_text

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from autoforge_learn.schema.parse import identity_fields
+from autoforge_learn.schema.parse import identity_fields, infer_kind
 from autoforge_learn.store.jsonl import JsonlAppender, iter_lines
 from autoforge_learn.store.layout import FILE_FOR_KIND, StoreLayout, month_of
 from autoforge_learn.store.reader import LineProblem, RawReader
@@ -175,7 +175,9 @@ def organize(sources: Sequence[Path], *, root: Path, dry_run: bool = False) -> O
                     report.already_present += 1
                     continue
                 seen[project_id].add(event_id)
-                target = layout.raw_file(project_id, month, FILE_FOR_KIND[stored["kind"]])
+                # A null kind is one the fields tell, as the parser reads it.
+                kind = stored["kind"] if stored.get("kind") is not None else infer_kind(stored)
+                target = layout.raw_file(project_id, month, FILE_FOR_KIND[str(kind)])
                 batches[target].append(with_envelope(line.data, added))
                 if len(batches[target]) >= _BATCH:
                     flush(target)

@@ -17,6 +17,23 @@ from typing import Any
 MAX_YAML_BYTES = 16 * 2**20
 
 
+def read_text(path: Path, *, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """The UTF-8 text of ``path``, a regular file of at most ``max_bytes`` (a FIFO named
+    where a file is expected would block the read forever).
+
+    Raises:
+        OSError: If the path is not a regular file, is larger than ``max_bytes``, or
+            cannot be read.
+        UnicodeDecodeError: If it is not UTF-8.
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path} is not a regular file")
+    if info.st_size > max_bytes:
+        raise OSError(f"{path} is larger than {max_bytes // 2**20} MB")
+    return Path(path).read_text(encoding="utf-8")
+
+
 def read_yaml(path: Path, *, max_bytes: int = MAX_YAML_BYTES) -> Any:
     """The YAML document in ``path``.
 
@@ -28,12 +45,7 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_YAML_BYTES) -> Any:
     """
     import yaml
 
-    info = os.stat(path)
-    if not stat.S_ISREG(info.st_mode):
-        raise OSError(f"{path} is not a regular file")
-    if info.st_size > max_bytes:
-        raise OSError(f"{path} is larger than {max_bytes // 2**20} MB")
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_text(path, max_bytes=max_bytes)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     # A first pass over the parser's events (cheap, no objects built) finds any alias
     # before the document is composed, which is where the expansion would happen.

@@ -80,9 +80,29 @@ def _known(value: float | None) -> float | None:
     return None if value is None or value < 0 else value
 
 
-def _int_or_none(text: str) -> int | None:
-    value = int(text)
-    return None if value < 0 else value
+#: Beyond this a number in a log is no real count or cost (and sums of it would not fit
+#: the 64-bit integers of JSON readers and the index): it is left out as unusable.
+MAX_NUMBER = 2**53
+
+
+def _shown(raw: str) -> str:
+    return raw if len(raw) <= 24 else f"{raw[:12]}...({len(raw)} characters)"
+
+
+def _number(text: str, what: str, problems: list[str]) -> int | None:
+    """The integer the log states, or None (and a problem) when too large to be real."""
+    # int() of over 4,300 digits raises; over 17 digits is too large anyway
+    value = int(text) if len(text.lstrip("-")) <= 17 else None
+    if value is None or abs(value) > MAX_NUMBER:
+        problems.append(f"{what} = {_shown(text)} is not a usable number: left out")
+        return None
+    return value
+
+
+def _int_or_none(text: str, what: str, problems: list[str]) -> int | None:
+    """A count the log states: None when unknown (-1) or unusable (too large)."""
+    value = _number(text, what, problems)
+    return None if value is None or value < 0 else value
 
 
 def _read_info(
@@ -94,9 +114,8 @@ def _read_info(
             value = float(raw)
         except ValueError:  # "1.2.3" matches the pattern
             value = math.inf
-        if not math.isfinite(value):
-            shown = raw if len(raw) <= 24 else f"{raw[:12]}...({len(raw)} characters)"
-            problems.append(f"{key} = {shown} is not a usable number: left out")
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            problems.append(f"{key} = {_shown(raw)} is not a usable number: left out")
             value = -1.0
         out[key] = _known(value)
     return out
@@ -171,13 +190,17 @@ class _Parser:
         self.records = records
         self.stages: list[Stage] = []
         self.current: Stage | None = None
-        self.pending: tuple[str, str, int] | None = None  # (simple, composed, cycle)
+        self.pending: tuple[str, str, int | None] | None = None  # (simple, composed, cycle)
         self.pending_table: dict[str, str] | None = None
         self.pending_window: int | None = None
         self.tests: list[TestReport] = []
         self.comments: list[HumanComment] = []
         self.meta: dict[str, str] = {}
         self.v1_roles: dict[str, str] = {}
+        self.problems: list[str] = []
+
+    def _int(self, text: str, what: str) -> int | None:
+        return _int_or_none(text, what, self.problems)
 
     def _open(self, record: Record, phase: str, table: dict[str, str]) -> Stage:
         stage = Stage(lineno=record.lineno, phase=phase, start=record.time, end=record.time)
@@ -188,7 +211,8 @@ class _Parser:
         stage.model = _model(table.get("model_type"))
         stage.phase_prompt = table.get("phase_prompt") or None
         if table.get("chat_turn_limit", "").lstrip("-").isdigit():
-            stage.chat_turn_limit = int(table["chat_turn_limit"])
+            stage.chat_turn_limit = _number(table["chat_turn_limit"], "chat_turn_limit",
+                                            self.problems)
         if table.get("need_reflect") in ("True", "False"):
             stage.need_reflect = table["need_reflect"] == "True"
         if phase == "Reflection" and self.stages:
@@ -227,7 +251,11 @@ class _Parser:
                     self.current.model = _model(table.get("model_type"))
             elif "OpenAI_Usage_Info Send" in head:
                 window = _WINDOW.search(" ".join(body.split()))
-                self.pending_window = int(window[1]) + int(window[2]) if window else None
+                self.pending_window = None
+                if window:
+                    prompt, most = (self._int(w, "context window") for w in window.groups())
+                    if prompt is not None and most is not None:
+                        self.pending_window = prompt + most
             elif "OpenAI_Usage_Info" in head:
                 self._call(record)
             elif head.startswith("**[Seminar Conclusion]**"):
@@ -235,7 +263,8 @@ class _Parser:
                     self.current.conclusion = body
             elif head == "**[Execute Detail]**":
                 match = _EXECUTE.search(body)
-                self.pending = (match[1], match[2], int(match[3])) if match else None
+                cycle = self._int(match[3], "cycle") if match else None
+                self.pending = (match[1], match[2], cycle) if match else None
                 self._close()
             elif head.startswith("**[Test Reports]**"):
                 self._close()
@@ -282,11 +311,15 @@ class _Parser:
 
     def _call(self, record: Record) -> None:
         values = dict(_TOKENS.findall(record.body))
+        prompt, completion = (
+            self._int(values[k], k) if k in values else None
+            for k in ("prompt_tokens", "completion_tokens")
+        )
         call = Call(
             record.lineno,
             record.time,
-            _int_or_none(values["prompt_tokens"]) if "prompt_tokens" in values else None,
-            _int_or_none(values["completion_tokens"]) if "completion_tokens" in values else None,
+            prompt,
+            completion,
             self.pending_window,
         )
         self.pending_window = None
@@ -300,7 +333,8 @@ class _Parser:
         number = total = None
         text = record.body.strip()
         if match:
-            number, total, text = int(match[1]), int(match[2]), match[3].strip()
+            number = self._int(match[1], "comment number")
+            total, text = self._int(match[2], "comment total"), match[3].strip()
         cycle = self.pending[2] if self.pending else None
         self.comments.append(HumanComment(record.lineno, record.time, text, number, total, cycle))
 
@@ -370,6 +404,7 @@ def parse_log(path: Path) -> ChatDevRun:
         tests=parser.tests,
         human_comments=parser.comments,
     )
+    run.problems.extend(parser.problems)
     if "post_info" in meta:
         run.post_info = _read_info(meta["post_info"], _INFO_V2, run.problems)
         run.post_info_time = datetime.fromisoformat(meta["post_info_time"])
