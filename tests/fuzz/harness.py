@@ -153,13 +153,12 @@ def _rel(raw: Path, path: str | Path) -> str:
     return str(p.relative_to(raw)) if p.is_absolute() else str(p)
 
 
-def validate_verdicts(root: Path, *, nul_as: str = "\x00") -> Verdicts:
+def validate_verdicts(root: Path, *, nul_as: str = "\ufffd") -> Verdicts:
     """The store's lines as ``validate`` reads them (:class:`RawReader`, the library
     reader behind ``autoforge validate``), over the files the index reads.
 
-    ``nul_as`` replaces NUL in event ids: PostgreSQL text cannot hold NUL, and its index
-    stores U+FFFD instead (DuckDB keeps NUL), so the PostgreSQL side compares with
-    ``nul_as="\\ufffd"``.
+    ``nul_as`` replaces NUL in event ids: PostgreSQL text cannot hold NUL, so the index
+    stores U+FFFD instead, on both engines (so that they hold the same events).
     """
     raw = StoreLayout(root).raw
     reader = RawReader.of_store(root)
@@ -191,8 +190,7 @@ def assert_index_agrees(
     """The index holds exactly the events validate accepts, from the same files, and
     leaves out exactly the lines validate rejects. ``case_of`` names the corpus case of
     a file (under raw/), so that a failure lists the cases that disagree."""
-    nul_as = "\ufffd" if engine and engine.startswith("postgres") else "\x00"
-    truth = validate_verdicts(root, nul_as=nul_as)
+    truth = validate_verdicts(root)
     got = index_verdicts(root, engine)
     name = case_of or (lambda rel: rel)
     wrong: dict[str, list[str]] = {}

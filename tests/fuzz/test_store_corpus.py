@@ -21,13 +21,7 @@ from .harness import assert_index_agrees, run_cli, unchanged
 
 #: Cases the index gets wrong today, in code being changed elsewhere (analyze/):
 #: case -> why. Each runs in a store of its own, as a strict xfail.
-_REUSED_ID = (
-    "the index counts an event_id reused for different content as a duplicate "
-    "(af_dupes) instead of leaving the line out as invalid, as validate does"
-)
 INDEX_BUGS: dict[str, str] = {
-    "conflicting_duplicate_id": _REUSED_ID,
-    "conflicting_duplicate_id_across_files": _REUSED_ID,
     "integer_just_beyond_bigint": (
         "validate accepts an integer field of 2**63 (the model has no upper bound); the "
         "index cannot hold it and leaves the line out (bulk read) or every line of the "
