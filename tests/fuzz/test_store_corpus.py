@@ -19,18 +19,8 @@ from autoforge_learn.store.layout import StoreLayout
 from .corpus import EVENT_CASES
 from .harness import assert_index_agrees, run_cli, unchanged
 
-#: Cases the index gets wrong today, in code being changed elsewhere (analyze/):
-#: case -> why. Each runs in a store of its own, as a strict xfail.
-INDEX_BUGS: dict[str, str] = {
-    "integer_just_beyond_bigint": (
-        "validate accepts an integer field of 2**63 (the model has no upper bound); the "
-        "index cannot hold it and leaves the line out (bulk read) or every line of the "
-        "file ('unreadable by the index: Failed to cast value to numerical')"
-    ),
-}
-
-SHARED = sorted(n for n, c in EVENT_CASES.items() if c.movable and n not in INDEX_BUGS)
-ALONE = sorted(n for n, c in EVENT_CASES.items() if not c.movable and n not in INDEX_BUGS)
+SHARED = sorted(n for n, c in EVENT_CASES.items() if c.movable)
+ALONE = sorted(n for n, c in EVENT_CASES.items() if not c.movable)
 
 
 def _month(i: int) -> str:
@@ -139,25 +129,6 @@ def test_validate_and_organize_read_a_file_system_case(tmp_path: Path, name: str
 def test_the_index_reads_a_file_system_case(
     tmp_path: Path, engine: str | None, name: str
 ) -> None:
-    root, raw = _store(tmp_path, name)
-    _index_new(root, raw, engine)
-
-
-@pytest.mark.parametrize("name", sorted(INDEX_BUGS))
-def test_validate_and_organize_read_a_case_the_index_gets_wrong(
-    tmp_path: Path, name: str
-) -> None:
-    """(The store organize files into is not indexed: the index gets it wrong too.)"""
-    root, raw = _store(tmp_path, name)
-    _validate_and_organize(tmp_path, root, raw, index_filed=False)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=r)) for n, r in
-     sorted(INDEX_BUGS.items())],
-)
-def test_the_index_gets_a_case_wrong(tmp_path: Path, engine: str | None, name: str) -> None:
     root, raw = _store(tmp_path, name)
     _index_new(root, raw, engine)
 

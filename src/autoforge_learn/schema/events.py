@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from autoforge_learn.schema.types import (
+    INT64_MAX,
     PROMPT_VERSION_PATTERN,
     SAFE_ID_PATTERN,
     SCHEMA_VERSION,
@@ -95,7 +96,7 @@ class ProjectStarted(EventBase):
         default=None, description="Version part of the recipe, e.g. v1 (derived when absent)"
     )
     client_domain: ClientDomain = ClientDomain.OTHER
-    team_size: int | None = Field(default=None, ge=0)
+    team_size: int | None = Field(default=None, ge=0, le=INT64_MAX)
     autonomy_level_used: Literal[0, 1, 2, 3] | None = None
     platform: str | None = Field(default=None, description="Target platform, e.g. web or mobile")
 
@@ -110,8 +111,8 @@ class StageExecution(EventBase):
     prompt_version: str | None = Field(default=None, pattern=PROMPT_VERSION_PATTERN)
     prompt_template: str | None = None
     system_context: SystemContext | None = None
-    input_tokens: int | None = Field(default=None, ge=0)
-    output_tokens: int | None = Field(default=None, ge=0)
+    input_tokens: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    output_tokens: int | None = Field(default=None, ge=0, le=INT64_MAX)
     total_cost: float | None = Field(default=None, ge=0)
     cost_estimated: bool | None = Field(
         default=None, description="True when total_cost was estimated from a price table"
@@ -124,8 +125,10 @@ class StageExecution(EventBase):
     confidence: float | None = Field(
         default=None, ge=0, le=100, description="The agent's stated confidence, 0-100"
     )
-    lines_of_code: int | None = Field(default=None, ge=0)
-    attempt: int = Field(default=1, ge=1, description="1 for the first run of the stage")
+    lines_of_code: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    attempt: int = Field(
+        default=1, ge=1, le=INT64_MAX, description="1 for the first run of the stage"
+    )
     succeeded: bool | None = Field(
         default=None, description="Whether the stage's output was finally accepted"
     )
@@ -156,8 +159,8 @@ class GateEvaluation(EventBase):
     validation_timestamp: UtcDatetime | None = None
     validation_result: ValidationResult
     validation_reason: str | None = None
-    retry_attempt: int = Field(default=1, ge=1)
-    max_retries: int | None = Field(default=None, ge=1)
+    retry_attempt: int = Field(default=1, ge=1, le=INT64_MAX)
+    max_retries: int | None = Field(default=None, ge=1, le=INT64_MAX)
     auto_fix_applied: bool = False
     auto_fix_strategy: str | None = None
     auto_fix_success: bool | None = None
@@ -186,11 +189,11 @@ class TestResults(EventBase):
 
     kind: Literal[EventKind.TEST_RESULTS] = EventKind.TEST_RESULTS
     stage: str | None = None
-    tests_written_by_qa_agent: int | None = Field(default=None, ge=0)
-    tests_executed: int = Field(ge=0)
-    tests_passed: int = Field(ge=0)
+    tests_written_by_qa_agent: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    tests_executed: int = Field(ge=0, le=INT64_MAX)
+    tests_passed: int = Field(ge=0, le=INT64_MAX)
     test_coverage_percent: float | None = Field(default=None, ge=0, le=100)
-    flaky_tests: int = Field(default=0, ge=0)
+    flaky_tests: int = Field(default=0, ge=0, le=INT64_MAX)
 
 
 class SecurityScan(EventBase):
@@ -198,11 +201,11 @@ class SecurityScan(EventBase):
 
     kind: Literal[EventKind.SECURITY_SCAN] = EventKind.SECURITY_SCAN
     stage: str | None = None
-    vulnerabilities_found: int = Field(ge=0)
-    critical: int = Field(default=0, ge=0)
-    major: int = Field(default=0, ge=0)
-    minor: int = Field(default=0, ge=0)
-    false_positives: int = Field(default=0, ge=0)
+    vulnerabilities_found: int = Field(ge=0, le=INT64_MAX)
+    critical: int = Field(default=0, ge=0, le=INT64_MAX)
+    major: int = Field(default=0, ge=0, le=INT64_MAX)
+    minor: int = Field(default=0, ge=0, le=INT64_MAX)
+    false_positives: int = Field(default=0, ge=0, le=INT64_MAX)
 
 
 class PerformanceMetrics(EventBase):
@@ -279,15 +282,18 @@ class ProjectCompleted(EventBase):
     project_success: ProjectSuccess
     time_to_completion: float | None = Field(default=None, ge=0, description="Seconds")
     token_cost_total: float | None = Field(default=None, ge=0)
-    tokens_total: int | None = Field(default=None, ge=0)
+    tokens_total: int | None = Field(default=None, ge=0, le=INT64_MAX)
     quality_score: float | None = Field(default=None, ge=0, le=100)
     delivery_speed_rank: float | None = Field(
         default=None, ge=0, le=100, description="Percentile vs prior projects of the same recipe"
     )
-    agent_decisions_overridden: int | None = Field(default=None, ge=0)
-    critical_errors_post_deployment: int | None = Field(default=None, ge=0)
+    agent_decisions_overridden: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    critical_errors_post_deployment: int | None = Field(default=None, ge=0, le=INT64_MAX)
     security_issues_missed: int | None = Field(
-        default=None, ge=0, description="Vulnerabilities found after the security stage passed"
+        default=None,
+        ge=0,
+        le=INT64_MAX,
+        description="Vulnerabilities found after the security stage passed",
     )
     time_to_first_prototype: float | None = Field(
         default=None,
@@ -306,7 +312,9 @@ class ExperimentAssignment(EventBase):
     arm: Arm
     agent_role: str = Field(min_length=1)
     prompt_version: str = Field(pattern=PROMPT_VERSION_PATTERN)
-    phase: int = Field(default=1, ge=1, description="The rollout phase (1 for an A/B test)")
+    phase: int = Field(
+        default=1, ge=1, le=INT64_MAX, description="The rollout phase (1 for an A/B test)"
+    )
 
 
 EVENT_MODELS: dict[str, type[EventBase]] = {

@@ -16,6 +16,11 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.0"
 
+#: The largest integer an event field may hold: the index stores counts as 64-bit
+#: integers on both engines, so a larger one is refused by the schema itself (it used to
+#: pass ``validate`` and then be left out by the index).
+INT64_MAX = 2**63 - 1
+
 #: Identifiers that become parts of file names: a letter or digit first, then letters,
 #: digits, ``.``, ``_`` or ``-``; never ``..``; at most 128 characters.
 SAFE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
