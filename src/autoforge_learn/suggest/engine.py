@@ -136,7 +136,11 @@ def _rewrite(
     suggestion: Suggestion, rewriter: Rewriter, ctx: RuleContext, findings: list[Finding]
 ) -> None:
     change = suggestion.proposed_change
-    context = RewriteContext(findings=findings, prompt=ctx.latest(suggestion.agent_role))
+    context = RewriteContext(
+        findings=findings,
+        prompt=ctx.latest(suggestion.agent_role),
+        options=dict(ctx.config.rewriter_options),
+    )
     text = rewriter.rewrite(suggestion, context)
     if not isinstance(text, str) or not text.strip() or text == change.new_text:
         return
