@@ -96,3 +96,18 @@ def test_help_speaks_in_our_words_not_the_draft_spec():
         found += [f"{' '.join(path)}: {m}" for m in re.findall(r".{0,40}\bspec(?:'s)?\b.{0,20}",
                                                                 out, re.I)]
     assert found == []
+
+
+def test_every_option_is_spelled_in_lowercase():
+    """Options are typed, not read: one lowercase spelling each (``--last N``)."""
+    root = get_command(app)
+    upper = {
+        f"{' '.join(path)} {opt}"
+        for path, command in _commands(root)
+        for param in command.params
+        for opt in (*param.opts, *param.secondary_opts)
+        if opt.startswith("-") and opt != opt.lower()
+    }
+    assert upper == set()
+    old = CliRunner().invoke(app, ["patterns", "--from-last-N-projects", "3"])
+    assert old.exit_code == 2 and "No such option" in old.output
