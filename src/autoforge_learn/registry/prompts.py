@@ -1,4 +1,4 @@
-"""The prompt registry: versioned prompts per role in ``ai/prompts/<role>.yaml`` (spec 6.2).
+"""The prompt registry: versioned prompts per role in ``ai/prompts/<role>.yaml``.
 
 A role's file holds every version with its text in named sections::
 

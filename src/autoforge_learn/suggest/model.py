@@ -54,7 +54,7 @@ from autoforge_learn.errors import AutoforgeError
 
 
 class SuggestionType(StrEnum):
-    """The six suggestion rules of spec 6.1."""
+    """The six suggestion rules (the kinds of prompt change)."""
 
     CONSTRAINT_CLARITY = "constraint_clarity"
     EXAMPLE_ADDITION = "example_addition"
@@ -112,7 +112,7 @@ class ExpectedImpact:
     basis: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec's three keys, then the intervals and the basis (when known)."""
+        """The three estimates, then the intervals and the basis (when known)."""
         out: dict[str, Any] = {
             "gate_success_improvement": round(float(self.gate_success_improvement), 2),
             "retry_reduction": round(float(self.retry_reduction), 2),
@@ -217,7 +217,7 @@ class Experiment:
 
 @dataclass
 class Suggestion:
-    """One suggested prompt change (spec 6.1 ``suggestion_output``).
+    """One suggested prompt change, as one entry of a suggestion file.
 
     Attributes:
         suggestion_id: ``SUG-YYYY-MM-NNN`` (empty until numbered by the engine).
@@ -257,7 +257,8 @@ class Suggestion:
     blocks: list[list[str]] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec's mapping, keys in the spec's order, then the additions."""
+        """The suggestion file's mapping: the keys always present, in their order, then
+        the additions."""
         change = self.proposed_change
         out = {
             "suggestion_id": self.suggestion_id,
@@ -291,7 +292,7 @@ class Suggestion:
         """Read one suggestion back from a suggestion file.
 
         Raises:
-            SuggestionError: If a key of the spec is missing or has the wrong type.
+            SuggestionError: If a required key is missing or has the wrong type.
         """
         try:
             change = data["proposed_change"]
