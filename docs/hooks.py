@@ -19,15 +19,11 @@ from typing import Any
 # -- text helpers ------------------------------------------------------------------------
 
 _RICH_TAG = re.compile(r"\[/?(?:bold|italic|dim|red|green|yellow|cyan|magenta|b|i|u)\]")
-#: Mentions of the draft specification the project grew from, which readers do not
-#: have: "(spec: escalation_events)", "; the spec's flat example line is one".
-_SPEC_NOTE = re.compile(r"\s*\(spec[^)]*\)|;\s*the spec's[^.]*")
 
 
 def _plain(text: str | None) -> str:
-    """Help text without Rich markup or draft-spec references."""
-    text = _RICH_TAG.sub("", text or "")
-    return _SPEC_NOTE.sub("", text).strip()
+    """Help text without Rich markup."""
+    return _RICH_TAG.sub("", text or "").strip()
 
 
 def _cell(text: str) -> str:

@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"dataset", "stats", "findings"},
     {"label", "patterns", "experiments"},
     {"suggest", "review"},
-    {"report", "aggregate", "export", "recompute"},
+    {"report", "aggregate", "export", "recompute", "tables"},
     {"train", "publish"},
     {"demo", "cli", "server"},
 ]

@@ -681,7 +681,7 @@ def test_findings_of_the_old_detectors_rank_by_severity_then_impact(tmp_path):
 
 def test_a_discovery_the_current_default_fixed_is_no_top_action(data, tmp_path):
     """A cause only an older version has is listed as fixed, not as something to do."""
-    from autoforge_learn.suggest.model import SetAside
+    from autoforge_learn.suggest.runs import SetAside
 
     gate = next(f for f in top_actions(data.findings) if GATE in f.title)
     fixed = replace(data, set_aside=[SetAside(gate.id, "qa", "already_fixed",

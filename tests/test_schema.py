@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime
 
 import jsonschema
@@ -132,3 +133,38 @@ def test_every_kind_has_a_raw_file():
     from autoforge_learn.store.layout import FILE_FOR_KIND
 
     assert set(FILE_FOR_KIND) == set(EVENT_MODELS)
+
+
+def _spec_mentions(name: str, text: str) -> list[str]:
+    return [f"{name}: {m}" for m in re.findall(r".{0,30}\bspec(?:'s)?\b.{0,20}", text, re.I)]
+
+
+def test_shipped_schema_and_reference_texts_speak_in_our_words():
+    """Users do not have the draft the project grew from: no shipped text cites it."""
+    import inspect
+    from importlib import resources
+
+    import autoforge_learn
+    from autoforge_learn.schema.jsonschema import SHIPPED_SCHEMA, render_json_schema
+    from autoforge_learn.settings import default_config_text
+    from autoforge_learn.settings.reference import settings_reference
+
+    texts = {
+        SHIPPED_SCHEMA: resources.files("autoforge_learn.schema").joinpath(SHIPPED_SCHEMA)
+        .read_text(),
+        "autoforge schema": render_json_schema(),
+        "settings reference": settings_reference(),
+        "config.yaml": default_config_text(),
+    }
+    for kind, model in EVENT_MODELS.items():
+        texts[kind] = inspect.getdoc(model) or ""
+    for name in autoforge_learn.__all__:
+        obj = getattr(autoforge_learn, name)
+        texts[name] = inspect.getdoc(obj) or ""
+        for attr, member in inspect.getmembers(obj):
+            if not attr.startswith("_") and (inspect.isfunction(member) or
+                                              isinstance(member, property)):
+                texts[f"{name}.{attr}"] = inspect.getdoc(member) or ""
+    found = [hit for name, text in texts.items() for hit in _spec_mentions(name, text)]
+    assert found == []
+    assert len(texts) > 30

@@ -14,9 +14,20 @@ if TYPE_CHECKING:
     from autoforge_learn.errors import AutoforgeError
     from autoforge_learn.selection import Selection
     from autoforge_learn.settings import Settings
+    from autoforge_learn.tables import findings_frame, label_frames, metric_frame
     from autoforge_learn.workspace import Workspace
 
-__all__ = ["AutoforgeError", "Collector", "Selection", "Settings", "Workspace", "__version__"]
+__all__ = [
+    "AutoforgeError",
+    "Collector",
+    "Selection",
+    "Settings",
+    "Workspace",
+    "__version__",
+    "findings_frame",
+    "label_frames",
+    "metric_frame",
+]
 
 _LAZY = {
     "Collector": "autoforge_learn.collect",
@@ -24,6 +35,9 @@ _LAZY = {
     "Selection": "autoforge_learn.selection",
     "Settings": "autoforge_learn.settings",
     "Workspace": "autoforge_learn.workspace",
+    "findings_frame": "autoforge_learn.tables",
+    "label_frames": "autoforge_learn.tables",
+    "metric_frame": "autoforge_learn.tables",
 }
 
 

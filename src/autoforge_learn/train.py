@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from autoforge_learn.report.files import ReportFiles
     from autoforge_learn.selection import Selection
     from autoforge_learn.suggest import Suggestion
-    from autoforge_learn.suggest.model import SuggestRun
+    from autoforge_learn.suggest.runs import SuggestRun
     from autoforge_learn.workspace import Workspace
 
 STEPS = ("index", "label", "aggregate", "patterns", "loops", "suggest", "experiments", "report")

@@ -63,7 +63,7 @@ def test_metrics_show_json_and_csv(root: Path, engine: str | None) -> None:
             "gate_pass_rate",
             "--since",
             "2025-10-01",
-            "--from-last-N-projects",
+            "--last",
             "2",
             "--root",
             str(root),

@@ -40,7 +40,7 @@ def test_patterns_json_round_trips(root: Path, tmp_path: Path) -> None:
 
 
 def test_patterns_table_and_filters(root: Path) -> None:
-    result = runner.invoke(app, ["patterns", "--root", str(root), "--from-last-N-projects", "1",
+    result = runner.invoke(app, ["patterns", "--root", str(root), "--last", "1",
                                  "--since", "2025-01-01"])
     assert result.exit_code == 0, result.output
     assert "retry_hotspot" in result.output and "inconclusive" in result.output

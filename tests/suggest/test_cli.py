@@ -120,6 +120,19 @@ def test_rewriter_selected_in_config(af_root, findings_file, tagger):
     result = runner.invoke(app, ["suggest", "--findings", str(findings_file)])
     assert result.exit_code == 0, result.output
     assert tagger.calls
+    assert all(context.options == {} for _kind, context in tagger.calls)
+
+
+def test_rewriter_options_come_from_config(af_root, findings_file, tagger):
+    (af_root / "config.yaml").write_text(
+        "suggest:\n  rewriter: tagger\n"
+        "  rewriter_options:\n    model: small\n    temperature: 0.2\n"
+    )
+    result = runner.invoke(app, ["suggest", "--findings", str(findings_file)])
+    assert result.exit_code == 0, result.output
+    assert tagger.calls
+    assert all(context.options == {"model": "small", "temperature": 0.2}
+               for _kind, context in tagger.calls)
 
 
 def test_unknown_rewriter(af_root, findings_file):

@@ -15,7 +15,7 @@ from autoforge_learn.suggest import (
     suggest,
     write_suggestions,
 )
-from autoforge_learn.suggest.model import next_ids
+from autoforge_learn.suggest.ids import next_ids
 from tests.suggest import factories as f
 from tests.suggest.factories import suggest_in
 

@@ -45,8 +45,8 @@ from autoforge_learn.suggest.prose import (
     clean_quote,
     is_runtime_error,
     looks_like_code,
-    requirements,
 )
+from autoforge_learn.suggest.requirements import requirements
 from tests.suggest import factories as f
 
 NOW = datetime(2025, 11, 5, tzinfo=UTC)

@@ -10,7 +10,7 @@ from autoforge_learn.findings import Severity, Status
 from autoforge_learn.suggest import SuggestionType, SuggestSettings, suggest, suggest_run
 from autoforge_learn.suggest.base import RuleContext
 from autoforge_learn.suggest.engine import RULES
-from autoforge_learn.suggest.prose import requirements
+from autoforge_learn.suggest.requirements import requirements
 from autoforge_learn.suggest.text import missing_item
 from tests.suggest import factories as f
 

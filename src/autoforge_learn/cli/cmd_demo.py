@@ -9,7 +9,8 @@ import typer
 from autoforge_learn.cli.common import (
     PANEL_START,
     console,
-    print_json,
+    err_console,
+    print_record,
     print_rows,
     resolve_root,
 )
@@ -47,8 +48,8 @@ def demo(
         train=not skip_train,
         quiet=fmt != OutputFormat.table,
     )
-    if fmt == OutputFormat.json:
-        print_json(result.to_dict())
+    if fmt != OutputFormat.table:
+        print_record(result.to_dict(), fmt=fmt, message="")
         return
     _print_recorded(result)
     if result.training is None:
@@ -70,7 +71,7 @@ def _run_with_progress(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=err_console,
         disable=quiet,
         transient=True,
     ) as bar:

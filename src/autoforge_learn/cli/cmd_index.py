@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.common import PANEL_ANALYSE, err_console, print_json
+from autoforge_learn.cli.common import PANEL_ANALYSE, err_console, print_record
 from autoforge_learn.cli.options import FormatOption, OutputFormat, uses_workspace
 from autoforge_learn.words import plural
 
@@ -46,8 +46,8 @@ def index(
     Example:  autoforge index --engine postgresql://localhost/autoforge --strict
     """
     report = ws.refresh(rebuild=rebuild)
-    if fmt in (OutputFormat.json, OutputFormat.jsonl):
-        print_json(report.as_dict())
+    if fmt != OutputFormat.table:
+        print_record(report.as_dict(), fmt=fmt, message="")
     else:
         print_issues(report.issues)
         typer.echo(

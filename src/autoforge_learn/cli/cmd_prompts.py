@@ -13,7 +13,6 @@ from autoforge_learn.cli.common import (
     console,
     err_console,
     fail,
-    print_json,
     print_record,
     print_rows,
     resolve_root,
@@ -105,8 +104,8 @@ def show(
     found = _get(root, version)
     if section is not None and section not in found.sections:
         fail(f"{version} has no section {section!r}; it has: {', '.join(found.sections)}")
-    if fmt == OutputFormat.json:
-        print_json({"id": found.id, **found.to_yaml_dict()})
+    if fmt != OutputFormat.table:
+        print_record({"id": found.id, **found.to_yaml_dict()}, fmt=fmt, message="")
         return
     if section is not None:
         typer.echo(found.sections[section].rstrip("\n"))

@@ -39,15 +39,20 @@ def recompute(
     if fmt == OutputFormat.json:
         print_json(report.to_dict())
     else:
+        # Programs get every check; people only the differences (all of one project's).
+        everything = fmt != OutputFormat.table or len(report.projects) == 1
         rows = [
             {"project": p.project_id, **c.to_dict()}
             for p in report.projects
             for c in p.checks
-            if c.status != "match" or len(report.projects) == 1
+            if everything or c.status != "match"
         ]
         for line_problem in report.invalid_lines[:20]:
             err_console.print(str(line_problem), markup=False, highlight=False)
-        if rows:
+        if fmt != OutputFormat.table:
+            columns = ["project", "metric", "recorded", "recomputed", "status"]
+            print_rows(rows, fmt=fmt, columns=columns)
+        elif rows:
             print_rows(rows, fmt=fmt, title="Recomputed outcome metrics")
         if fmt == OutputFormat.table:
             for p in report.projects:

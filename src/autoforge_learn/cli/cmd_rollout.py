@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from autoforge_learn.cli.cmd_ab import GuardrailOption, experiment_record, print_metrics
-from autoforge_learn.cli.common import PANEL_LEARN, console, print_json, print_record, print_rows
+from autoforge_learn.cli.common import PANEL_LEARN, console, print_record, print_rows
 from autoforge_learn.cli.options import FormatOption, OutputFormat, uses_workspace
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def status_cmd(
         r.id for r in experiments(ws, kind="rollout") if r.status == "running"]
     statuses = [check_rollout(ws, i, apply=not dry_run) for i in ids]
     if fmt != OutputFormat.table:
-        print_json([s.to_dict() for s in statuses])
+        print_rows([s.to_dict() for s in statuses], fmt=fmt)
         return
     if not statuses:
         console.print("No running rollout: start one with `autoforge rollout start`.")

@@ -14,6 +14,7 @@ from autoforge_learn.cli.common import (
     err_console,
     fail,
     print_json,
+    print_record,
     print_rows,
     resolve_root,
 )
@@ -143,7 +144,7 @@ def _print_summary(result: Any, *, seed: int, fmt: OutputFormat) -> None:
         {"metric": "truth file", "value": str(result.truth_file)},
         {"metric": "seconds", "value": round(result.elapsed_seconds, 2)},
     ]
-    if fmt == OutputFormat.csv:
+    if fmt != OutputFormat.table:
         print_rows(rows, fmt=fmt)
         return
     print_rows(rows, fmt=fmt, title=f"Simulated {result.projects} projects (seed {seed})")
@@ -159,8 +160,8 @@ def _continue(target: Path, experiment: str, *, projects: int, effect: float,
     with err_console.status(f"Simulating {projects} projects under {experiment}"):
         ran = simulate_experiment(target, experiment, projects=projects, effect=effect,
                                   seed=seed)
-    if fmt == OutputFormat.json:
-        print_json(ran)
+    if fmt != OutputFormat.table:
+        print_record(ran, fmt=fmt, message="")
         return
     console.print(
         f"Ran {len(ran['projects'])} projects ({ran['projects'][0]} .. {ran['projects'][-1]}, "

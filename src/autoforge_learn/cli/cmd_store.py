@@ -69,7 +69,7 @@ def validate(
         if len(report.problems) > _MAX_PROBLEMS_SHOWN:
             err_console.print(f"... and {len(report.problems) - _MAX_PROBLEMS_SHOWN} more problems")
         rows = [{"kind": k, "events": n} for k, n in sorted(report.kinds.items())]
-        if fmt == OutputFormat.csv:
+        if fmt != OutputFormat.table:
             print_rows(rows, fmt=fmt, columns=["kind", "events"])
         else:
             if rows:
@@ -110,9 +110,9 @@ def organize(
         for problem in report.problems[:_MAX_PROBLEMS_SHOWN]:
             err_console.print(str(problem), highlight=False, soft_wrap=True, markup=False)
         rows = [{"file": f, "events": n} for f, n in sorted(report.written.items())]
-        if rows and fmt == OutputFormat.csv:
+        if fmt != OutputFormat.table:
             print_rows(rows, fmt=fmt, columns=["file", "events"])
-        elif fmt == OutputFormat.table:
+        else:
             if rows:
                 print_rows(rows[:40], fmt=fmt, title="Filed", columns=["file", "events"])
                 if len(rows) > 40:

@@ -1,4 +1,4 @@
-"""``autoforge suggest`` (spec 6.1) and ``autoforge prompts apply`` (a suggestion -> a version)."""
+"""``autoforge suggest`` and ``autoforge prompts apply`` (a suggestion -> a version)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from autoforge_learn.cli.common import PANEL_START, console, print_json, print_rows
+from autoforge_learn.cli.common import PANEL_START, console, err_console, print_json, print_rows
 from autoforge_learn.cli.options import (
     FormatOption,
     OutputFormat,
@@ -55,7 +55,7 @@ def train(
         "[progress.description]{task.description}",
         BarColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=err_console,
         disable=fmt != OutputFormat.table,
         transient=True,
     ) as bar:

@@ -84,7 +84,6 @@ LastOption = Annotated[
     int | None,
     typer.Option(
         "--last",
-        "--from-last-N-projects",
         min=1,
         help="Only the N projects that started most recently (after the other filters).",
         show_default=False,

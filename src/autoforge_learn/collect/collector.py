@@ -1,4 +1,4 @@
-"""The collector SDK: one method per collection trigger of the spec (2.2)."""
+"""The collector SDK: one method per moment of a pipeline run worth recording."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ _log = logging.getLogger("autoforge_learn")
 class Collector:
     """Records training events under ``<root>/ai/training_data/raw/``.
 
-    Each ``on_*`` method is one collection trigger of the spec; it validates the event,
+    Each ``on_*`` method records one moment of a pipeline run; it validates the event,
     redacts configured fields, and appends one line to the project's file for that kind
     of event. Safe to share between threads; many processes may write the same project.
 
@@ -67,7 +67,8 @@ class Collector:
         redact: A function applied to every free-text field (all but the envelope's
             identifiers) before anything is written; ``True`` uses
             :func:`redact_secrets`. Default: the config file's ``collect.redact_secrets``.
-        survey_sample_rate: Share of projects whose survey is recorded (spec: 80%).
+        survey_sample_rate: Share of projects whose survey is recorded. Default: the
+            config file's ``collect.survey_sample_rate`` (80% unless set).
         clock: Returns the current time; the simulator passes a simulated clock.
         id_factory: Returns a new event id; the simulator passes a seeded one.
         url: Send events to this ``autoforge serve`` server instead of the local files
@@ -232,7 +233,7 @@ class Collector:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # -- collection triggers (spec 2.2) -----------------------------------------------
+    # -- collection triggers --------------------------------------------------------
 
     def on_project_start(self, *, project_id: str, recipe: str, **fields: Any) -> ProjectStarted:
         """Record a project's metadata (any field of :class:`ProjectStarted`).

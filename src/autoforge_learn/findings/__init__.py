@@ -119,6 +119,33 @@ class Example:
     text: str | None = None
 
 
+#: The columns of :meth:`Finding.to_record`, in order.
+FINDING_COLUMNS = (
+    "id",
+    "pattern",
+    "status",
+    "severity",
+    "title",
+    "agent_role",
+    "prompt_version",
+    "metric",
+    "value",
+    "ci_low",
+    "ci_high",
+    "sample_size",
+    "projects",
+    "threshold",
+    "baseline",
+    "impact",
+    "thin_evidence",
+    "p_value",
+    "q_value",
+    "effect",
+    "effect_low",
+    "effect_high",
+)
+
+
 @dataclass
 class Finding:
     """One pattern found in the data.
@@ -192,6 +219,38 @@ class Finding:
         data["evidence"] = evidence.model_dump(mode="json") if evidence is not None else None
         return data
 
+    def to_record(self) -> dict[str, Any]:
+        """The finding as one flat row, the columns of :data:`FINDING_COLUMNS` in that
+        order: what a table of findings (``findings_frame``, CSV) holds. The evidence and
+        examples stay in :meth:`to_dict`; ``ci_low``/``ci_high`` are the interval's ends,
+        ``p_value`` to ``effect_high`` the hypothesis' numbers (None without one)."""
+        low, high = self.interval if self.interval is not None else (None, None)
+        h = self.hypothesis
+        return {
+            "id": self.id,
+            "pattern": str(self.pattern),
+            "status": str(self.status),
+            "severity": str(self.severity),
+            "title": self.title,
+            "agent_role": self.agent_role,
+            "prompt_version": self.prompt_version,
+            "metric": self.metric,
+            "value": self.value,
+            "ci_low": low,
+            "ci_high": high,
+            "sample_size": self.sample_size,
+            "projects": self.projects,
+            "threshold": self.threshold,
+            "baseline": self.baseline,
+            "impact": self.impact,
+            "thin_evidence": self.thin_evidence,
+            "p_value": h.p_value if h else None,
+            "q_value": h.q_value if h else None,
+            "effect": h.effect if h else None,
+            "effect_low": h.effect_low if h else None,
+            "effect_high": h.effect_high if h else None,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         """A finding from :meth:`to_dict`'s output.
@@ -223,6 +282,7 @@ def _evidence_adapter() -> Any:
 
 
 __all__ = [
+    "FINDING_COLUMNS",
     "AutoFixEvidence",
     "CalibrationBucket",
     "CalibrationEvidence",

@@ -1,4 +1,4 @@
-"""The prompt registry: versioned prompts per role in ``ai/prompts/<role>.yaml`` (spec 6.2).
+"""The prompt registry: versioned prompts per role in ``ai/prompts/<role>.yaml``.
 
 A role's file holds every version with its text in named sections::
 
@@ -14,7 +14,7 @@ A role's file holds every version with its text in named sections::
 
 Each new version also gets an entry in ``ai/prompts/CHANGELOG.md``. Deprecated versions
 move to ``ai/prompts/deprecated/<role>.yaml``, where they are kept for a retention
-period after their last use (spec: 3 months) before ``prune`` may remove them.
+period after their last use (90 days by default) before ``prune`` may remove them.
 
 The version model and ids live in :mod:`.versions`, the file reading and writing in
 :mod:`.role_files`, the changelog in :mod:`.changelog`; their public names stay

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.findings import CalibrationBucket, Finding
 from autoforge_learn.patterns.loops import LoopAction
-from autoforge_learn.suggest.model import SetAside, Suggestion
+from autoforge_learn.suggest.model import Suggestion
+from autoforge_learn.suggest.runs import SetAside
 
 if TYPE_CHECKING:
     from autoforge_learn.experiments.analysis import ExperimentStatus

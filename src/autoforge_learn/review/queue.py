@@ -277,9 +277,9 @@ def build_queue(
     Args:
         root: The ``.autoforge`` directory.
         seed: Seed of the random sample; None keeps the previous queue's seed (else 0).
-        rate: Share of all outputs drawn at random (spec: 5%).
-        low_score: Outputs of completed projects scoring below this are queued (spec: 70).
-        first_uses: The first this many uses of each prompt version are queued (spec: 10).
+        rate: Share of all outputs drawn at random (default 5%).
+        low_score: Outputs of completed projects scoring below this are queued (default 70).
+        first_uses: The first this many uses of each prompt version are queued (default 10).
         now: The time recorded as ``queued_at`` of new items (default: now, UTC).
         data: Already loaded review data of ``root`` (read from ``root`` if None).
 

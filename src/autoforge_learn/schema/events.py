@@ -1,4 +1,4 @@
-"""Pydantic models of every training event (spec 2.1).
+"""Pydantic models of every training event.
 
 One event is one JSON line. Every event carries the envelope (``event_id``,
 ``schema_version``, ``kind``, ``project_id``, ``timestamp``); the rest of its fields
@@ -87,7 +87,7 @@ class EventBase(BaseModel):
 
 
 class ProjectStarted(EventBase):
-    """Project metadata, recorded once when a project starts (spec: project_metadata)."""
+    """Project metadata, recorded once when a project starts: its recipe, domain and team."""
 
     kind: Literal[EventKind.PROJECT_STARTED] = EventKind.PROJECT_STARTED
     created_at: UtcDatetime
@@ -102,7 +102,7 @@ class ProjectStarted(EventBase):
 
 
 class StageExecution(EventBase):
-    """One agent's run of one stage (spec: stage_execution and prompt_and_execution)."""
+    """One agent's run of one stage: the prompt it used, its output, tokens, cost and time."""
 
     kind: Literal[EventKind.STAGE_EXECUTION] = EventKind.STAGE_EXECUTION
     stage_id: str = Field(min_length=1)
@@ -148,7 +148,10 @@ class StageExecution(EventBase):
 
 
 class GateEvaluation(EventBase):
-    """One check of one gate (spec: gate_validation); the spec's flat example line is one."""
+    """One check of one gate: its result, the reason, retries, auto-fixes and overrides.
+
+    A flat line with `gate_result` and `gate_result_reason` is read as one too.
+    """
 
     kind: Literal[EventKind.GATE_EVALUATION] = EventKind.GATE_EVALUATION
     gate_id: str = Field(min_length=1)
@@ -183,7 +186,7 @@ class DownstreamFeedback(EventBase):
 
 
 class TestResults(EventBase):
-    """Results of running the QA agent's tests (spec: quality_signals.test_results)."""
+    """Results of running the QA agent's tests."""
 
     __test__ = False  # not a pytest test class
 
@@ -197,7 +200,7 @@ class TestResults(EventBase):
 
 
 class SecurityScan(EventBase):
-    """A security scan's findings (spec: quality_signals.security_scan)."""
+    """A security scan's findings, by severity."""
 
     kind: Literal[EventKind.SECURITY_SCAN] = EventKind.SECURITY_SCAN
     stage: str | None = None
@@ -209,7 +212,7 @@ class SecurityScan(EventBase):
 
 
 class PerformanceMetrics(EventBase):
-    """Measured performance of the delivered software (spec: performance_metrics)."""
+    """Measured performance of the delivered software."""
 
     kind: Literal[EventKind.PERFORMANCE_METRICS] = EventKind.PERFORMANCE_METRICS
     page_load_time_ms: float | None = Field(default=None, ge=0)
@@ -219,7 +222,7 @@ class PerformanceMetrics(EventBase):
 
 
 class HumanApproval(EventBase):
-    """A human's decision on an agent's recommendation (spec: approval_decisions)."""
+    """A human's decision on an agent's recommendation."""
 
     kind: Literal[EventKind.HUMAN_APPROVAL] = EventKind.HUMAN_APPROVAL
     decision_id: str = Field(min_length=1)
@@ -248,7 +251,7 @@ class HumanApproval(EventBase):
 
 
 class HumanSurvey(EventBase):
-    """The post-project survey (spec: post_project_survey)."""
+    """The post-project survey: how the humans rated the agents."""
 
     kind: Literal[EventKind.HUMAN_SURVEY] = EventKind.HUMAN_SURVEY
     agent_helpfulness_overall: int = Field(ge=1, le=5)
@@ -260,7 +263,7 @@ class HumanSurvey(EventBase):
 
 
 class Escalation(EventBase):
-    """A problem handed to a human (spec: escalation_events)."""
+    """A problem handed to a human, and how it was resolved."""
 
     kind: Literal[EventKind.ESCALATION] = EventKind.ESCALATION
     reason: str
@@ -275,7 +278,7 @@ class Escalation(EventBase):
 
 
 class ProjectCompleted(EventBase):
-    """How a project ended (spec: outcome_metrics); also written as summary.json."""
+    """How a project ended; also written as the project's summary.json."""
 
     kind: Literal[EventKind.PROJECT_COMPLETED] = EventKind.PROJECT_COMPLETED
     completed_at: UtcDatetime | None = None

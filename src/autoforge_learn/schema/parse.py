@@ -1,7 +1,7 @@
 """Turn a JSON object into a validated event, with errors that name the field.
 
 Accepts the canonical form (``kind``, ``event_id`` and ``schema_version`` present) and
-the spec's flat example form (section 2.3): a gate check written as ``gate_result`` /
+the flat gate form: a gate check written as ``gate_result`` /
 ``gate_result_reason`` with no ``event_id``, ``kind`` or ``schema_version``. A missing
 ``event_id`` is derived from the line's text (:func:`derive_event_id`), so the same line
 read twice, from any file, by any command or by the index's SQL, is the same event.
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from autoforge_learn.errors import AutoforgeError
 from autoforge_learn.schema.events import EVENT_MODELS, SCHEMA_VERSION, EventBase, EventKind
 
-#: Spellings of the spec's flat example mapped to the schema's field names.
+#: Spellings of the flat gate form mapped to the schema's field names.
 GATE_FIELD_ALIASES = {
     "gate_result": "validation_result",
     "gate_result_reason": "validation_reason",
@@ -141,7 +141,7 @@ def parse_event(obj: Any, *, text: bytes | str | None = None) -> EventBase:
     """Validate one JSON object as an event.
 
     Args:
-        obj: A decoded JSON value, in the canonical or the spec's flat form.
+        obj: A decoded JSON value, in the canonical or the flat gate form.
         text: The line ``obj`` was decoded from, if any: a missing ``event_id`` is
             derived from it (see :func:`derive_event_id`).
 

@@ -1,4 +1,4 @@
-"""The project quality score of spec 3.1, in one place.
+"""The project quality score, in one place.
 
 Everything that computes a ``quality_score`` (the simulator, the ``recompute`` command,
 analyses) calls :func:`quality_score`, and everything that derives its inputs from raw
@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from autoforge_learn.schema.events import Severity
 
-#: Weights of spec 3.1's ``output_quality_label`` formula.
+#: Weights of the ``output_quality_label`` formula.
 COVERAGE_WEIGHT = 0.25
 SECURITY_WEIGHT = 0.30
 PERFORMANCE_WEIGHT = 0.20
@@ -32,7 +32,7 @@ def quality_score(
     perf_within_slo: bool,
     no_major_rework: bool,
 ) -> float:
-    """The spec 3.1 quality score of one project, 0-100, rounded to 2 decimals.
+    """The quality score of one project, 0-100, rounded to 2 decimals.
 
     ``coverage * 0.25 + 100 * security_clean * 0.30 + 100 * perf_within_slo * 0.20
     + 100 * no_major_rework * 0.25``.

@@ -66,12 +66,12 @@ def _to_utc(value: datetime) -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` suffix, as the spec's example writes timestamps."""
+    """ISO 8601 in UTC with a ``Z`` suffix, the form every stored timestamp takes."""
     text = value.astimezone(UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-# Validated to UTC, so pydantic's own serializer writes the spec's ``...Z`` form.
+# Validated to UTC, so pydantic's own serializer writes the ``...Z`` form.
 UtcDatetime = Annotated[
     AwareDatetime,
     AfterValidator(_to_utc),

@@ -38,6 +38,6 @@ def settings_reference() -> str:
 def _shown(value: Any) -> str:
     import json
 
-    if isinstance(value, dict):
+    if isinstance(value, dict) and value:
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     return f"`{json.dumps(value)}`"

@@ -349,6 +349,11 @@ class SuggestSettings(_Section):
         min_length=1,
         description="Rewriter plug-in for the new text (deterministic: none).",
     )
+    rewriter_options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="Settings handed to the rewriter plug-in as its context's options "
+        "(for example a model name); the default rewriter reads none.",
+    )
     priors: PerType = Field(
         default_factory=lambda: dict(_DEFAULT_PRIORS),
         description="Prior chance that a change of this type works, per suggestion type "

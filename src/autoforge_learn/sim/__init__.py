@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +27,8 @@ from autoforge_learn.sim.effects import (
     DEFAULT_TOKEN_SD,
     check_options,
 )
-from autoforge_learn.sim.engine import CountingCollector, Engine, SimClock
-from autoforge_learn.sim.model import build_model
+from autoforge_learn.sim.engine import Engine, SimClock, seeded_collector
+from autoforge_learn.sim.model import LatentModel, build_model
 from autoforge_learn.sim.truth import (
     conflicting_prompt_files,
     rendered_templates,
@@ -188,40 +187,21 @@ def simulate(
         SimulationError: If the store already holds raw files, or prompt files with
             other content.
     """
-    if projects < 1:
-        raise ValueError(f"projects must be at least 1, got {projects}")
-    start = start or DEFAULT_START
-    if start.tzinfo is None:
-        raise ValueError("start must be timezone-aware")
-    start = start.astimezone(UTC)
+    start = _window_end(projects, start)
     checks_per_gate = (int(checks_per_gate[0]), int(checks_per_gate[1]))
     check_options(icc, checks_per_gate, token_sd)
     began = time.perf_counter()
-    layout = StoreLayout(find_root(root))
-    if layout.raw_files():
-        raise SimulationError(
-            f"{layout.raw} already holds raw files; simulate into an empty store")
+    layout = _empty_store(root)
     clock = SimClock(start)
-    ids = random.Random(f"autoforge-sim:{seed}:ids")
-
-    def new_id() -> str:
-        return f"{int(clock.now.timestamp() * 1000):012x}{ids.getrandbits(80):020x}"
-
-    collector = CountingCollector(layout.root, redact=False, survey_sample_rate=0.8,
-                                  clock=clock, id_factory=new_id)
+    collector = seeded_collector(layout.root, clock, f"autoforge-sim:{seed}:ids")
     model = build_model(seed, inject=inject_problems, start=start,
                         max_retries=collector.max_retries, icc=icc,
                         checks_per_gate=checks_per_gate, token_sd=token_sd)
-    conflicts = conflicting_prompt_files(layout, model)
-    if conflicts:
-        names = ", ".join(str(p) for p in conflicts)
-        raise SimulationError(f"prompt files already exist with other content: {names}")
+    _check_prompt_files(layout, model)
     layout.ensure()
     with collector:
-        engine = Engine(collector, clock, model, rendered_templates())
-        stats = engine.run(projects, progress)
+        stats = Engine(collector, clock, model, rendered_templates()).run(projects, progress)
     kinds = dict(sorted(collector.kinds.items()))
-    months = sorted(collector.months)
     prompt_paths = write_prompt_files(layout, model)
     truth, truth_events = write_truth(layout, model, projects=projects,
                                       truth_events=stats.truth_events,
@@ -231,8 +211,47 @@ def simulate(
         root=layout.root, seed=seed, projects=projects, inject_problems=inject_problems,
         events=sum(kinds.values()), events_by_kind=kinds, gate_checks=stats.gate_checks,
         gate_failures=stats.gate_failures, outcomes=dict(sorted(stats.outcomes.items())),
-        months=months, truth_file=truth, truth_events_file=truth_events,
+        months=sorted(collector.months), truth_file=truth, truth_events_file=truth_events,
         prompt_files=prompt_paths, problems=[str(p["id"]) for p in model.problems],
         quality_scores=stats.quality, icc=icc, checks_per_gate=checks_per_gate,
         token_sd=token_sd, elapsed_seconds=time.perf_counter() - began,
     )
+
+
+def _empty_store(root: Path | str | None) -> StoreLayout:
+    """The store to simulate into; its raw data folder must hold no raw files yet.
+
+    Raises:
+        SimulationError: If it does.
+    """
+    layout = StoreLayout(find_root(root))
+    if layout.raw_files():
+        raise SimulationError(
+            f"{layout.raw} already holds raw files; simulate into an empty store")
+    return layout
+
+
+def _check_prompt_files(layout: StoreLayout, model: LatentModel) -> None:
+    """Refuse to overwrite prompt files the simulation would write with other content.
+
+    Raises:
+        SimulationError: If one exists with other content.
+    """
+    conflicts = conflicting_prompt_files(layout, model)
+    if conflicts:
+        names = ", ".join(str(p) for p in conflicts)
+        raise SimulationError(f"prompt files already exist with other content: {names}")
+
+
+def _window_end(projects: int, start: datetime | None) -> datetime:
+    """The simulated window's end in UTC (default :data:`DEFAULT_START`).
+
+    Raises:
+        ValueError: If ``projects`` < 1 or ``start`` is naive.
+    """
+    if projects < 1:
+        raise ValueError(f"projects must be at least 1, got {projects}")
+    start = start or DEFAULT_START
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    return start.astimezone(UTC)

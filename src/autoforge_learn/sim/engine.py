@@ -11,6 +11,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from autoforge_learn.collect.collector import Collector
@@ -75,6 +76,18 @@ class CountingCollector(Collector):
             self._projects.add(event.project_id)
             self.months.add(self._month_for(event.project_id, event.timestamp))
         return super().record(event)
+
+
+def seeded_collector(root: Path, clock: SimClock, key: str) -> CountingCollector:
+    """A counting collector on the simulated clock whose event ids are time-ordered like
+    real ones and drawn from a generator seeded by ``key``: the same key, the same ids."""
+    ids = random.Random(key)
+
+    def new_id() -> str:
+        return f"{int(clock.now.timestamp() * 1000):012x}{ids.getrandbits(80):020x}"
+
+    return CountingCollector(root, redact=False, survey_sample_rate=0.8, clock=clock,
+                             id_factory=new_id)
 
 
 class Engine:

@@ -12,21 +12,23 @@ the true effect are written to ``simulation_truth_experiment_<id>.json``.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from autoforge_learn.sim.engine import CountingCollector, Engine, SimClock
+from autoforge_learn.sim.engine import Engine, SimClock, seeded_collector
 from autoforge_learn.sim.model import LatentModel, build_model
 from autoforge_learn.sim.prompts import PromptVersion
 from autoforge_learn.sim.truth import TRUTH_FILE, rendered_templates
 from autoforge_learn.store.layout import StoreLayout, find_root
+
+if TYPE_CHECKING:
+    from autoforge_learn.experiments.model import Experiment
 
 #: Hours between two new projects' starts.
 HOURS_BETWEEN_PROJECTS = 6.0
@@ -61,44 +63,21 @@ def simulate_experiment(
         SimulationError: If the store was not made by the simulator or the experiment is
             not running.
     """
-    from autoforge_learn.experiments.store import load_experiment
-    from autoforge_learn.sim import SimulationError
-
     if projects < 1:
         raise ValueError(f"projects must be at least 1, got {projects}")
     if not -4 <= effect < 1:
         raise ValueError(f"effect must be in [-4, 1), got {effect}")
     layout = StoreLayout(find_root(root))
-    truth_path = layout.training_data / TRUTH_FILE
-    if not truth_path.is_file():
-        raise SimulationError(f"{truth_path} is missing: simulate --experiment continues a "
-                              "store made by `autoforge simulate`")
-    truth = orjson.loads(truth_path.read_bytes())
-    experiment = load_experiment(layout.root, experiment_id)
-    if experiment.status != "running":
-        raise SimulationError(f"{experiment_id} is {experiment.status}: nothing to run under it")
+    truth, experiment = _running(layout, experiment_id)
     began = time.perf_counter()
     done_before = _projects_in(layout)
-    effects = truth.get("project_effects", {})
     window_end = datetime.fromisoformat(truth["window"]["end"])
     first = window_end + timedelta(hours=HOURS_BETWEEN_PROJECTS)
     clock = SimClock(first)
     run_seed = seed if seed is not None else int(truth["seed"]) + done_before
-    ids = random.Random(f"autoforge-sim:{run_seed}:experiment-ids")
-
-    def new_id() -> str:
-        return f"{int(clock.now.timestamp() * 1000):012x}{ids.getrandbits(80):020x}"
-
-    collector = CountingCollector(layout.root, redact=False, survey_sample_rate=0.8,
-                                  clock=clock, id_factory=new_id)
-    checks = effects.get("checks_per_gate", {})
-    model = build_model(
-        int(truth["seed"]), inject=bool(truth["inject_problems"]), start=window_end,
-        max_retries=collector.max_retries, icc=float(effects.get("icc", 0.15)),
-        checks_per_gate=(int(checks.get("min", 2)), int(checks.get("max", 5))),
-        token_sd=float(effects.get("token_sd", 0.2)),
-    )
-    model = replace(model, seed=run_seed)
+    collector = seeded_collector(layout.root, clock,
+                                 f"autoforge-sim:{run_seed}:experiment-ids")
+    model = replace(_world(truth, window_end, collector.max_retries), seed=run_seed)
     templates = rendered_templates()
     versions = _versions(layout, model, templates, experiment.control, experiment.treatment,
                          effect)
@@ -130,6 +109,39 @@ def simulate_experiment(
     previous["runs"].append(record)
     path.write_bytes(orjson.dumps(previous, option=orjson.OPT_INDENT_2) + b"\n")
     return {**record, "truth_file": str(path)}
+
+
+def _running(layout: StoreLayout, experiment_id: str) -> tuple[dict[str, Any], Experiment]:
+    """The store's truth file and the running experiment or rollout ``experiment_id``.
+
+    Raises:
+        SimulationError: If the store was not made by the simulator or the experiment is
+            not running.
+    """
+    from autoforge_learn.experiments.store import load_experiment
+    from autoforge_learn.sim import SimulationError
+
+    truth_path = layout.training_data / TRUTH_FILE
+    if not truth_path.is_file():
+        raise SimulationError(f"{truth_path} is missing: simulate --experiment continues a "
+                              "store made by `autoforge simulate`")
+    truth = orjson.loads(truth_path.read_bytes())
+    experiment = load_experiment(layout.root, experiment_id)
+    if experiment.status != "running":
+        raise SimulationError(f"{experiment_id} is {experiment.status}: nothing to run under it")
+    return truth, experiment
+
+
+def _world(truth: dict[str, Any], window_end: datetime, max_retries: int) -> LatentModel:
+    """The store's latent world, rebuilt from its truth file (its seed and options)."""
+    effects = truth.get("project_effects", {})
+    checks = effects.get("checks_per_gate", {})
+    return build_model(
+        int(truth["seed"]), inject=bool(truth["inject_problems"]), start=window_end,
+        max_retries=max_retries, icc=float(effects.get("icc", 0.15)),
+        checks_per_gate=(int(checks.get("min", 2)), int(checks.get("max", 5))),
+        token_sd=float(effects.get("token_sd", 0.2)),
+    )
 
 
 def _projects_in(layout: StoreLayout) -> int:

@@ -23,12 +23,9 @@ from autoforge_learn.suggest.model import (
     ExpectedImpact,
     Experiment,
     ProposedChange,
-    SetAside,
-    SetAsideReason,
     Suggestion,
     SuggestionError,
     SuggestionType,
-    SuggestRun,
 )
 from autoforge_learn.suggest.rewriters import (
     RewriteContext,
@@ -37,6 +34,7 @@ from autoforge_learn.suggest.rewriters import (
     register_rewriter,
     rewriter_names,
 )
+from autoforge_learn.suggest.runs import SetAside, SetAsideReason, SuggestRun
 from autoforge_learn.suggest.store import (
     find_suggestion,
     load_findings,

@@ -35,14 +35,9 @@ from dataclasses import dataclass
 from autoforge_learn.findings import Finding, GateCauseEvidence, VersionRate
 from autoforge_learn.registry import PromptVersion
 from autoforge_learn.settings import SuggestSettings
-from autoforge_learn.suggest.model import SetAsideReason
-from autoforge_learn.suggest.prose import (
-    Statement,
-    best_statement,
-    key_stems,
-    runtime_share,
-    stated_in,
-)
+from autoforge_learn.suggest.prose import runtime_share
+from autoforge_learn.suggest.runs import SetAsideReason
+from autoforge_learn.suggest.stated import Statement, best_statement, key_stems, stated_in
 from autoforge_learn.suggest.text import is_missing_detail, pct
 
 

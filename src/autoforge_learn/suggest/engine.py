@@ -9,14 +9,16 @@ from typing import Any
 from autoforge_learn.findings import Finding
 from autoforge_learn.registry import PromptRegistry
 from autoforge_learn.suggest.base import RuleContext, SuggestSettings
+from autoforge_learn.suggest.ids import next_ids
 from autoforge_learn.suggest.merge import merge_by_section
-from autoforge_learn.suggest.model import Suggestion, SuggestionError, SuggestRun, next_ids
+from autoforge_learn.suggest.model import Suggestion, SuggestionError
 from autoforge_learn.suggest.rewriters import RewriteContext, Rewriter, get_rewriter
 from autoforge_learn.suggest.rules_gates import constraint_clarity, example_addition
 from autoforge_learn.suggest.rules_handoff import role_handoff_improvement
 from autoforge_learn.suggest.rules_people import context_enrichment, decision_framework
 from autoforge_learn.suggest.rules_review import attach_review_evidence, reviewer_constraint
 from autoforge_learn.suggest.rules_tokens import constraint_removal
+from autoforge_learn.suggest.runs import SuggestRun
 
 Rule = Callable[[Sequence[Finding], RuleContext], list[Suggestion]]
 
@@ -136,7 +138,11 @@ def _rewrite(
     suggestion: Suggestion, rewriter: Rewriter, ctx: RuleContext, findings: list[Finding]
 ) -> None:
     change = suggestion.proposed_change
-    context = RewriteContext(findings=findings, prompt=ctx.latest(suggestion.agent_role))
+    context = RewriteContext(
+        findings=findings,
+        prompt=ctx.latest(suggestion.agent_role),
+        options=dict(ctx.config.rewriter_options),
+    )
     text = rewriter.rewrite(suggestion, context)
     if not isinstance(text, str) or not text.strip() or text == change.new_text:
         return

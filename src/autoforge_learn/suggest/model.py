@@ -1,6 +1,6 @@
-"""A prompt improvement suggestion in the exact shape of spec 6.1, and its ids.
+"""A prompt improvement suggestion, in the shape of the suggestion files.
 
-A suggestion file is a YAML list of mappings with the spec's keys, in the spec's order::
+A suggestion file is a YAML list of mappings with these keys, in this order::
 
     - suggestion_id: SUG-2025-10-001
       agent_role: architect
@@ -31,32 +31,30 @@ A suggestion file is a YAML list of mappings with the spec's keys, in the spec's
         metric: gate_pass_rate
         ...
 
-``base_version`` (the prompt version ``old_text`` was read from) and ``finding_ids``
-are additions, as are ``confidence_basis`` (how the confidence score was computed),
-``attribution`` (why the problem is put down to this prompt), ``experiment`` (the A/B
-test that would test the change, sized by a power calculation) and, after the spec's
-three keys of ``expected_impact``, the impact's 95% intervals and ``basis`` (what is
-estimated from the data and what is a prior). Every key of the spec is always present;
-the additions are written when known, so older files read back unchanged.
+The keys up to ``risk`` (and the first three keys of ``expected_impact``) are always
+present. The others are written when known, so older files read back unchanged:
+``base_version`` (the prompt version ``old_text`` was read from), ``finding_ids``,
+``confidence_basis`` (how the confidence score was computed), ``attribution`` (why the
+problem is put down to this prompt), ``experiment`` (the A/B test that would test the
+change, sized by a power calculation) and, in ``expected_impact``, the impact's 95%
+intervals and ``basis`` (what is estimated from the data and what is a prior).
+
+What a run gives besides the suggestions (the discoveries set aside) is in
+:mod:`.runs`; suggestion ids in :mod:`.ids`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from autoforge_learn.errors import AutoforgeError
 
-ID_RE = re.compile(r"^SUG-(?P<year>\d{4})-(?P<month>\d{2})-(?P<number>\d{3,})$")
-
 
 class SuggestionType(StrEnum):
-    """The six suggestion rules of spec 6.1."""
+    """The six suggestion rules (the kinds of prompt change)."""
 
     CONSTRAINT_CLARITY = "constraint_clarity"
     EXAMPLE_ADDITION = "example_addition"
@@ -114,7 +112,7 @@ class ExpectedImpact:
     basis: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec's three keys, then the intervals and the basis (when known)."""
+        """The three estimates, then the intervals and the basis (when known)."""
         out: dict[str, Any] = {
             "gate_success_improvement": round(float(self.gate_success_improvement), 2),
             "retry_reduction": round(float(self.retry_reduction), 2),
@@ -219,7 +217,7 @@ class Experiment:
 
 @dataclass
 class Suggestion:
-    """One suggested prompt change (spec 6.1 ``suggestion_output``).
+    """One suggested prompt change, as one entry of a suggestion file.
 
     Attributes:
         suggestion_id: ``SUG-YYYY-MM-NNN`` (empty until numbered by the engine).
@@ -259,7 +257,8 @@ class Suggestion:
     blocks: list[list[str]] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec's mapping, keys in the spec's order, then the additions."""
+        """The suggestion file's mapping: the keys always present, in their order, then
+        the additions."""
         change = self.proposed_change
         out = {
             "suggestion_id": self.suggestion_id,
@@ -293,7 +292,7 @@ class Suggestion:
         """Read one suggestion back from a suggestion file.
 
         Raises:
-            SuggestionError: If a key of the spec is missing or has the wrong type.
+            SuggestionError: If a required key is missing or has the wrong type.
         """
         try:
             change = data["proposed_change"]
@@ -327,110 +326,3 @@ class Suggestion:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SuggestionError(f"{where}: not a valid suggestion: {exc!r}") from None
-
-
-class SetAsideReason(StrEnum):
-    """Why a discovery makes no prompt edit."""
-
-    #: Its failures read as runtime or infrastructure errors (a traceback, a test
-    #: runner's crash, a timeout) and are not concentrated in one prompt version.
-    RUNTIME_ERROR = "runtime_error"
-    #: Not shown to depend on the prompt: its rate does not differ between the role's
-    #: prompt versions beyond chance, and it does not read as missing content of a role
-    #: with a single version (e.g. a platform's problem).
-    NOT_PROMPT_SPECIFIC = "not_prompt_specific"
-    #: The role's current default version already fixes it (its data, or its text
-    #: already states the requirement).
-    ALREADY_FIXED = "already_fixed"
-    #: Attributable, but no clean text (a requirement or a quote that is not code, a
-    #: stack trace or a template label) can be written from its evidence.
-    NO_CLEAN_TEXT = "no_clean_text"
-
-    @property
-    def attributable(self) -> bool:
-        """Whether the problem is the prompt's doing (only the first two say it is not)."""
-        return self not in (SetAsideReason.RUNTIME_ERROR, SetAsideReason.NOT_PROMPT_SPECIFIC)
-
-
-@dataclass
-class SetAside:
-    """A discovery the engine makes no prompt edit for, and why (listed, never hidden).
-
-    Attributes:
-        finding_id: The finding.
-        agent_role: The role it concerns.
-        reason: One of :class:`SetAsideReason`.
-        explanation: Why, with the numbers.
-        gate_id: The gate, for a gate failure cause.
-        example: Its most frequent real phrasing (a clean quote), if any.
-        current_version: The role's current default version, if known.
-    """
-
-    finding_id: str
-    agent_role: str | None
-    reason: str
-    explanation: str
-    gate_id: str | None = None
-    example: str | None = None
-    current_version: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "finding_id": self.finding_id,
-            "agent_role": self.agent_role,
-            "reason": str(self.reason),
-            "explanation": self.explanation,
-            "gate_id": self.gate_id,
-            "example": self.example,
-            "current_version": self.current_version,
-        }
-
-
-@dataclass
-class SuggestRun:
-    """What one run of the engine gives.
-
-    Attributes:
-        suggestions: The prompt change suggestions (one per role and section).
-        set_aside: Discoveries that make no prompt edit, each with its reason.
-        path: The suggestion file written, if any (set by ``suggest_run_from_root``).
-    """
-
-    suggestions: list[Suggestion] = field(default_factory=list)
-    set_aside: list[SetAside] = field(default_factory=list)
-    path: Path | None = None
-
-    @property
-    def unattributed(self) -> list[SetAside]:
-        """Discoveries not attributable to a prompt: runtime or infrastructure errors,
-        and problems not shown to depend on the prompt."""
-        return [s for s in self.set_aside if not SetAsideReason(s.reason).attributable]
-
-    @property
-    def already_fixed(self) -> list[SetAside]:
-        """Discoveries the role's current default version already fixes."""
-        return [s for s in self.set_aside if s.reason == SetAsideReason.ALREADY_FIXED]
-
-
-def parse_id(suggestion_id: str) -> tuple[int, int, int] | None:
-    """``(2025, 10, 1)`` for ``SUG-2025-10-001``; None if it is not a suggestion id."""
-    match = ID_RE.match(suggestion_id)
-    if match is None:
-        return None
-    return int(match["year"]), int(match["month"]), int(match["number"])
-
-
-def next_ids(now: datetime, count: int, existing: Iterable[str] = ()) -> list[str]:
-    """``count`` new ids for the month of ``now``, after the highest one already used.
-
-    Args:
-        now: The moment of the run; its year and month go into the ids.
-        count: How many ids.
-        existing: Ids already handed out (any month); only the same month's count.
-    """
-    used = 0
-    for suggestion_id in existing:
-        parsed = parse_id(str(suggestion_id))
-        if parsed and parsed[:2] == (now.year, now.month):
-            used = max(used, parsed[2])
-    return [f"SUG-{now.year:04d}-{now.month:02d}-{used + i:03d}" for i in range(1, count + 1)]

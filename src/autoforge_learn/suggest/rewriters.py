@@ -39,7 +39,8 @@ class RewriteContext:
     Attributes:
         findings: The findings behind the suggestion.
         prompt: The role's current prompt version (None if the role has none).
-        options: Free settings for the plug-in (from ``suggest.rewriter_options``).
+        options: Settings for the plug-in: the ``suggest.rewriter_options`` mapping of
+            ``config.yaml`` (empty unless set).
     """
 
     findings: Sequence[Finding] = ()

@@ -1,4 +1,4 @@
-"""Rules 1 and 2 of spec 6.1: constraint clarity and example addition (from gate failures).
+"""Rules 1 and 2: constraint clarity and example addition (from gate failures).
 
 Both act only on causes a prompt edit may fix (:meth:`RuleContext.gate_cause`: the cause
 is attributable to the role's prompt and its current version does not fix it already);
@@ -10,8 +10,6 @@ quoted (never a template label, code or a stack trace), within ``max_added_chars
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 
 from autoforge_learn.findings import Finding, GateCauseEvidence, RetryEvidence
@@ -25,34 +23,27 @@ from autoforge_learn.suggest.base import (
     make,
 )
 from autoforge_learn.suggest.estimates import (
-    Z95,
-    Measured,
-    finding_measured,
     gate_pass_sd,
     projects_of,
     scaled,
-    sd_from_interval,
     share_measured,
 )
-from autoforge_learn.suggest.model import SetAsideReason, Suggestion, SuggestionType
-from autoforge_learn.suggest.prose import quotes, requirements, runtime_share
+from autoforge_learn.suggest.examples import (
+    example_block,
+    example_section,
+    query_words,
+    quote_lines,
+)
+from autoforge_learn.suggest.model import Suggestion, SuggestionType
+from autoforge_learn.suggest.prose import quotes, runtime_share
+from autoforge_learn.suggest.requirements import requirements
+from autoforge_learn.suggest.rules_retries import retry_example
+from autoforge_learn.suggest.runs import SetAsideReason
 from autoforge_learn.suggest.text import (
-    MISSING_WORDS,
-    best_section,
     is_missing_detail,
     pct,
     slug,
-    words,
 )
-
-
-def _query(*texts: str) -> list[str]:
-    # Words that only say "absent" match nothing useful in a prompt; leave them out.
-    return [w for t in texts for w in words(t) if not MISSING_WORDS.fullmatch(w)]
-
-
-def _quote_lines(shown: Sequence[tuple[str, int]]) -> list[str]:
-    return [f'- "{text}" ({count}x)' for text, count in shown]
 
 
 def requirement_block(
@@ -69,7 +60,7 @@ def requirement_block(
             f"Before handing off, check the output against these rejections of gate {gate}; "
             "none may apply to anything the output covers:"
         )
-        lines += _quote_lines(shown)
+        lines += quote_lines(shown)
     return lines
 
 
@@ -203,9 +194,8 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
                 gate_id=ev.gate_id,
             )
             continue
-        target = ctx.target(
-            role, _query(ev.gate_id, *needs, *(t for t, _ in shown)), new_section=slug(ev.gate_id)
-        )
+        query = query_words(ev.gate_id, *needs, *(t for t, _ in shown))
+        target = ctx.target(role, query, new_section=slug(ev.gate_id))
         impact, plan = _gate_estimates(ctx, kind, finding, ev, cause)
         suggestion = make(
             kind,
@@ -227,27 +217,6 @@ def constraint_clarity(findings: Sequence[Finding], ctx: RuleContext) -> list[Su
     return out
 
 
-def _example_section(ctx: RuleContext, role: str, query: list[str], topic: str) -> str:
-    version = ctx.latest(role)
-    sections = version.sections if version else {}
-    own = f"examples_{slug(topic)}"
-    named = {n: t for n, t in sections.items() if "example" in n.lower()}
-    if own in named:
-        return own
-    return best_section(named, query) or own
-
-
-def example_block(
-    header: str, shown: Sequence[tuple[str, int]], needs: Sequence[str]
-) -> list[str]:
-    """Rule 2's lines: the real rejections as examples of what fails, then what the
-    rejections yield as requirements (if any)."""
-    lines = [header, *_quote_lines(shown)]
-    if needs:
-        lines.append("A passing output meets: " + " ".join(needs))
-    return lines
-
-
 def _gate_example(
     finding: Finding, ev: GateCauseEvidence, texts: list[tuple[str, int]], cause: GateCause,
     ctx: RuleContext,
@@ -262,7 +231,8 @@ def _gate_example(
             "its rejections are code, stack traces or template labels only", gate_id=ev.gate_id,
         )
         return None
-    section = _example_section(ctx, role, _query(ev.gate_id, *(t for t, _ in shown)), ev.gate_id)
+    query = query_words(ev.gate_id, *(t for t, _ in shown))
+    section = example_section(ctx, role, query, ev.gate_id)
     target = ctx.target(role, [], new_section=section, prefer=[section])
     header = (
         f"Examples of outputs gate {ev.gate_id} rejected (real rejections, most frequent "
@@ -286,127 +256,6 @@ def _gate_example(
     )
 
 
-def _retry_example(finding: Finding, ev: RetryEvidence, role: str, ctx: RuleContext
-                   ) -> Suggestion | None:
-    """An example from a retry hotspot's reasons (None: nothing attributable to show)."""
-    config = ctx.config
-    kind = SuggestionType.EXAMPLE_ADDITION
-    reasons = [(r.text, r.count or 1) for r in ev.top_reasons if r.text.strip()] or [
-        (e.text, 1) for e in finding.examples if e.text
-    ]
-    if not reasons:
-        return None
-    runtime = runtime_share(reasons)
-    if runtime >= 0.5:
-        ctx.set_aside_finding(
-            finding, SetAsideReason.RUNTIME_ERROR,
-            f"{pct(runtime)} of the retried checks' reasons read as runtime or "
-            "infrastructure errors: a problem of the environment or the tools, not of the "
-            "prompt",
-        )
-        return None
-    if not is_missing_detail(t for t, _ in reasons):
-        ctx.set_aside_finding(
-            finding, SetAsideReason.NOT_PROMPT_SPECIFIC,
-            "the retries' reasons do not name missing content, and retries are not "
-            "compared between prompt versions: not shown to depend on the prompt",
-        )
-        return None
-    shown = quotes(reasons, limit=config.max_quotes, chars=config.max_quote_chars)
-    if not shown:
-        ctx.set_aside_finding(
-            finding, SetAsideReason.NO_CLEAN_TEXT,
-            "its reasons are code, stack traces or template labels only",
-        )
-        return None
-    needs = requirements(reasons)
-    scope = finding.key.get("platform") or finding.key.get("client_domain") or ""
-    if len(scope) > 40 or re.search(r"[.!?;:<>]", scope):
-        scope = ""  # not a name fit for a prompt (e.g. a sentence an importer took for one)
-    avg = ev.avg_retries if ev.avg_retries is not None else finding.value
-    base = finding.baseline if finding.baseline is not None else (finding.threshold or 0.0)
-    if avg <= base:
-        return None
-    section = _example_section(ctx, role, _query(*(t for t, _ in shown)), scope or "retries")
-    target = ctx.target(role, [], new_section=section, prefer=[section])
-    header = (
-        f"Examples{' for ' + scope + ' projects' if scope else ''} of outputs that had to "
-        "be retried, with the reasons (most frequent first); check yours against them:"
-    )
-    e = ctx.efficacy(kind)
-    excess = _excess(finding, avg, base)
-    retry = scaled(e, excess)
-    measured = finding_measured(finding, "retries per stage run")
-    sd = sd_from_interval(measured)
-    sd_basis = "SD from the finding's interval over projects"
-    if sd is None:
-        sd, sd_basis = math.sqrt(max(avg, 0.01)), "SD assumed Poisson, sqrt(mean retries)"
-    effect = e * max(avg - base, 0.0)
-    gates = ", ".join(f"{g.gate_id} ({g.retries})" for g in ev.top_gates[:3])
-    return make(
-        kind,
-        target,
-        blocks=[example_block(header, shown, needs)],
-        rationale=(
-            f"{role} averaged {avg:.1f} retries per stage"
-            + (f" on {scope} projects" if scope else "")
-            + (f" (most retried gates: {gates})" if gates else "")
-            + f", against {base:g}; its retries' reasons name missing content. Put down to "
-            "the prompt by wording, not tested against prompt versions."
-        ),
-        findings=[finding],
-        ctx=ctx,
-        evidence=evidence_list(
-            ("avg_retries", avg),
-            ("retry_count", ev.retries_total),
-            ("root_cause", shown[0][0]),
-            ("scope", scope or None),
-            ("q_value", finding.hypothesis.q_value if finding.hypothesis else None),
-            findings=[finding],
-        ),
-        impact=Impact(
-            gate=None,
-            retry=retry,
-            basis=(
-                f"retry_reduction = efficacy {e:g} (suggest.efficacy for {kind}: a prior, not "
-                f"estimated) x {excess.label if excess else 'the excess retries'}"
-                + (f", {excess.text()}" if excess else "")
-                + "; gate_success_improvement not estimated (0)"
-            ),
-        ),
-        plan=Plan(
-            metric="avg_retries_per_task",
-            effect=effect,
-            sd=sd,
-            basis=f"expected effect = efficacy x (mean retries {avg:.2f} - threshold "
-            f"{base:g}) = {effect:.3f} retries per stage; {sd_basis} ({sd:.3f})",
-        ),
-        attribution="retries' reasons name missing content in the output: put down to the "
-        "prompt by wording, not tested",
-        tested=False,
-        risk="medium" if finding.thin_evidence else "low",
-        markers=[f'"{text}"' for text, _ in shown],
-    )
-
-
-def _excess(finding: Finding, avg: float, base: float) -> Measured | None:
-    """The share of retries above the threshold, with the interval from the mean's."""
-    if avg <= 0:
-        return None
-    low, high = finding.interval if finding.interval is not None else (None, None)
-    if low is None and isinstance(finding.evidence, RetryEvidence) and finding.evidence.stages:
-        half = Z95 * math.sqrt(avg / finding.evidence.stages)  # Poisson, over stage runs
-        low, high = max(avg - half, 0.0), avg + half
-
-    def share(value: float | None) -> float | None:
-        return None if value is None or value <= 0 else max(0.0, 1 - base / value)
-
-    return Measured(
-        max(0.0, 1 - base / avg), share(low), share(high), projects_of(finding),
-        "the share of its retries above the threshold",
-    )
-
-
 def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
     """Rule 2: an agent struggles repeatedly -> add examples built from real failures.
 
@@ -425,7 +274,7 @@ def example_addition(findings: Sequence[Finding], ctx: RuleContext) -> list[Sugg
         ev = finding.evidence
         role = finding.agent_role or finding.key.get("agent_role")
         if isinstance(ev, RetryEvidence) and role:
-            made = _retry_example(finding, ev, role, ctx)
+            made = retry_example(finding, ev, role, ctx)
             if made:
                 out.append(made)
     return out

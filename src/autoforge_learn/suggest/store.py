@@ -23,8 +23,10 @@ from autoforge_learn.registry.prompts import dump_yaml
 from autoforge_learn.store.atomic import replace_text
 from autoforge_learn.store.layout import StoreLayout
 from autoforge_learn.suggest.engine import as_findings, suggest_run
-from autoforge_learn.suggest.model import Suggestion, SuggestionError, SuggestRun, parse_id
+from autoforge_learn.suggest.ids import parse_id
+from autoforge_learn.suggest.model import Suggestion, SuggestionError
 from autoforge_learn.suggest.rewriters import Rewriter
+from autoforge_learn.suggest.runs import SuggestRun
 
 if TYPE_CHECKING:
     from autoforge_learn.selection import Selection
