@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from autoforge_learn.schema.decisions import nearby_option
 
 #: Version of the labeling rules, written with every label.
-RULES_VERSION = "spec-3.1/1"
+RULES_VERSION = "labels/1"
 
 #: Labels in order from best to worst, per rule.
 GATE_LABELS = ("excellent", "good", "acceptable", "poor")

@@ -1,13 +1,13 @@
-"""Pattern 4: human override frequency (spec 4.1).
+"""Pattern 4: human override frequency.
 
 A decision is *overridden* when the human chose something other than the agent's
 recommendation (``decision_aligned`` false). ``override_rate`` = overrides / decisions per
 ``(decision_type, agent_role)``, over projects (the ratio of their sums, delta-method
-interval). The claim: humans override more than ``threshold`` (spec: 50%) of them,
+interval). The claim: humans override more than ``threshold`` (default 50%) of them,
 tested over projects (one-sided). ``adjacent_share``: among overrides with the options
 known, the share
 where the human chose an option next to the recommended one in ``options_offered``
-(spec 3.1's "reasonable" alignment). Impact = overrides.
+(the labels' "reasonable" alignment). Impact = overrides.
 """
 
 from __future__ import annotations

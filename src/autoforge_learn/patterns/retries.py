@@ -1,4 +1,4 @@
-"""Pattern 2: retry hotspots (spec 4.1).
+"""Pattern 2: retry hotspots.
 
 A *stage* is one stage execution (a re-run after an escalation is another stage); its
 *retries* are its gate checks beyond the first of each gate (checks with
@@ -6,7 +6,7 @@ A *stage* is one stage execution (a re-run after an escalation is another stage)
 role and platform; a role and client domain) is its retries over its stage runs, with
 the project as the unit: the ratio of the projects' sums, its delta-method interval.
 
-The claim: the group needs more than ``threshold`` (spec: 1.0) retries per stage run,
+The claim: the group needs more than ``threshold`` (default 1.0) retries per stage run,
 tested over projects (one-sided). Severity comes from the run's judged claims
 (:mod:`autoforge_learn.patterns.verdicts`). Impact = excess retries,
 ``(avg_retries - threshold) * stages``.

@@ -1,10 +1,10 @@
-"""Pattern 5: token efficiency (spec 4.1).
+"""Pattern 5: token efficiency.
 
 Per prompt version: ``avg_tokens_per_success`` = (input + output tokens of its stage
 executions) / executions that succeeded, over projects (the ratio of the projects'
 sums). Each version is compared with the other versions of its role, pooled (never with
 the lowest of many noisy versions): ``excess_ratio`` = avg / baseline - 1. The claim:
-the version uses more than ``excess`` (spec: 20%) more tokens per success than the
+the version uses more than ``excess`` (default 20%) more tokens per success than the
 baseline, tested over projects (Welch t on the delta-method linearized ratios,
 one-sided). Its quality (first-time pass rate, the share of executions whose gates all
 passed on the first check) is compared with the version used before it (by first use;
