@@ -33,7 +33,7 @@ Per cluster (cause), with the project as the unit throughout:
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -126,20 +126,42 @@ def gate_runs(first: Any, stages: Any) -> Any:
     return first.assign(gate_run=key)
 
 
-def _runs(first_gate: Any, hit_ids: Any) -> tuple[Any, Any]:
-    """One row per gate run (its project, prompt version and platform; ``event_id`` is
-    the run's key) and the runs with a hit among their first checks, as rows of it."""
-    hit = first_gate["event_id"].isin(hit_ids)
-    runs = (first_gate.assign(hit=hit)
-            .groupby("gate_run", sort=False)
-            .agg(project_id=("project_id", "first"), prompt_version=("prompt_version", "first"),
-                 platform=("platform", "first"), hit=("hit", "max"))
-            .reset_index().rename(columns={"gate_run": "event_id"}))
-    return runs, runs[runs["hit"]]
+@dataclass(frozen=True)
+class _GateRuns:
+    """One gate's runs: one row per run (its project, prompt version and platform;
+    ``event_id`` is the run's key) and, for each first check, the row of its run.
+
+    Built once per gate: only which runs a cause hits changes from cause to cause
+    (grouping the checks again for every cause took most of this detector's time).
+    """
+
+    table: Any
+    of_check: np.ndarray
+    check_ids: Any
+
+    @classmethod
+    def of(cls, first_gate: Any) -> _GateRuns:
+        import pandas as pd
+
+        table = (first_gate.groupby("gate_run", sort=False)
+                 .agg(project_id=("project_id", "first"),
+                      prompt_version=("prompt_version", "first"),
+                      platform=("platform", "first"))
+                 .reset_index().rename(columns={"gate_run": "event_id"}))
+        of_check = pd.Index(table["event_id"]).get_indexer(first_gate["gate_run"])
+        return cls(table, np.asarray(of_check), first_gate["event_id"])
+
+    def hit_by(self, hit_ids: Any) -> tuple[Any, Any]:
+        """The runs with a ``hit`` column (any of their first checks among ``hit_ids``),
+        and the runs hit, as rows of it."""
+        hit_checks = self.check_ids.isin(hit_ids).to_numpy()
+        hit = np.bincount(self.of_check, weights=hit_checks, minlength=len(self.table)) > 0
+        runs = self.table.assign(hit=hit)
+        return runs, runs[runs["hit"]]
 
 
 def _rate_claim(
-    gate_id: str, cause: str, first_gate: Any, first_cause: Any, settings: PatternSettings
+    gate_id: str, cause: str, first_gate: Any, settings: PatternSettings
 ) -> tuple[Estimate | None, Hypothesis | None]:
     """The claim that the cause fails more than ``cause_rate`` of the gate's runs,
     overall or in one prompt version or platform: each candidate (with enough projects)
@@ -147,7 +169,7 @@ def _rate_claim(
     candidates tried. Returns the overall estimate (or the chosen segment's) and the
     claim."""
     threshold = settings.gate_failure_root_cause.cause_rate
-    hits = first_gate["event_id"].isin(first_cause["event_id"])
+    hits = first_gate["hit"]
     candidates: list[tuple[str, Any]] = [("", np.ones(len(first_gate), dtype=bool))]
     for column, word in (("prompt_version", "in"), ("platform", "on")):
         for value in sorted(first_gate[column].dropna().unique()):
@@ -171,14 +193,12 @@ def _rate_claim(
                         test=f"{hyp.test}; Bonferroni over {len(tried)} segments")
 
 
-def _segment(
-    first_gate: Any, first_cause: Any, settings: PatternSettings
-) -> Segment:
+def _segment(first_gate: Any, settings: PatternSettings) -> Segment:
     """Where the cause is most concentrated: each prompt version and platform with
     enough projects is compared with the rest of the gate's runs (one-sided,
     over projects); the smallest p-value, Bonferroni-corrected for the segments
     compared, says whether the cause is tied to one of them."""
-    hits = first_gate["event_id"].isin(first_cause["event_id"])
+    hits = first_gate["hit"]
     best: tuple[float, str, str, Any] | None = None
     compared = 0
     for column in ("prompt_version", "platform"):
@@ -246,15 +266,15 @@ def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Fi
     findings: list[Finding] = []
     for gate_id, gate_rows in gates.groupby("gate_id", sort=True):
         gate_failed = failed[failed["gate_id"] == gate_id]
-        first_gate = first_all[first_all["gate_id"] == gate_id]
-        runs, failing = _runs(first_gate, gate_failed["event_id"])
+        gate_runs_ = _GateRuns.of(first_all[first_all["gate_id"] == gate_id])
+        runs, _ = gate_runs_.hit_by(gate_failed["event_id"])
         overall = estimate(per_project(runs, runs["hit"].to_numpy()))
         if overall is None or overall.value <= opts.gate_failure_rate:
             continue
         sizes = gate_failed.groupby("cluster").size().sort_values(ascending=False, kind="stable")
         for cluster_id in list(sizes.index)[: opts.top_n]:
             rows = gate_failed[gate_failed["cluster"] == cluster_id]
-            finding = _cause_finding(str(gate_id), gate_rows, first_gate, gate_failed, rows,
+            finding = _cause_finding(str(gate_id), gate_rows, gate_runs_, gate_failed, rows,
                                      overall, settings)
             if finding is not None:
                 findings.append(finding)
@@ -264,7 +284,7 @@ def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Fi
 def _cause_finding(
     gate_id: str,
     gate_rows: Any,
-    first_checks: Any,
+    first_checks: _GateRuns,
     gate_failed: Any,
     rows: Any,
     overall: Estimate,
@@ -274,11 +294,11 @@ def _cause_finding(
     with the segment it is most concentrated in."""
     opts = settings.gate_failure_root_cause
     cause = str(rows["cause"].iloc[0])
-    first_gate, first_cause = _runs(first_checks, rows["event_id"])
-    est, hypothesis = _rate_claim(gate_id, cause, first_gate, first_cause, settings)
+    first_gate, _ = first_checks.hit_by(rows["event_id"])
+    est, hypothesis = _rate_claim(gate_id, cause, first_gate, settings)
     if est is None:
         return None
-    segment = _segment(first_gate, first_cause, settings)
+    segment = _segment(first_gate, settings)
     # A cause concentrated on one platform is compared between versions on that
     # platform: versions used by more or fewer projects of it would differ otherwise.
     within = first_gate
@@ -286,7 +306,7 @@ def _cause_finding(
             segment.p_concentrated <= opts.concentration_alpha):
         within = first_gate[first_gate["platform"] == segment.value]
     by_version, p_versions = _by_version(
-        within, within["event_id"].isin(first_cause["event_id"]).to_numpy(), settings
+        within, within["hit"].to_numpy(), settings
     )
     checks, n_fail = len(gate_rows), len(rows)
     versions = rows.groupby("prompt_version").size().sort_values(ascending=False)
