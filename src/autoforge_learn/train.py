@@ -128,7 +128,8 @@ class TrainResult:
 #: Modules the steps after the index import (the slowest first).
 _LATER_MODULES = (
     "pandas",
-    "scipy.stats",
+    "scipy.special",
+    "scipy.cluster.hierarchy",
     "ibis",
     "ibis.backends.duckdb",
     "matplotlib.pyplot",

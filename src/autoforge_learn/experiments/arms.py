@@ -300,7 +300,7 @@ def pooled_difference(strata: list[tuple[ArmData, ArmData]]) -> TestResult | Non
     from the data, so small strata do not earn weight by chance), the variance
     ``sum(w^2 V) / sum(w)^2`` from each stratum's Welch (or delta-method) variance, and
     Student's t with Satterthwaite's degrees of freedom."""
-    from scipy import stats
+    from autoforge_learn.stats.dist import t_ppf, t_sf
 
     rows = []
     for control, treatment in strata:
@@ -320,10 +320,10 @@ def pooled_difference(strata: list[tuple[ArmData, ArmData]]) -> TestResult | Non
     df = variance**2 / sum(p**2 / df for p, (_, _, _, df) in zip(parts, rows, strict=True)
                             if p > 0)
     se = math.sqrt(variance)
-    half = float(stats.t.ppf(0.975, df)) * se
+    half = t_ppf(0.975, df) * se
     return TestResult(
         effect=effect, low=effect - half, high=effect + half,
-        p_value=float(2 * stats.t.sf(abs(effect / se), df)),
+        p_value=2 * t_sf(abs(effect / se), df),
         control_value=sum(w * t.control_value for w, t, _, _ in rows) / total,
         treatment_value=sum(w * t.treatment_value for w, t, _, _ in rows) / total, se=se,
         test=f"difference within {len(rows)} strata, size-weighted; t on {df:.1f} df "

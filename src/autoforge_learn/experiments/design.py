@@ -6,9 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
-
 from autoforge_learn.experiments.arms import EXACT_UP_TO, smallest_permutation_p
+from autoforge_learn.stats.dist import t_cdf
 
 #: A sample ratio mismatch is flagged below this p-value.
 SRM_ALPHA = 0.001
@@ -20,6 +19,8 @@ def sample_ratio_p(n_control: int, n_treatment: int, split: int) -> float:
     """p-value that the arms' project counts fit the planned split: the exact binomial
     test at small totals, the chi-square goodness of fit above (as
     ``scipy.stats.chisquare``)."""
+    from scipy import stats  # here: the only user of scipy.stats among the experiments' checks
+
     total = n_control + n_treatment
     if total == 0:
         return 1.0
@@ -83,4 +84,4 @@ def non_inferiority_p(harm: float, se: float, margin: float, df: float) -> float
     stays below the margin: H0 harm >= margin (Student's t)."""
     if se <= 0 or not math.isfinite(se):
         return 0.0 if harm < margin else 1.0
-    return float(stats.t.cdf((harm - margin) / se, max(df, 1.0)))
+    return t_cdf((harm - margin) / se, max(df, 1.0))

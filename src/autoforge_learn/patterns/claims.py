@@ -157,18 +157,18 @@ def _detectable(se: float, df: float, alternative: Alternative, *, alpha: float 
                 power: float = 0.8) -> float | None:
     """The effect detected with ``power`` at level ``alpha``: ``(t_alpha + t_power) * se``
     (the usual normal-theory approximation with Student's t quantiles)."""
-    from scipy import stats
+    from autoforge_learn.stats.dist import t_ppf
 
     if not (math.isfinite(se) and df > 0):
         return None
     level = alpha if alternative != "two-sided" else alpha / 2
-    return _r(float((stats.t.ppf(1 - level, df) + stats.t.ppf(power, df)) * se))
+    return _r(float((t_ppf(1 - level, df) + t_ppf(power, df)) * se))
 
 
 def _t_quantile(df: int) -> float:
-    from scipy import stats
+    from autoforge_learn.stats.dist import t_ppf
 
-    return float(stats.t.ppf(0.975, df)) if df > 0 else math.inf
+    return t_ppf(0.975, df) if df > 0 else math.inf
 
 
 def _clean_p(p: float) -> float:

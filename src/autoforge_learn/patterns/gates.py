@@ -33,7 +33,7 @@ Per cluster (cause), with the project as the unit throughout:
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,9 +48,9 @@ from autoforge_learn.findings import (
     VersionRate,
 )
 from autoforge_learn.patterns.claims import (
+    ProjectCounts,
     estimate,
     interval,
-    per_project,
     versus_group,
     versus_threshold,
 )
@@ -126,20 +126,61 @@ def gate_runs(first: Any, stages: Any) -> Any:
     return first.assign(gate_run=key)
 
 
-def _runs(first_gate: Any, hit_ids: Any) -> tuple[Any, Any]:
-    """One row per gate run (its project, prompt version and platform; ``event_id`` is
-    the run's key) and the runs with a hit among their first checks, as rows of it."""
-    hit = first_gate["event_id"].isin(hit_ids)
-    runs = (first_gate.assign(hit=hit)
-            .groupby("gate_run", sort=False)
-            .agg(project_id=("project_id", "first"), prompt_version=("prompt_version", "first"),
-                 platform=("platform", "first"), hit=("hit", "max"))
-            .reset_index().rename(columns={"gate_run": "event_id"}))
-    return runs, runs[runs["hit"]]
+@dataclass(frozen=True)
+class _GateRuns:
+    """One gate's runs: one row per run (its project, prompt version and platform;
+    ``event_id`` is the run's key), for each first check the row of its run, and each
+    run's project as a code into the sorted projects.
+
+    Built once per gate: only which runs a cause hits changes from cause to cause, and
+    every per-project count below is a sum over codes (grouping the checks again for
+    every cause, and the projects for every segment, took most of this detector's time).
+    """
+
+    table: Any
+    of_check: np.ndarray
+    check_ids: Any
+    codes: np.ndarray
+    projects: np.ndarray
+
+    @classmethod
+    def of(cls, first_gate: Any) -> _GateRuns:
+        import pandas as pd
+
+        table = (first_gate.groupby("gate_run", sort=False)
+                 .agg(project_id=("project_id", "first"),
+                      prompt_version=("prompt_version", "first"),
+                      platform=("platform", "first"))
+                 .reset_index().rename(columns={"gate_run": "event_id"}))
+        of_check = pd.Index(table["event_id"]).get_indexer(first_gate["gate_run"])
+        codes, projects = pd.factorize(np.asarray(table["project_id"], dtype=object), sort=True)
+        return cls(table, np.asarray(of_check), first_gate["event_id"], np.asarray(codes),
+                   np.asarray(projects, dtype=object))
+
+    def hit_by(self, hit_ids: Any) -> Any:
+        """The runs with a ``hit`` column: any of their first checks among ``hit_ids``."""
+        hit_checks = self.check_ids.isin(hit_ids).to_numpy()
+        hit = np.bincount(self.of_check, weights=hit_checks, minlength=len(self.table)) > 0
+        return self.table.assign(hit=hit)
+
+    def counts(self, keep: np.ndarray, hits: np.ndarray) -> ProjectCounts:
+        """Hits and runs per project of the runs ``keep`` selects: what
+        ``per_project(table[keep], hits[keep])`` gives (the same sums, in the same
+        order), without factorizing the projects again."""
+        codes, size = self.codes[keep], len(self.projects)
+        num = np.bincount(codes, weights=hits[keep].astype(float), minlength=size)
+        den = np.bincount(codes, minlength=size).astype(float)
+        present = den > 0
+        return ProjectCounts(self.projects[present], num[present], den[present])
+
+
+def _values(column: Any) -> list[Any]:
+    """The column's distinct values, sorted, without missing ones."""
+    return sorted(column.dropna().unique())
 
 
 def _rate_claim(
-    gate_id: str, cause: str, first_gate: Any, first_cause: Any, settings: PatternSettings
+    gate_id: str, cause: str, gate: _GateRuns, runs: Any, settings: PatternSettings
 ) -> tuple[Estimate | None, Hypothesis | None]:
     """The claim that the cause fails more than ``cause_rate`` of the gate's runs,
     overall or in one prompt version or platform: each candidate (with enough projects)
@@ -147,14 +188,15 @@ def _rate_claim(
     candidates tried. Returns the overall estimate (or the chosen segment's) and the
     claim."""
     threshold = settings.gate_failure_root_cause.cause_rate
-    hits = first_gate["event_id"].isin(first_cause["event_id"])
-    candidates: list[tuple[str, Any]] = [("", np.ones(len(first_gate), dtype=bool))]
+    hits = runs["hit"].to_numpy()
+    everything = np.ones(len(runs), dtype=bool)
+    candidates: list[tuple[str, Any]] = [("", everything)]
     for column, word in (("prompt_version", "in"), ("platform", "on")):
-        for value in sorted(first_gate[column].dropna().unique()):
-            candidates.append((f" {word} {value}", (first_gate[column] == value).to_numpy()))
+        for value in _values(runs[column]):
+            candidates.append((f" {word} {value}", (runs[column] == value).to_numpy()))
     tried: list[tuple[float, Estimate, Hypothesis]] = []
     for where, mask in candidates:
-        counts = per_project(first_gate[mask], hits[mask])
+        counts = gate.counts(mask, hits)
         if where and counts.size < settings.min_group_projects:
             continue
         est, hyp = versus_threshold(
@@ -165,27 +207,24 @@ def _rate_claim(
         if est is not None and hyp is not None:
             tried.append((hyp.p_value, est, hyp))
     if not tried:
-        return estimate(per_project(first_gate, hits)), None
+        return estimate(gate.counts(everything, hits)), None
     p, est, hyp = min(tried, key=lambda t: t[0])
     return est, replace(hyp, p_value=min(1.0, p * len(tried)),
                         test=f"{hyp.test}; Bonferroni over {len(tried)} segments")
 
 
-def _segment(
-    first_gate: Any, first_cause: Any, settings: PatternSettings
-) -> Segment:
+def _segment(gate: _GateRuns, runs: Any, settings: PatternSettings) -> Segment:
     """Where the cause is most concentrated: each prompt version and platform with
     enough projects is compared with the rest of the gate's runs (one-sided,
     over projects); the smallest p-value, Bonferroni-corrected for the segments
     compared, says whether the cause is tied to one of them."""
-    hits = first_gate["event_id"].isin(first_cause["event_id"])
+    hits = runs["hit"].to_numpy()
     best: tuple[float, str, str, Any] | None = None
     compared = 0
     for column in ("prompt_version", "platform"):
-        for value, rows in first_gate.groupby(column, sort=True, dropna=True):
-            inside = first_gate[column] == value
-            mine = per_project(rows, hits[inside])
-            rest = per_project(first_gate[~inside], hits[~inside])
+        for value in _values(runs[column]):
+            inside = (runs[column] == value).to_numpy()
+            mine, rest = gate.counts(inside, hits), gate.counts(~inside, hits)
             if min(mine.size, rest.size) < settings.min_group_projects:
                 continue
             compared += 1
@@ -193,12 +232,11 @@ def _segment(
             if cmp is not None and (best is None or cmp.p_value < best[0]):
                 best = (cmp.p_value, column, str(value), cmp)
     if best is None:
-        total = per_project(first_gate, hits)
-        k, n = int(total.numerators.sum()), int(total.denominators.sum())
+        k, n = int(hits.sum()), len(hits)
         return Segment(by="all", value="all", failures=k, checks=n,
                        rate=r(k / n) if n else None, p_concentrated=None, rate_ratio=None)
     p, column, value, cmp = best
-    inside = first_gate[column] == value
+    inside = (runs[column] == value).to_numpy()
     k, n = int(hits[inside].sum()), int(inside.sum())
     ratio = cmp.a.value / cmp.b.value if cmp.b.value > 0 else math.inf
     return Segment(
@@ -209,15 +247,17 @@ def _segment(
 
 
 def _by_version(
-    first_gate: Any, hits: Any, settings: PatternSettings
+    gate: _GateRuns, runs: Any, within: np.ndarray, settings: PatternSettings
 ) -> tuple[list[VersionRate], float | None]:
-    """The cause's run rate per prompt version (over projects), and the p-value
-    that it differs between versions (each version against the others, two-sided,
-    Bonferroni-corrected for the versions compared)."""
+    """The cause's run rate per prompt version (over projects) among the runs ``within``
+    selects, and the p-value that it differs between versions (each version against the
+    others, two-sided, Bonferroni-corrected for the versions compared)."""
+    hits = runs["hit"].to_numpy()
+    versions = runs["prompt_version"]
     rates, p_values = [], []
-    for version, rows in first_gate.groupby("prompt_version", sort=True, dropna=True):
-        inside = (first_gate["prompt_version"] == version).to_numpy()
-        mine = per_project(rows, hits[inside])
+    for version in _values(versions[within]):
+        inside = within & (versions == version).to_numpy()
+        mine = gate.counts(inside, hits)
         est = estimate(mine)
         if est is None:
             continue
@@ -225,7 +265,7 @@ def _by_version(
             version=str(version), failures=int(hits[inside].sum()), checks=int(inside.sum()),
             projects=est.projects, rate=r(est.value), low=r(est.low), high=r(est.high),
         ))
-        rest = per_project(first_gate[~inside], hits[~inside])
+        rest = gate.counts(within & ~inside, hits)
         if min(mine.size, rest.size) >= settings.min_group_projects:
             cmp = versus_group(mine, rest, claim="", baseline_name="",
                                alternative="two-sided")[0]
@@ -246,15 +286,15 @@ def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Fi
     findings: list[Finding] = []
     for gate_id, gate_rows in gates.groupby("gate_id", sort=True):
         gate_failed = failed[failed["gate_id"] == gate_id]
-        first_gate = first_all[first_all["gate_id"] == gate_id]
-        runs, failing = _runs(first_gate, gate_failed["event_id"])
-        overall = estimate(per_project(runs, runs["hit"].to_numpy()))
+        gate_runs_ = _GateRuns.of(first_all[first_all["gate_id"] == gate_id])
+        hit = gate_runs_.hit_by(gate_failed["event_id"])["hit"].to_numpy()
+        overall = estimate(gate_runs_.counts(np.ones(len(hit), dtype=bool), hit))
         if overall is None or overall.value <= opts.gate_failure_rate:
             continue
         sizes = gate_failed.groupby("cluster").size().sort_values(ascending=False, kind="stable")
         for cluster_id in list(sizes.index)[: opts.top_n]:
             rows = gate_failed[gate_failed["cluster"] == cluster_id]
-            finding = _cause_finding(str(gate_id), gate_rows, first_gate, gate_failed, rows,
+            finding = _cause_finding(str(gate_id), gate_rows, gate_runs_, gate_failed, rows,
                                      overall, settings)
             if finding is not None:
                 findings.append(finding)
@@ -264,7 +304,7 @@ def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Fi
 def _cause_finding(
     gate_id: str,
     gate_rows: Any,
-    first_checks: Any,
+    first_checks: _GateRuns,
     gate_failed: Any,
     rows: Any,
     overall: Estimate,
@@ -274,20 +314,18 @@ def _cause_finding(
     with the segment it is most concentrated in."""
     opts = settings.gate_failure_root_cause
     cause = str(rows["cause"].iloc[0])
-    first_gate, first_cause = _runs(first_checks, rows["event_id"])
-    est, hypothesis = _rate_claim(gate_id, cause, first_gate, first_cause, settings)
+    runs = first_checks.hit_by(rows["event_id"])
+    est, hypothesis = _rate_claim(gate_id, cause, first_checks, runs, settings)
     if est is None:
         return None
-    segment = _segment(first_gate, first_cause, settings)
+    segment = _segment(first_checks, runs, settings)
     # A cause concentrated on one platform is compared between versions on that
     # platform: versions used by more or fewer projects of it would differ otherwise.
-    within = first_gate
+    within = np.ones(len(runs), dtype=bool)
     if segment.by == "platform" and segment.p_concentrated is not None and (
             segment.p_concentrated <= opts.concentration_alpha):
-        within = first_gate[first_gate["platform"] == segment.value]
-    by_version, p_versions = _by_version(
-        within, within["event_id"].isin(first_cause["event_id"]).to_numpy(), settings
-    )
+        within = (runs["platform"] == segment.value).to_numpy()
+    by_version, p_versions = _by_version(first_checks, runs, within, settings)
     checks, n_fail = len(gate_rows), len(rows)
     versions = rows.groupby("prompt_version").size().sort_values(ascending=False)
     role, stage = rows["agent_role"].mode(), rows["stage"].mode()

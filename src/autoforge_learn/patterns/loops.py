@@ -175,7 +175,7 @@ def _quality(data: Dataset, cfg: LoopSettings) -> list[LoopAction]:
     reference, stream = values[:history], values[history:]
     if len(reference) < 3 or not stream:
         return []
-    from scipy import stats
+    from autoforge_learn.stats.dist import t_ppf
 
     mean = sum(reference) / len(reference)
     sigma = max(math.sqrt(sum((x - mean) ** 2 for x in reference) / (len(reference) - 1)),
@@ -183,7 +183,7 @@ def _quality(data: Dataset, cfg: LoopSettings) -> list[LoopAction]:
     # The reference mean is itself an estimate from a few projects: the stream is tested
     # against its lower confidence bound (one-sided, alpha / 2) and the p-value doubled,
     # so that a lucky reference does not make the ordinary projects after it a "drop".
-    t = float(stats.t.ppf(1 - cfg.alpha / 2, len(reference) - 1))
+    t = t_ppf(1 - cfg.alpha / 2, len(reference) - 1)
     floor = mean - t * sigma / math.sqrt(len(reference))
     p = min(1.0, 2 * always_valid_p(drop_e_values([x - floor for x in stream], sigma=sigma,
                                                   tau=sigma / 2)))

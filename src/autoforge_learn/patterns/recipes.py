@@ -46,12 +46,12 @@ def _summary(group: Any) -> dict[str, Any]:
 
 
 def _welch(a: Any, b: Any) -> float | None:
-    from scipy import stats
+    from autoforge_learn.stats.dist import welch_p
 
     a, b = a.dropna(), b.dropna()
     if len(a) < 2 or len(b) < 2:
         return None
-    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    p = welch_p(a, b)
     return None if p != p else float(p)
 
 

@@ -6,7 +6,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+
+from autoforge_learn.stats.dist import norm_ppf, t_ppf
 
 
 def wilson_interval(
@@ -26,7 +27,7 @@ def wilson_interval(
         return None
     if not 0 <= successes <= n:
         raise ValueError(f"successes must be between 0 and n ({n}), got {successes}")
-    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    z = norm_ppf(1 - (1 - confidence) / 2)
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -45,5 +46,7 @@ def mean_interval(
     sem = float(data.std(ddof=1)) / math.sqrt(data.size)
     if sem == 0:
         return mean, mean
-    low, high = stats.t.interval(confidence, data.size - 1, loc=mean, scale=sem)
+    # as scipy's t.interval: each end is the quantile, scaled and shifted
+    low = t_ppf((1.0 - confidence) / 2, data.size - 1) * sem + mean
+    high = t_ppf((1.0 + confidence) / 2, data.size - 1) * sem + mean
     return float(low), float(high)

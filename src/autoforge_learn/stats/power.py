@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import optimize, stats
+from autoforge_learn.stats.dist import nct_cdf, nct_sf, t_ppf
 
 
 def power_two_sample(d: float, n1: int, n2: int, *, alpha: float = 0.05) -> float:
@@ -19,9 +19,9 @@ def power_two_sample(d: float, n1: int, n2: int, *, alpha: float = 0.05) -> floa
         return 0.0
     df = n1 + n2 - 2
     nc = abs(d) * math.sqrt(n1 * n2 / (n1 + n2))
-    crit = float(stats.t.ppf(1 - alpha / 2, df))
-    upper = float(stats.nct.sf(crit, df, nc))
-    lower = float(stats.nct.cdf(-crit, df, nc))
+    crit = t_ppf(1 - alpha / 2, df)
+    upper = nct_sf(crit, df, nc)
+    lower = nct_cdf(-crit, df, nc)
     # far in the tail the noncentral t's distribution function gives NaN: it is 0 there
     return (upper if math.isfinite(upper) else 1.0) + (lower if math.isfinite(lower) else 0.0)
 
@@ -34,6 +34,8 @@ def minimum_detectable_effect(
     Returns:
         ``d`` (inf with fewer than two projects a side).
     """
+    from scipy import optimize
+
     if n1 < 2 or n2 < 2:
         return math.inf
     high = 1.0

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+
+from autoforge_learn.stats.dist import t_cdf, t_ppf, t_sf
 
 Scale = Literal["share", "positive", "real"]
 Alternative = Literal["two-sided", "greater", "less"]
@@ -84,7 +85,7 @@ class Comparison:
 
 
 def _t(confidence: float, df: float) -> float:
-    return float(stats.t.ppf(1 - (1 - confidence) / 2, df))
+    return t_ppf(1 - (1 - confidence) / 2, df)
 
 
 def _interval(value: float, se: float, df: float, scale: Scale, confidence: float) -> tuple[
@@ -206,10 +207,10 @@ def _p(statistic: float, df: float, alternative: Alternative) -> float:
             return 0.0 if statistic < 0 else 1.0
         return 0.0
     if alternative == "greater":
-        return float(stats.t.sf(statistic, df))
+        return t_sf(statistic, df)
     if alternative == "less":
-        return float(stats.t.cdf(statistic, df))
-    return float(2 * stats.t.sf(abs(statistic), df))
+        return t_cdf(statistic, df)
+    return 2 * t_sf(abs(statistic), df)
 
 
 def _compare(

@@ -25,7 +25,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+
+from autoforge_learn.stats.dist import norm_logcdf
 
 
 def drop_e_values(
@@ -45,7 +46,7 @@ def drop_e_values(
         - math.log(tau)
         - 0.5 * np.log(a)
         + 0.5 * a * b**2
-        + stats.norm.logcdf(-b * np.sqrt(a))
+        + norm_logcdf(-b * np.sqrt(a))
     )
     return np.exp(np.minimum(log_e, 700.0))
 
@@ -95,5 +96,5 @@ def rise_e_value(estimate: float, variance: float, *, tau: float) -> float:
     a = 1 / variance + 1 / tau**2
     b = (estimate / variance) / a
     log_e = (math.log(2.0) - math.log(tau) - 0.5 * math.log(a) + 0.5 * a * b**2
-             + float(stats.norm.logcdf(b * math.sqrt(a))))
+             + float(norm_logcdf(b * math.sqrt(a))))
     return math.exp(min(log_e, 700.0))
