@@ -49,12 +49,9 @@ def t_cdf(x: float, df: float) -> float:
 
 
 def t_sf(x: float, df: float) -> float:
-    """``P(T > x)`` for Student's t with ``df`` degrees of freedom (``stats.t.sf``)."""
-    if _bad(x, df) or not df > 0:
-        return math.nan
-    if math.isinf(x):
-        return 0.0 if x > 0 else 1.0
-    return float(_special().stdtr(df, -x))
+    """``P(T > x)`` for Student's t with ``df`` degrees of freedom (``stats.t.sf``):
+    ``P(T <= -x)``, as the distribution is symmetric (``stats.t.sf`` computes it so)."""
+    return t_cdf(-x, df)
 
 
 def norm_ppf(q: float) -> float:
