@@ -11,6 +11,7 @@ from autoforge_learn.cli.common import (
     PANEL_LEARN,
     console,
     err_console,
+    exit_interrupted,
     fail,
     print_json,
     print_rows,
@@ -95,7 +96,7 @@ def _ask() -> dict[str, Any]:
         except EOFError:
             fail("input ended before the review was complete (nothing was written)")
         except KeyboardInterrupt:
-            fail("review abandoned (nothing was written)", code=130)
+            exit_interrupted("review abandoned (nothing was written)")
 
     answers: dict[str, Any] = {}
     section = ""

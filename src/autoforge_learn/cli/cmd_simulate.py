@@ -12,6 +12,7 @@ from autoforge_learn.cli.common import (
     PANEL_STORE,
     console,
     err_console,
+    exit_interrupted,
     fail,
     print_json,
     print_record,
@@ -114,13 +115,11 @@ def simulate_command(
         fail(str(exc))
     except KeyboardInterrupt:
         raw = target / "ai" / "training_data" / "raw"
-        err_console.print(
+        exit_interrupted(
             f"Interrupted after {finished[0]:,} of {projects:,} projects: their events are in "
             f"{raw} (whole lines only); the truth file was not written. Simulate into a "
-            "fresh store for a complete world.",
-            markup=False, highlight=False, soft_wrap=True,
+            "fresh store for a complete world."
         )
-        raise typer.Exit(130) from None
     _print_summary(result, seed=seed, fmt=fmt)
 
 

@@ -63,6 +63,27 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def exit_interrupted(message: str) -> NoReturn:
+    """Say what an interrupted command left behind, then end as interrupted by Ctrl-C.
+
+    The process ends by SIGINT itself (the shell sees status 130 and a script's loop
+    stops too), the convention for programs that catch Ctrl-C to clean up. A plain
+    ``exit(130)`` is not reliable under CPython: a Ctrl-C that landed inside a lazy
+    import still makes the interpreter end by SIGINT, so the status would depend on
+    timing. Where signals cannot end a process (Windows), it exits with 130.
+    """
+    import os
+    import signal
+
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if hasattr(signal, "SIGKILL"):  # POSIX: re-raise Ctrl-C with its default action
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    raise typer.Exit(130)
+
+
 def print_json(data: Any) -> None:
     """Print data as pretty JSON on stdout (no Rich markup, safe to pipe into jq)."""
     sys.stdout.write(
