@@ -702,3 +702,31 @@ def test_silence_on_thin_data_says_it_is_thin_not_healthy(data):
     first = plain(summary_items(thin)[0])
     assert first.startswith("No finding calls for action: 1 item too thin to judge with")
     assert "within its limits" not in first
+
+
+def test_trend_panels_fit_their_fixed_margins_whatever_the_values():
+    """The trend PNG is laid out with fixed margins (no measuring pass): wide tick
+    labels, long titles and the footnote still fit in the figure without overlapping."""
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    wide = [
+        TrendSeries(f"m{i}", f"A long metric label number {i}", unit,
+                    [(m, scale * (1 + 0.37 * j)) for j, m in enumerate(months)],
+                    projects={m: 3 + j for j, m in enumerate(months)})
+        for i, (unit, scale) in enumerate(
+            [("tokens", 2_345_678.0), ("USD/project", 0.0012345), ("share", 0.123456),
+             ("seconds", 987_654.0), ("points", -12_345.5)])
+    ]
+    data = ReportData(title="Wide", generated_at=date(2026, 1, 1), scope="x", trends=wide)
+    fig = trends_figure_png(data)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible() and ax.lines]
+    assert len(boxes) == len(wide)
+    for box in boxes:
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    footnote = fig.texts[0].get_window_extent(renderer)
+    assert page.y0 <= footnote.y0 and all(footnote.y1 < box.y0 for box in boxes)

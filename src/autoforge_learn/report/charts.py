@@ -76,10 +76,12 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: Path) -> Path:
+def _save(fig: Any, path: Path, *, laid_out: bool = False) -> Path:
+    """Write a figure as PNG; cropped to what it draws unless it is ``laid_out`` already."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # No timestamps in the file: the same data give the same bytes.
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(path, dpi=110, bbox_inches=None if laid_out else "tight",
+                metadata={"Software": None})
     _pyplot().close(fig)
     return path
 
@@ -87,7 +89,7 @@ def _save(fig: Any, path: Path) -> Path:
 def trends_png(data: ReportData, path: Path) -> Path | None:
     """The trend panels (:func:`trends_figure_png`) as a PNG file."""
     fig = trends_figure_png(data)
-    return None if fig is None else _save(fig, path)
+    return None if fig is None else _save(fig, path, laid_out=True)
 
 
 def trends_figure_png(data: ReportData) -> Any:
@@ -100,7 +102,9 @@ def trends_figure_png(data: ReportData) -> Any:
     plt = _pyplot()
     cols = 2 if len(series) > 1 else 1
     rows = (len(series) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 3.0 * rows), squeeze=False)
+    width, height = 6.2 * cols, 3.0 * rows
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False)
+    _fixed_margins(fig, rows, cols, width=width, height=height)
     few_anywhere = False
     for ax, s in zip(axes.flat, series, strict=False):
         periods, values, unit = _scale(s)
@@ -121,22 +125,45 @@ def trends_figure_png(data: ReportData) -> Any:
         ax.set_ylabel(unit, fontsize=9)
         labels = [f"{p}\nn={s.projects[p]}" if p in s.projects else f"{p}\nn=?" for p in periods]
         ax.set_xticks(xs, labels, fontsize=7)
+        ax.tick_params(axis="y", labelsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(series) :]:
         ax.axis("off")
-    fig.tight_layout()
     if few_anywhere:
         fig.text(
             0.5,
-            -0.01,
+            _FOOTNOTE_IN / height,
             f"n = projects in the month; hollow points: fewer than {data.min_projects} "
             "projects, not compared with other months",
             ha="center",
-            va="top",
+            va="center",
             fontsize=8,
             color="#4b5563",
         )
     return fig
+
+
+# Margins of the trend panels in inches: room for the y tick labels and unit (left),
+# the title (top), the two-line month labels (bottom) and the footnote under them.
+# Fixed rather than measured: measuring (tight layout) draws the figure once more and
+# costs more than the whole of the final drawing.
+_LEFT_IN, _RIGHT_IN, _TOP_IN, _BOTTOM_IN = 0.85, 0.2, 0.35, 0.8
+_GAP_WIDE_IN, _GAP_HIGH_IN = 0.95, 0.85
+_FOOTNOTE_IN = 0.18
+
+
+def _fixed_margins(fig: Any, rows: int, cols: int, *, width: float, height: float) -> None:
+    """Place the panels with margins fixed in inches (see ``_LEFT_IN`` ...)."""
+    panel_width = (width - _LEFT_IN - _RIGHT_IN - _GAP_WIDE_IN * (cols - 1)) / cols
+    panel_height = (height - _TOP_IN - _BOTTOM_IN - _GAP_HIGH_IN * (rows - 1)) / rows
+    fig.subplots_adjust(
+        left=_LEFT_IN / width,
+        right=1 - _RIGHT_IN / width,
+        top=1 - _TOP_IN / height,
+        bottom=_BOTTOM_IN / height,
+        wspace=_GAP_WIDE_IN / panel_width,
+        hspace=_GAP_HIGH_IN / panel_height,
+    )
 
 
 def calibration_png(data: ReportData, path: Path) -> Path | None:
