@@ -15,6 +15,7 @@ SQL. Events are deduplicated by ``event_id``: the first copy (by file) counts.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ from autoforge_learn.analyze.bulkread import (
 from autoforge_learn.analyze.engine import EngineSpec, file_group
 from autoforge_learn.analyze.loader import Loader, Unreadable
 from autoforge_learn.analyze.report import IndexReport
-from autoforge_learn.analyze.store import open_store
+from autoforge_learn.analyze.store import INDEX_VERSION, open_store
 from autoforge_learn.store.layout import scan_raw_files as raw_files
 
 _T = TypeVar("_T")
@@ -269,6 +270,7 @@ def refresh_index(
     plan = _plan(raw_dir, on_disk, state)
     if plan.empty():
         report.events, report.issues = store.counts_and_issues(raw_dir)
+        report.fingerprint = _fingerprint(state)
         return report
     reload = store.expand_reload(plan.reload + plan.removed)
     plan.reload = [r for r in reload if r in on_disk and r not in plan.new]
@@ -301,4 +303,15 @@ def refresh_index(
     report.events_added, report.duplicates = added, dupes
     report.new_issues = loader.issues
     report.events, report.issues = store.counts_and_issues(raw_dir)
+    report.fingerprint = _fingerprint({rel: _FileState(*row) for rel, *row in store.load_state()})
     return report
+
+
+def _fingerprint(state: dict[str, _FileState]) -> str:
+    """A digest of what the index holds (see ``IndexReport.fingerprint``); modification
+    times are left out, since touching a file changes nothing the index holds."""
+    digest = hashlib.sha256(f"index {INDEX_VERSION}\n".encode())
+    for rel in sorted(state):
+        s = state[rel]
+        digest.update(f"{rel}\0{s.size}\0{s.offset}\0{s.head_hash}\0{s.tail_hash}\n".encode())
+    return digest.hexdigest()

@@ -34,11 +34,16 @@ class IndexReport:
     duplicates: int = 0
     events: int = 0
     seconds: float = 0.0
+    #: What the index holds, as a digest of every raw file's state in it (path, size,
+    #: bytes read, head and tail hashes) and the index format: equal digests, equal
+    #: events. Empty before the refresh has run.
+    fingerprint: str = ""
     new_issues: list[Issue] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("new_issues", "issues")}
+        out = {k: v for k, v in self.__dict__.items()
+               if k not in ("new_issues", "issues", "fingerprint")}
         out["issues"] = [str(i) for i in self.issues]
         return out
 

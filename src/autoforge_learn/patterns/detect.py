@@ -57,12 +57,16 @@ def detect_patterns(
     Returns:
         Findings sorted by pattern (in the order of :class:`Pattern`), then by impact
         within the pattern; their claims judged together
-        (:func:`autoforge_learn.patterns.verdicts.judge`).
+        (:func:`autoforge_learn.patterns.verdicts.judge`). The same inputs (index
+        contents, selection, settings, code) give the findings of the last run from
+        :mod:`autoforge_learn.patterns.cache` without running the detectors again.
 
     Raises:
         UsageError: If a pattern has no detector.
     """
     from autoforge_learn.dataset import load_dataset
+    from autoforge_learn.patterns.cache import findings_key, load_findings, save_findings
+    from autoforge_learn.selection import Selection
 
     detectors = _detectors()
     try:
@@ -72,6 +76,12 @@ def detect_patterns(
     unknown = [p for p in wanted if p not in detectors]
     if unknown:
         raise UsageError(f"no detector for pattern(s) {', '.join(map(str, unknown))}")
+    covered = data.selection if data is not None else (selection or Selection())
+    # A dataset built by other means than load_dataset has no selection to key it by.
+    key = None if covered is None else findings_key(ws, covered, wanted)
+    kept = None if key is None else load_findings(ws, key)
+    if kept is not None:
+        return kept
     if data is None:
         data = load_dataset(ws, selection)
     settings = ws.settings.patterns
@@ -79,7 +89,10 @@ def detect_patterns(
     for pattern in sorted(wanted, key=_ORDER.index):
         findings.extend(detectors[pattern](data, settings))
     # the run's claims are one family: adjusted together, then graded
-    return judge(findings, settings)
+    judged = judge(findings, settings)
+    if key is not None:
+        save_findings(ws, key, judged)
+    return judged
 
 
 def _one(pattern: Pattern) -> Callable[..., list[Finding]]:
