@@ -1,4 +1,4 @@
-"""Pattern detection (spec 4.1) and feedback loops (spec 5.1).
+"""Pattern detection and feedback loops.
 
 Library API::
 
@@ -15,6 +15,8 @@ Per-detector functions with the same arguments: :func:`gate_failure_root_causes`
 :func:`auto_fix_strategies`. Heavy libraries (ibis, pandas, scipy) load on first use.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from autoforge_learn.findings import Example, Finding, Pattern, Severity
 from autoforge_learn.patterns.detect import (
     auto_fix_strategies,
@@ -27,7 +29,18 @@ from autoforge_learn.patterns.detect import (
     retry_hotspots,
     token_efficiency,
 )
-from autoforge_learn.patterns.loops import LoopAction, evaluate_loops
+
+if TYPE_CHECKING:
+    from autoforge_learn.patterns.loops import LoopAction, evaluate_loops
+
+
+def __getattr__(name: str) -> Any:
+    # The loops load numpy; a command that only reads kept findings need not wait for it.
+    if name in ("LoopAction", "evaluate_loops"):
+        from autoforge_learn.patterns import loops
+
+        return getattr(loops, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Example",

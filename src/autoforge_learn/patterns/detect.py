@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.errors import UsageError
 from autoforge_learn.findings import Finding, Pattern
-from autoforge_learn.patterns.verdicts import judge
 
 if TYPE_CHECKING:
     from autoforge_learn.dataset import Dataset
@@ -68,26 +67,28 @@ def detect_patterns(
     from autoforge_learn.patterns.cache import findings_key, load_findings, save_findings
     from autoforge_learn.selection import Selection
 
-    detectors = _detectors()
     try:
-        wanted = [Pattern(p) for p in patterns] if patterns else list(detectors)
+        wanted = [Pattern(p) for p in patterns] if patterns else list(_ORDER)
     except ValueError as exc:
         raise UsageError(f"--pattern: {exc}") from None
-    unknown = [p for p in wanted if p not in detectors]
-    if unknown:
-        raise UsageError(f"no detector for pattern(s) {', '.join(map(str, unknown))}")
     covered = data.selection if data is not None else (selection or Selection())
     # A dataset built by other means than load_dataset has no selection to key it by.
     key = None if covered is None else findings_key(ws, covered, wanted)
     kept = None if key is None else load_findings(ws, key)
     if kept is not None:
         return kept
+    detectors = _detectors()  # imported only when they run
+    unknown = [p for p in wanted if p not in detectors]
+    if unknown:
+        raise UsageError(f"no detector for pattern(s) {', '.join(map(str, unknown))}")
     if data is None:
         data = load_dataset(ws, selection)
     settings = ws.settings.patterns
     findings: list[Finding] = []
     for pattern in sorted(wanted, key=_ORDER.index):
         findings.extend(detectors[pattern](data, settings))
+    from autoforge_learn.patterns.verdicts import judge
+
     # the run's claims are one family: adjusted together, then graded
     judged = judge(findings, settings)
     if key is not None:
