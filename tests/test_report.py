@@ -730,3 +730,45 @@ def test_trend_panels_fit_their_fixed_margins_whatever_the_values():
             assert not a.overlaps(b)
     footnote = fig.texts[0].get_window_extent(renderer)
     assert page.y0 <= footnote.y0 and all(footnote.y1 < box.y0 for box in boxes)
+
+
+def test_the_chart_process_draws_the_bytes_drawn_here(data, tmp_path):
+    from autoforge_learn.report.chartproc import ChartProcess
+    from autoforge_learn.report.charts import render_pngs
+
+    process = ChartProcess.start()
+    assert process is not None  # Linux: the charts are drawn beside the main work
+    with process:
+        assert process.submit(data, tmp_path / "there", stem="r")
+        there = process.result()
+    here = render_pngs(data, tmp_path / "here", stem="r")
+    assert there is not None and set(there) == set(here) == {"trends", "calibration",
+                                                             "strategies"}
+    for name, path in here.items():
+        assert there[name] == tmp_path / "there" / path.name
+        assert there[name].read_bytes() == path.read_bytes()
+    assert not process._process.is_alive()  # closed with the block
+
+
+def test_a_dead_chart_process_leaves_the_charts_to_the_caller(data, tmp_path):
+    from types import SimpleNamespace
+
+    from autoforge_learn.report.chartproc import ChartProcess
+    from autoforge_learn.report.files import write_report_set
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.store.layout import StoreLayout
+
+    process = ChartProcess.start()
+    assert process is not None
+    process._process.kill()
+    process._process.join()
+    ws = SimpleNamespace(layout=StoreLayout(tmp_path / ".autoforge"))
+    from datetime import UTC, datetime
+
+    files = write_report_set(ws, data, now=datetime(2026, 1, 2, tzinfo=UTC),
+                             selection=Selection(), charts=process)
+    process.close()
+    pngs = sorted(p.name for p in (files.markdown.parent / "assets").glob("*.png"))
+    assert pngs == ["training_2026-01-02_calibration.png", "training_2026-01-02_strategies.png",
+                    "training_2026-01-02_trends.png"]
+    assert "assets/training_2026-01-02_trends.png" in files.markdown.read_text()

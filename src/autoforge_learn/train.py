@@ -13,6 +13,7 @@ selection.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 from collections.abc import Callable
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from autoforge_learn.findings import Finding
     from autoforge_learn.patterns.loops import LoopAction
     from autoforge_learn.report import ReportData
+    from autoforge_learn.report.chartproc import ChartProcess
     from autoforge_learn.report.files import ReportFiles
     from autoforge_learn.selection import Selection
     from autoforge_learn.suggest import Suggestion
@@ -140,8 +142,10 @@ _LATER_MODULES = (
 )
 
 
-def _import_libraries() -> None:
+def _import_libraries(*, charts_elsewhere: bool) -> None:
     for name in _LATER_MODULES:
+        if charts_elsewhere and name == "matplotlib.pyplot":
+            continue  # the chart process imports it
         try:
             if name == "matplotlib.pyplot":
                 import matplotlib
@@ -152,7 +156,7 @@ def _import_libraries() -> None:
             pass
 
 
-def _index(ws: Workspace, progress: Progress | None) -> int:
+def _index(ws: Workspace, progress: Progress | None, *, charts_elsewhere: bool) -> int:
     """Refresh the index (the later steps' libraries import meanwhile, in a thread: the
     build leaves part of a core idle, the imports take seconds of one); return the
     number of events in it."""
@@ -161,7 +165,8 @@ def _index(ws: Workspace, progress: Progress | None) -> int:
         if progress is not None and total:
             progress(f"index ({100 * done // total}% read)", 0, len(STEPS))
 
-    warm_up = threading.Thread(target=_import_libraries, daemon=True)
+    warm_up = threading.Thread(target=_import_libraries, daemon=True,
+                               kwargs={"charts_elsewhere": charts_elsewhere})
     warm_up.start()
     index = ws.refresh(progress=report if progress is not None else None)
     warm_up.join()
@@ -211,15 +216,8 @@ def train(
         NoDataError: If the store holds no events, or the selection matches none
             (nothing is written then).
     """
-    from autoforge_learn.aggregate import aggregate
-    from autoforge_learn.experiments.rollout import overview
-    from autoforge_learn.label.run import label_store
-    from autoforge_learn.patterns.detect import detect_patterns
-    from autoforge_learn.patterns.loops import evaluate_loops
-    from autoforge_learn.report.files import write_report_set
-    from autoforge_learn.review import learning_signals
+    from autoforge_learn.report.chartproc import ChartProcess
     from autoforge_learn.selection import Selection
-    from autoforge_learn.suggest.store import suggest_run_from_root
 
     selection = selection or Selection()
     now = now or datetime.now(UTC)
@@ -228,8 +226,29 @@ def train(
         if progress is not None:
             progress(name, STEPS.index(name), len(STEPS))
 
+    # The PNG charts are drawn in a second process (when the system can fork) while
+    # this one renders the HTML page; it starts now to import matplotlib meanwhile.
+    with ChartProcess.start() or contextlib.nullcontext() as charts:
+        return _train_steps(ws, selection, now=now, step=step, progress=progress,
+                            charts=charts)
+
+
+def _train_steps(
+    ws: Workspace, selection: Selection, *, now: datetime, step: Callable[[str], None],
+    progress: Progress | None, charts: ChartProcess | None,
+) -> TrainResult:
+    """The steps of :func:`train`, in order."""
+    from autoforge_learn.aggregate import aggregate
+    from autoforge_learn.experiments.rollout import overview
+    from autoforge_learn.label.run import label_store
+    from autoforge_learn.patterns.detect import detect_patterns
+    from autoforge_learn.patterns.loops import evaluate_loops
+    from autoforge_learn.report.files import write_report_set
+    from autoforge_learn.review import learning_signals
+    from autoforge_learn.suggest.store import suggest_run_from_root
+
     step("index")
-    events = _index(ws, progress)
+    events = _index(ws, progress, charts_elsewhere=charts is not None)
     data = _load(ws, selection)
     step("label")
     label_store(ws, selection, data=data)
@@ -248,7 +267,7 @@ def train(
     report = _report_data(ws, data, selection, now=now, findings=findings, actions=actions,
                           run=run, running=running, months=aggregated["trend_analysis"]["months"],
                           events=events)
-    files = write_report_set(ws, report, now=now, selection=selection)
+    files = write_report_set(ws, report, now=now, selection=selection, charts=charts)
     return TrainResult(
         findings=findings,
         loop_actions=actions,

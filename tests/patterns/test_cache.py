@@ -119,3 +119,7 @@ def test_only_the_newest_entries_are_kept(store: Path) -> None:
         for n in range(1, KEEP + 3):
             detect_patterns(ws, Selection.build(last_projects=n), patterns=["retry_hotspot"])
         assert len(list(cache_dir(ws).glob("*.json"))) == KEEP
+
+
+def test_the_detected_patterns_are_those_with_a_detector() -> None:
+    assert set(detect_module.DETECTED) == set(detect_module._detectors())

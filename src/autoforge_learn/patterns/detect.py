@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from autoforge_learn.workspace import Workspace
 
 _ORDER = list(Pattern)
+#: The patterns the detectors find (the keys of ``_detectors()``, known without
+#: importing them); manual reviews come from people, not from a detector.
+DETECTED = tuple(p for p in Pattern if p != Pattern.MANUAL_REVIEW)
 
 
 def _detectors() -> dict[Pattern, Callable[..., list[Finding]]]:
@@ -63,12 +66,11 @@ def detect_patterns(
     Raises:
         UsageError: If a pattern has no detector.
     """
-    from autoforge_learn.dataset import load_dataset
     from autoforge_learn.patterns.cache import findings_key, load_findings, save_findings
     from autoforge_learn.selection import Selection
 
     try:
-        wanted = [Pattern(p) for p in patterns] if patterns else list(_ORDER)
+        wanted = [Pattern(p) for p in patterns] if patterns else list(DETECTED)
     except ValueError as exc:
         raise UsageError(f"--pattern: {exc}") from None
     covered = data.selection if data is not None else (selection or Selection())
@@ -82,6 +84,8 @@ def detect_patterns(
     if unknown:
         raise UsageError(f"no detector for pattern(s) {', '.join(map(str, unknown))}")
     if data is None:
+        from autoforge_learn.dataset import load_dataset
+
         data = load_dataset(ws, selection)
     settings = ws.settings.patterns
     findings: list[Finding] = []

@@ -24,6 +24,7 @@ from autoforge_learn.store.atomic import replace_text
 from autoforge_learn.store.jsonl import write_json_atomic
 
 if TYPE_CHECKING:
+    from autoforge_learn.report.chartproc import ChartProcess
     from autoforge_learn.selection import Selection
     from autoforge_learn.workspace import Workspace
 
@@ -80,15 +81,24 @@ def _tagged(stem: str, selection: Selection) -> str:
 
 
 def write_report_set(
-    ws: Workspace, data: ReportData, *, now: datetime, selection: Selection
+    ws: Workspace, data: ReportData, *, now: datetime, selection: Selection,
+    charts: ChartProcess | None = None,
 ) -> ReportFiles:
-    """Render ``data`` as Markdown (with PNG charts) and HTML, and write the set."""
+    """Render ``data`` as Markdown (with PNG charts) and HTML, and write the set.
+
+    Args:
+        charts: A process that draws the PNG charts meanwhile (drawn here without one,
+            or if it fails).
+    """
     from autoforge_learn.report.render import render_html, render_markdown
 
     stem = _tagged(f"training_{now.date().isoformat()}", selection)
     reports_dir = ws.layout.reports
-    rendered = render_markdown(data, reports_dir / f"{stem}.md")
+    markdown = reports_dir / f"{stem}.md"
+    drawing = charts is not None and charts.submit(data, reports_dir / "assets", stem=stem)
     html = render_html(data, reports_dir / f"{stem}.html")
+    pngs = charts.result() if charts is not None and drawing else None
+    rendered = render_markdown(data, markdown, pngs=pngs)
     month = now.strftime("%Y-%m")
     monthly = ws.layout.reports / f"{_tagged(f'{month}-learning_report', selection)}.md"
     _copy_report(rendered.markdown, monthly, rendered.charts.values())

@@ -32,11 +32,15 @@ class RenderedReport:
     charts: dict[str, Path]
 
 
-def render_markdown(data: ReportData, path: Path, *, charts: bool = True) -> RenderedReport:
-    """Write the Markdown report at ``path`` and its PNG charts in ``<dir>/assets/``."""
+def render_markdown(
+    data: ReportData, path: Path, *, charts: bool = True, pngs: dict[str, Path] | None = None
+) -> RenderedReport:
+    """Write the Markdown report at ``path`` and its PNG charts in ``<dir>/assets/``
+    (``pngs``: charts already drawn there, by name; ``charts=False``: none)."""
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
-    pngs = render_pngs(data, directory / "assets", stem=path.stem) if charts else {}
+    if pngs is None:
+        pngs = render_pngs(data, directory / "assets", stem=path.stem) if charts else {}
     images = {name: png.relative_to(directory).as_posix() for name, png in pngs.items()}
     document = build_document(data, chart_names(data))
     path.write_text(to_markdown(document, images))
