@@ -118,6 +118,18 @@ def test_every_setting_page_is_built(site: Path) -> None:
     assert [k for k in keys if f"<code>{k}</code>" not in html] == []
 
 
+def test_every_environment_variable_the_code_reads_is_documented(site: Path) -> None:
+    import autoforge_learn
+
+    package = Path(autoforge_learn.__file__).parent
+    read = set()
+    for module in package.rglob("*.py"):
+        read |= set(re.findall(r"\bAUTOFORGE_[A-Z_]+\b", module.read_text()))
+    assert {"AUTOFORGE_HOME", "AUTOFORGE_ENGINE", "AUTOFORGE_INDEX_MEMORY"} <= read
+    html = (site / "environment.html").read_text()
+    assert sorted(v for v in read if f"<code>{v}</code>" not in html) == []
+
+
 def test_the_library_page_runs_as_printed(af_root: Path, capsys: pytest.CaptureFixture) -> None:
     from autoforge_learn.sim import simulate
 
