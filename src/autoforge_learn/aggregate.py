@@ -1,11 +1,11 @@
-"""``autoforge aggregate``: the spec's aggregated files (2.3), from the metrics catalogue.
+"""``autoforge aggregate``: the aggregated files of the store, from the metrics catalogue.
 
 Writes under ``.autoforge/ai/training_data/aggregated/``:
 
 * ``agent_performance_by_role.json``: the per-role metrics;
 * ``recipe_success_rates.json``: per recipe (and recipe x domain): projects, success
   rate, quality, time, cost;
-* ``prompt_version_metrics.json``: spec 6.2's metrics per prompt version, with the
+* ``prompt_version_metrics.json``: the metrics of each prompt version, with the
   first and last day it was used and its improvement against the prior version;
 * ``trend_analysis.json``: the key metrics per month.
 
@@ -46,7 +46,7 @@ VERSION_METRICS = {
     "avg_retries": "avg_retries_per_task",
     "human_override_rate": "human_override_rate",
 }
-#: The "What Gets Better?" table of spec 1.1 and its companions, per month.
+#: The key metrics that should get better over time, and their companions, per month.
 TREND_METRICS = (
     "gate_failure_rate",
     "avg_retries_per_task",

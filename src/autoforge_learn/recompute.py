@@ -1,4 +1,4 @@
-"""Recompute a project's outcome metrics from its raw events (spec 9, maturity level 1).
+"""Recompute a project's outcome metrics from its raw events.
 
 "Can recompute any prior project's metrics from raw logs": for each project, every
 outcome metric that follows from other events is derived again with

@@ -8,7 +8,7 @@ three unifications so that one column means one thing across kinds:
   (the stage whose output was judged), else the event's ``stage``.
 * ``agent_role``: ``target_agent`` of downstream feedback (the agent whose output was
   judged), else the event's ``agent_role``.
-* ``validation_result``: also read from the spec's flat spelling ``gate_result``.
+* ``validation_result``: also read from the flat spelling ``gate_result``.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def _model_keys(kinds: tuple[str, ...]) -> set[str]:
 
 def source_keys(group: str) -> tuple[str, ...]:
     """The JSON keys read with a type for a file group (``all`` for every kind): every
-    field of the group's models (their values are checked) and the spec's spellings,
+    field of the group's models (their values are checked) and the other accepted spellings,
     but not the :data:`PAYLOAD_KEYS` (only their JSON types are checked, see
     :func:`checked_keys`). Fewer keys make the bulk read faster."""
     kinds = KINDS if group == "all" else GROUP_KINDS[group]
@@ -151,7 +151,7 @@ def checked_keys(group: str) -> tuple[str, ...]:
     return tuple(sorted(set(source_keys(group)) | (set(PAYLOAD_KEYS) & _model_keys(kinds))))
 
 
-#: Keys of the spec's flat example that have no model field but are worth keeping.
+#: Keys of the flat gate form that have no model field but are worth keeping.
 SPEC_EXTRA_KEYS = ("gate_result_reason", "downstream_feedback")
 
 
@@ -163,7 +163,7 @@ PAYLOAD_KEYS = ("prompt_template", "system_context", "output_raw")
 
 def extra_keys(group: str) -> tuple[str, ...]:
     """Known keys without a typed column, kept in ``extra`` (JSON): the fields of the
-    group's models that no column holds, and the spec's flat extras. Keys the schema does
+    group's models that no column holds, and the flat form's extras. Keys the schema does
     not know, and the :data:`PAYLOAD_KEYS`, are not kept."""
     kinds = KINDS if group == "all" else GROUP_KINDS[group]
     known = set(_model_keys(kinds))

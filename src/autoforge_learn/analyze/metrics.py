@@ -142,7 +142,7 @@ _METRICS: list[Metric] = [
     Metric(
         "gate_pass_rate",
         "Share of gate evaluations whose result is pass "
-        "(pass / all gate evaluations); the spec's success_rate per prompt_version.",
+        "(pass / all gate evaluations); the success_rate of a prompt_version.",
         "ratio",
         "share",
         GATE,
@@ -153,7 +153,7 @@ _METRICS: list[Metric] = [
     Metric(
         "gate_failures",
         "Number of gate evaluations whose result is fail "
-        "(the spec's 'gate failures by agent role').",
+        "(per agent_role: the gate failures of each role).",
         "count",
         "events",
         GATE,
@@ -244,7 +244,7 @@ _METRICS: list[Metric] = [
         "human_override_rate",
         "Share of human approval decisions where the human did not take the agent's "
         "recommendation (decision_aligned false / decisions with decision_aligned known); "
-        "the override_rate of spec 4.1 pattern 4 and of spec 6.2's per-version metrics.",
+        "the override_rate of pattern 4 (human overrides) and of the per-version metrics.",
         "ratio",
         "share",
         ("human_approval",),

@@ -152,7 +152,7 @@ def kind_rules(kind: str) -> dict[str, Rule]:
 
 @functools.cache
 def alias_rules(kind: str) -> dict[str, Rule]:
-    """Rules of the spec's other spellings of fields (``gate_result``), never required."""
+    """Rules of the other accepted spellings of fields (``gate_result``), never required."""
     from autoforge_learn.schema.parse import GATE_FIELD_ALIASES
 
     if kind != "gate_evaluation":

@@ -36,7 +36,7 @@ from autoforge_learn.findings.evidence import (
 
 
 class Pattern(StrEnum):
-    """The eight pattern categories of spec 4.1."""
+    """The eight pattern categories the detectors look for."""
 
     GATE_FAILURE_ROOT_CAUSE = "gate_failure_root_cause"
     RETRY_HOTSPOT = "retry_hotspot"
@@ -50,7 +50,7 @@ class Pattern(StrEnum):
 
 
 class Severity(StrEnum):
-    """How much a finding matters: ``high`` crosses the spec's threshold clearly,
+    """How much a finding matters: ``high`` crosses the detector's threshold clearly,
     ``medium`` crosses it, ``low`` is worth watching, ``info`` is context (e.g. the best
     auto-fix strategy)."""
 

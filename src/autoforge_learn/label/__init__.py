@@ -1,4 +1,4 @@
-"""Automatic labels of events by the spec's four rules (gate results, decisions, outputs,
+"""Automatic labels of events by four fixed rules (gate results, decisions, outputs,
 prompt versions).
 
 Labels are an export, not an input of the detectors: the detectors measure the events

@@ -1,4 +1,4 @@
-"""Output labels: each completed project's quality score (spec 3.1) and its label, from
+"""Output labels: each completed project's automatic quality score and its label, from
 the score's inputs derived by the one rule of :mod:`autoforge_learn.schema.quality`."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from autoforge_learn.schema.quality import QualityInputs, quality_inputs
 
 
 def label_outputs(inputs: dict[str, QualityInputs]) -> list[dict[str, Any]]:
-    """Quality label per completed project from its score's inputs (spec 3.1)."""
+    """Quality label per completed project from its score's inputs."""
     out = []
     for project_id in sorted(inputs):
         given = inputs[project_id]

@@ -1,7 +1,7 @@
-"""The four automatic labeling rules of spec 3.1, exactly as the spec writes them.
+"""The four automatic labeling rules, each shown in its docstring as a plain formula.
 
-Each rule is a plain function of one item's fields, so it can be read against the spec
-line by line; :mod:`autoforge_learn.label.run` applies them to a whole store.
+Each rule is a plain function of one item's fields, so it can be read against its
+formula line by line; :mod:`autoforge_learn.label.run` applies them to a whole store.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ DECISION_LABELS = ("correct", "reasonable", "incorrect")
 EFFECTIVENESS_LABELS = ("high", "medium", "low")
 OUTPUT_LABELS = ("production_ready", "needs_minor_fixes", "needs_rework")
 
-#: Spec 3.1: ``confidence = human_confidence_rating or 50 (default)``.
+#: ``confidence = human_confidence_rating or 50 (default)``.
 DEFAULT_DECISION_CONFIDENCE = 50.0
 
 
@@ -32,7 +32,7 @@ def gate_result_label(
     escalated: bool,
     human_resolved: bool,
 ) -> str:
-    """Spec 3.1 ``gate_result_label``::
+    """The ``gate_result_label`` rule::
 
         IF gate_result == "pass" THEN quality = "excellent"
         ELSE IF retry_attempt < max_retries AND auto_fix_success THEN quality = "good"
@@ -58,7 +58,7 @@ def agent_decision_label(
     options_offered: Sequence[str] = (),
     human_confidence: float | None = None,
 ) -> tuple[str, float]:
-    """Spec 3.1 ``agent_decision_label``::
+    """The ``agent_decision_label`` rule::
 
         IF human_decision == agent_recommendation THEN alignment = "correct"
         ELSE IF human_decision_in_nearby_options THEN alignment = "reasonable"
@@ -82,7 +82,7 @@ def agent_decision_label(
 
 
 def prompt_effectiveness_label(*, success_rate: float, retry_rate: float) -> str:
-    """Spec 3.1 ``prompt_effectiveness_label``::
+    """The ``prompt_effectiveness_label`` rule::
 
         success_rate_for_version = count(pass) / count(total)
         retry_rate = avg(retry_attempts) for_all_uses_of_version
@@ -92,7 +92,7 @@ def prompt_effectiveness_label(*, success_rate: float, retry_rate: float) -> str
 
     Rates are fractions (0.9 is 90%). ``retry_rate`` counts retries, not checks: the
     mean over the version's gate checks of ``retry_attempt - 1`` (a first check is no
-    retry), so that "< 1.0" means "fewer than one retry per use" as the spec intends.
+    retry), so that "< 1.0" means "fewer than one retry per use" as intended.
     """
     if success_rate > 0.90 and retry_rate < 1.0:
         return "high"
@@ -102,7 +102,7 @@ def prompt_effectiveness_label(*, success_rate: float, retry_rate: float) -> str
 
 
 def output_quality_label(quality_score: float) -> str:
-    """Spec 3.1 ``output_quality_label``::
+    """The ``output_quality_label`` rule::
 
         IF quality_score >= 85 THEN output = "production_ready"
         ELSE IF quality_score >= 70 THEN output = "needs_minor_fixes"

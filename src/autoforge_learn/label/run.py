@@ -1,4 +1,4 @@
-"""``autoforge label``: apply the spec 3.1 rules to a store and write ``labeled/``.
+"""``autoforge label``: apply the four labeling rules to a store and write ``labeled/``.
 
 Writes, each file rebuilt whole (labels are derived data; raw events are never touched):
 
@@ -87,7 +87,7 @@ def _options(value: Any) -> list[str]:
 
 
 def label_gates(gates: Any, escalations: Any, *, default_max_retries: int) -> Any:
-    """Label gate checks (a DataFrame) with the spec 3.1 rule, vectorized.
+    """Label gate checks (a DataFrame) with the gate result rule, vectorized.
 
     A check is human-resolved if a human overrode it, or if an escalation about the same
     project, stage and gate was marked resolved. Returns one row per check with the

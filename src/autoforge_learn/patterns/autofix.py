@@ -1,4 +1,4 @@
-"""Pattern 8: auto-fix strategies (spec 4.1).
+"""Pattern 8 of 8: auto-fix strategies.
 
 ``success_rate`` = checks whose auto-fix succeeded / checks where the strategy was
 applied, over projects (the ratio of the projects' sums, delta-method interval).

@@ -1,10 +1,10 @@
-"""Pattern 7: confidence calibration (spec 4.1).
+"""Pattern 7 of 8: confidence calibration.
 
 The *stated confidence* is a stage execution's ``confidence`` (0-100); its *outcome*
 is success when the stage succeeded with every gate passing on its first check (no
 failed check and no retry in that execution; an execution without gate checks is left
 out). Per role: buckets identical to scikit-learn's ``calibration_curve`` (uniform,
-``n_bins`` = 5 gives the spec's 0-20, ..., 80-100) with a Wilson interval each, ECE and
+``n_bins`` = 5 gives the buckets 0-20, ..., 80-100) with a Wilson interval each, ECE and
 Brier from :func:`autoforge_learn.stats.calibration`.
 
 ``gap`` = mean stated confidence - success rate, in points: > 0 is overconfident; over

@@ -1,4 +1,4 @@
-"""Pattern 1: gate failure root causes (spec 4.1).
+"""Pattern 1 of 8: gate failure root causes.
 
 The unit of a rate is the *gate run*: a gate's first checks of one stage output (a gate
 may check several artifacts of one output, each a gate check; retries, which repeat a

@@ -1,4 +1,4 @@
-"""Pattern 3: handoff smoothness between agent pairs (spec 4.1).
+"""Pattern 3 of 8: handoff smoothness between agent pairs.
 
 A *handoff* A -> B is a stage execution of role B whose input came from role A: its
 ``upstream_agent_role``, else the role of the previous stage execution of the same

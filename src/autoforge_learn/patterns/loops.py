@@ -1,4 +1,4 @@
-"""Feedback loops (spec 5.1): the six triggers, evaluated on findings and data.
+"""Feedback loops: the six triggers, evaluated on findings and data.
 
 Each fired trigger yields a :class:`LoopAction`. A loop fires only on a claim that
 survives the false discovery correction (thresholds from the ``loops`` settings):
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from autoforge_learn.settings import LoopSettings, PatternSettings
     from autoforge_learn.workspace import Workspace
 
-#: The actions of spec 5.1, per loop.
+#: The actions each loop proposes, per loop.
 LOOP_ACTIONS: dict[str, list[str]] = {
     "loop_1_gate_failures": [
         "extract_failure_examples", "propose_prompt_improvement",
@@ -103,7 +103,7 @@ class LoopAction:
         loop_id: e.g. ``loop_1_gate_failures``.
         trigger: What fired, in words with the numbers.
         evidence: The numbers behind it, JSON-ready.
-        actions: The spec's actions for the loop.
+        actions: The actions the loop proposes.
         finding_ids: Ids of related findings.
         agent_role: The role to act on, if any.
         hypothesis: The loop's own claim (loops 4-6), judged with the other loops'.
@@ -323,7 +323,7 @@ def evaluate_loops(
     *,
     data: Dataset | None = None,
 ) -> list[LoopAction]:
-    """Evaluate the six triggers of spec 5.1 on judged ``findings`` and the selected
+    """Evaluate the six feedback-loop triggers on judged ``findings`` and the selected
     events.
 
     Args:

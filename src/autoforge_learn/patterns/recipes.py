@@ -1,4 +1,4 @@
-"""Pattern 6: recipe effectiveness (spec 4.1).
+"""Pattern 6 of 8: recipe effectiveness.
 
 Projects are grouped by recipe, by recipe and client domain, and by recipe and team
 size; per group: ``projects``, ``success_rate`` (share ``shipped``, Wilson interval),

@@ -1,4 +1,4 @@
-"""Manual quality review of agent outputs (spec 3.2).
+"""Manual quality review of agent outputs.
 
 * :func:`build_queue`: the review sample (escalations, low automatic scores, first uses
   of each prompt version, a stable random 5%) in ``labeled/review_queue.jsonl``;

@@ -4,7 +4,7 @@ An *output* is one ``stage_execution`` event: one agent's output for one stage. 
 module reads the raw store once and links every output to its context: the project's
 start (recipe), the gate checks of the stage run, downstream feedback about it and the
 escalations it caused. The linking rules are documented on :class:`ReviewData` and are
-the ones the review queue (spec 3.2) uses.
+the ones the review queue uses.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class OutputContext:
     Attributes:
         output: The ``stage_execution`` event.
         project: The project's ``project_started`` event, if recorded.
-        quality_score: The project's automatic quality score (spec 3.1), None while
+        quality_score: The project's automatic quality score, None while
             the project has not completed.
         gates: Gate checks of this stage run, in time order.
         feedback: Downstream feedback about this output, in time order.

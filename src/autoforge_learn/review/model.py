@@ -1,4 +1,4 @@
-"""The manual review record of spec 3.2: its checklist, its answers, and their validation.
+"""The manual review record: its checklist, its answers, and their validation.
 
 A review is stored as one line of ``labeled/manual_reviews.jsonl``::
 
@@ -29,12 +29,12 @@ YesNo = Literal["yes", "no"]
 
 @dataclass(frozen=True)
 class Question:
-    """One checklist item of spec 3.2.
+    """One item of the manual review checklist.
 
     Attributes:
         section: ``correctness``, ``clarity``, ``quality`` or ``efficiency``.
         name: The answer's field name within its section.
-        text: The question as the spec asks it.
+        text: The question as put to the reviewer.
         choices: The allowed answers.
         best: The answer that means "no problem"; any other counts as a failure.
     """
@@ -51,7 +51,7 @@ class Question:
         return f"{self.section}.{self.name}"
 
 
-#: The spec 3.2 review checklist, in the order it is asked.
+#: The manual review checklist, in the order it is asked.
 CHECKLIST: tuple[Question, ...] = (
     Question("correctness", "matches_requirements", "Does output match requirements?",
              ("yes", "no"), "yes"),
@@ -123,7 +123,7 @@ class Efficiency(_Section):
 
 
 class Checklist(BaseModel):
-    """The four sections of the spec 3.2 checklist."""
+    """The four sections of the manual review checklist."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -150,7 +150,7 @@ def _rating(value: Any) -> Any:
 
 
 class ReviewAnswers(BaseModel):
-    """What a reviewer answers: the checklist and the reviewer feedback of spec 3.2."""
+    """What a reviewer answers: the checklist and the reviewer's feedback."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,11 +1,11 @@
-"""The manual review queue of spec 3.2: which outputs a person should look at, and why.
+"""The manual review queue: which outputs a person should look at, and why.
 
 Triggers (an output is one ``stage_execution`` event):
 
 * ``escalation``: every output an escalation is about (see
   :class:`~autoforge_learn.review.data.ReviewData` for the linking rule);
 * ``low_automatic_score``: every output of a completed project whose automatic quality
-  score (spec 3.1, :func:`~autoforge_learn.schema.quality.quality_inputs`) is below 70;
+  score (:func:`~autoforge_learn.schema.quality.quality_inputs`) is below 70;
 * ``new_prompt_version``: the first 10 uses of each prompt version, ordered by
   ``timestamp_start`` (else ``timestamp``), then event id;
 * ``random_sample``: a stable 5% draw: an output is chosen when

@@ -45,7 +45,7 @@ def _header(target: ReviewTarget) -> Panel:
         ("Attempt", str(o.attempt) + ("" if o.succeeded is None else
                                      "  accepted" if o.succeeded else "  not accepted")),
         ("Produced", format_timestamp(o.timestamp)),
-        ("Quality score", "-" if c.quality_score is None else f"{c.quality_score:g} (spec 3.1)"),
+        ("Quality score", "-" if c.quality_score is None else f"{c.quality_score:g} (automatic)"),
         ("Why reviewed", ", ".join(why) or "-"),
     ]
     context = o.system_context

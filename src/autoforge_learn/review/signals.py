@@ -1,4 +1,4 @@
-"""Manual reviews as evidence for the suggestion engine (spec 3.2 ``learning_signal``).
+"""Manual reviews as evidence for the suggestion engine (their ``learning_signal``).
 
 :func:`learning_signals` turns the reviews of each agent role and prompt version into
 one :class:`~autoforge_learn.findings.Finding` of pattern ``manual_review``,

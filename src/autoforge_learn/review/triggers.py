@@ -1,4 +1,4 @@
-"""Which outputs the review queue selects, and why (the triggers of spec 3.2).
+"""Which outputs the review queue selects, and why (its four triggers).
 
 See :mod:`autoforge_learn.review.queue` for what each trigger means; here they are
 computed over the linked outputs of a store (:class:`~autoforge_learn.review.data.ReviewData`).
@@ -13,7 +13,7 @@ from typing import Any
 
 from autoforge_learn.review.data import ReviewData, use_time
 
-#: The spec 3.2 triggers, in the order the queue serves them.
+#: The review queue's triggers, in the order the queue serves them.
 TRIGGERS = ("escalation", "low_automatic_score", "new_prompt_version", "random_sample")
 DEFAULT_RATE = 0.05
 LOW_SCORE = 70.0

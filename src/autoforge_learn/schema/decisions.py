@@ -1,4 +1,4 @@
-"""Spec 3.1's "nearby option" rule for human decisions, in one place.
+"""The "nearby option" rule for human decisions, in one place.
 
 The labels (``reasonable`` alignment) and the override detector (share of near misses)
 both ask whether a human picked an option next to the agent's recommendation.

@@ -2,7 +2,7 @@
 append, and make durable before answering.
 
 The validation is the SDK's reader's (:func:`autoforge_learn.schema.parse.parse_event`:
-the canonical form and the spec's flat gate form); the writing is
+the canonical form and the flat gate form); the writing is
 :class:`~autoforge_learn.server.writer.EventWriter`'s.
 """
 

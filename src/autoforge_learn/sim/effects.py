@@ -10,7 +10,7 @@ fails with the mean probability ``mu`` that gives that (:func:`check_mean`: abou
 ``1 - (1 - P) ** (1 / n)``, a little more as the checks of a project fail together), so
 that failure rates per gate run, retries per stage, escalations, first-pass rates and
 tokens per stage stay about what they were with one check per gate run, and so do the
-spec's thresholds on them.
+detectors' thresholds on them.
 
 Every project draws a latent *difficulty* ``z ~ N(0, 1)``. For each gate the project
 gets a failure *propensity* ``q = Phi(sqrt(w) z + sqrt(1 - w) e)`` (``e ~ N(0, 1)`` own

@@ -50,7 +50,7 @@ from autoforge_learn.sim.texts import FEATURES, fill
 #: Tokens of fixing one failed artifact before its re-check, relative to a full run of
 #: the stage. With one check per gate run a re-check cost 0.35; now a failed gate run
 #: has ~1.4 failed artifacts: at 0.15 the token excess of the versions that fail more
-#: stays about what it was, below the spec's 20% (1000 projects, token_sd 0:
+#: stays about what it was, below the 20% threshold (1000 projects, token_sd 0:
 #: architect.v1.0 +10.5% over architect.v1.1, +12.2% before; qa.v1.0 +8.7%, +7.0%).
 RETRY_TOKEN_SHARE = 0.15
 LOC_MEDIAN = {"web_app": 4200, "gis_investment": 5200, "mobile_auth": 3100, "api_service": 2600}

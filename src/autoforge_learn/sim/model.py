@@ -1,6 +1,6 @@
 """The latent parameters of one simulated world, drawn from a seed.
 
-With problems injected, the world has the structure the spec's learning patterns look
+With problems injected, the world has the structure the eight learning patterns look
 for (root causes behind frequent gate failures, a retry hotspot, one bad handoff pair,
 override hotspots, an overconfident role, token-inefficient prompt versions, a clearly
 best and worst auto-fix strategy); the seed jitters the numbers and picks which handoff
@@ -15,12 +15,12 @@ claims adjusted together with Benjamini-Hochberg) find it in at least 90% of
 200-project worlds (``python -m tests.patterns.targets injected 200 ...``; smaller
 effects drown in the per-project random effects of :mod:`.effects`):
 
-* root causes a prompt version fixes fail 30-40% of that version's gate runs (the
-  spec's "api_contract_present fails 40% for missing error definitions"), 3-6% once
+* root causes a prompt version fixes fail 30-40% of that version's gate runs (as in
+  "api_contract_present fails 40% for missing error definitions"), 3-6% once
   fixed (:data:`~autoforge_learn.sim.catalog.GATES`); the mobile-only causes 40-55% of
   mobile runs;
 * retry hotspot: qa on mobile re-checks fail 1.6x as often as first checks (other roles
-  0.45x), about 2 retries per stage run against the spec's threshold of 1;
+  0.45x), about 2 retries per stage run against the default threshold of 1;
 * override hotspots: 68-80% of the decisions overridden (others 6-25%; threshold 50%);
 * overconfident role: states 26-32 points more than its typical project's chance of
   passing first time (threshold 10); drawn among roles that succeed 45-70% of the time

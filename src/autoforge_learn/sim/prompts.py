@@ -10,7 +10,7 @@ projects 50/50 at random from the parent's rollout on, a known-null contrast.
 
 The token-inefficient versions (``architect.v2.0``, ``engineer.v2.0``) use 1.7x and 1.6x
 the tokens of their role's first version: waste a team would notice, well beyond the
-spec's +20% even with the between-project spread of token use (``token_sd``).
+token threshold of +20% even with the between-project spread of token use (``token_sd``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Calibration of stated confidence against outcomes (spec 4.1, pattern 7).
+"""Calibration of stated confidence against outcomes (pattern 7 of 8).
 
 Bins are those of scikit-learn's ``calibration_curve(strategy="uniform")``: ``n_bins``
 equal-width bins over [0, 1], each closed on the right (the first also on the left),
-so the spec's buckets 0-20, 20-40, ... are ``n_bins=5``.
+so the buckets 0-20, 20-40, ... are ``n_bins=5``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where things live under ``.autoforge/`` (spec 2.3), and how the root is found."""
+"""Where things live under ``.autoforge/``, and how the root is found."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT_DIRNAME = ".autoforge"
 ENV_HOME = "AUTOFORGE_HOME"
 CONFIG_FILENAME = "config.yaml"
 
-#: The raw file each kind of event is appended to (spec 2.3: execution, gates, feedback).
+#: The raw file each kind of event is appended to (execution, gates, feedback).
 #: Keyed by the kinds' values (EventKind is a StrEnum): this module must not import the
 #: schema, so that commands that only need paths start without loading pydantic.
 FILE_FOR_KIND: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""The prompt improvement suggestion engine (spec 6.1) and applying its suggestions (6.2).
+"""The prompt improvement suggestion engine and applying its suggestions.
 
 Only discoveries make suggestions; a gate failure cause only when it is attributable to
 the role's prompt and the role's current version does not fix it already (the others

@@ -1,4 +1,4 @@
-"""The suggestion engine (spec 6.1): findings in, numbered prompt change suggestions out."""
+"""The suggestion engine: findings in, numbered prompt change suggestions out."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from autoforge_learn.suggest.runs import SuggestRun
 
 Rule = Callable[[Sequence[Finding], RuleContext], list[Suggestion]]
 
-#: The six rules of spec 6.1, in the spec's order.
+#: The six suggestion rules, in their fixed order (rule 1 first).
 RULES: tuple[Rule, ...] = (
     constraint_clarity,
     example_addition,

@@ -8,7 +8,7 @@ two drafts for one section could not both be applied. They become one suggestion
   causes of one gate give one list of requirements and one of rejections); within
   ``max_added_chars`` (lines that do not fit are left out; a whole-section
   replacement, rule 5's, is never merged with additions: rule 5 reserves its sections);
-* its type: the most confident draft's (ties: the spec's order of the rules);
+* its type: the most confident draft's (ties: the rules' fixed order);
 * its findings, evidence and rationales: the union, in that order;
 * its confidence: the most confident draft's (the chance that at least one of the
   changes works is at least that), with its basis;

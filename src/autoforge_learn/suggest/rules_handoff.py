@@ -1,4 +1,4 @@
-"""Rule 6 of spec 6.1: improve a role handoff from the downstream agent's feedback."""
+"""Rule 6 of 6: improve a role handoff from the downstream agent's feedback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rules 3 and 4 of spec 6.1: context enrichment and decision framework.
+"""Rules 3 and 4 of 6: context enrichment and decision framework.
 
 They read what people said when they overrode a recommendation: their reasons and the
 options they chose instead.

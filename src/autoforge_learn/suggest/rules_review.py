@@ -1,4 +1,4 @@
-"""Manual reviews (spec 3.2) as evidence for suggestions.
+"""Manual reviews as evidence for suggestions.
 
 Reviewers' learning signals ("Agent didn't follow constraint about error handling;
 tighten prompt") feed the engine two ways:

@@ -1,4 +1,4 @@
-"""Rule 5 of spec 6.1: remove a constraint that costs tokens without improving quality."""
+"""Rule 5 of 6: remove a constraint that costs tokens without improving quality."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def suggestion_files(root: Path) -> list[Path]:
 
 
 def write_suggestions(path: Path, suggestions: Sequence[Suggestion]) -> Path:
-    """Write suggestions to ``path`` as a YAML list in the spec's structure."""
+    """Write suggestions to ``path`` as a YAML list, one mapping per suggestion."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     replace_text(path, dump_yaml([s.to_dict() for s in suggestions]))
