@@ -1,4 +1,4 @@
-"""Pattern 4: human override frequency.
+"""Pattern 4 of 8: human override frequency.
 
 A decision is *overridden* when the human chose something other than the agent's
 recommendation (``decision_aligned`` false). ``override_rate`` = overrides / decisions per

@@ -1,4 +1,4 @@
-"""Pattern 2: retry hotspots.
+"""Pattern 2 of 8: retry hotspots.
 
 A *stage* is one stage execution (a re-run after an escalation is another stage); its
 *retries* are its gate checks beyond the first of each gate (checks with

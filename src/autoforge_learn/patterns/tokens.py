@@ -1,4 +1,4 @@
-"""Pattern 5: token efficiency.
+"""Pattern 5 of 8: token efficiency.
 
 Per prompt version: ``avg_tokens_per_success`` = (input + output tokens of its stage
 executions) / executions that succeeded, over projects (the ratio of the projects'

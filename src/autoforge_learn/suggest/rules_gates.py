@@ -1,4 +1,4 @@
-"""Rules 1 and 2: constraint clarity and example addition (from gate failures).
+"""Rules 1 and 2 of 6: constraint clarity and example addition (from gate failures).
 
 Both act only on causes a prompt edit may fix (:meth:`RuleContext.gate_cause`: the cause
 is attributable to the role's prompt and its current version does not fix it already);
