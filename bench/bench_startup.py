@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[list[str], float]] = {
     ),
     "metrics list": (["metrics", "list"], 0.5),
     "patterns": (["patterns", "--format", "json"], 0.5),
+    "patterns (table)": (["patterns"], 0.5),
     "--help": (["--help"], 0.5),
 }
 

@@ -704,6 +704,23 @@ def test_silence_on_thin_data_says_it_is_thin_not_healthy(data):
     assert "within its limits" not in first
 
 
+def _assert_laid_out(fig) -> None:
+    """Every text and axes of a chart inside the figure, no two axes overlapping."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible() and ax.axison]
+    texts = [t.get_window_extent(renderer) for t in fig.texts]
+    assert boxes
+    for box in boxes + texts:
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    for text in texts:
+        assert all(text.y1 < box.y0 for box in boxes)
+
+
 def test_trend_panels_fit_their_fixed_margins_whatever_the_values():
     """The trend PNG is laid out with fixed margins (no measuring pass): wide tick
     labels, long titles and the footnote still fit in the figure without overlapping."""
@@ -718,18 +735,34 @@ def test_trend_panels_fit_their_fixed_margins_whatever_the_values():
     ]
     data = ReportData(title="Wide", generated_at=date(2026, 1, 1), scope="x", trends=wide)
     fig = trends_figure_png(data)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    page = fig.bbox
-    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible() and ax.lines]
-    assert len(boxes) == len(wide)
-    for box in boxes:
-        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            assert not a.overlaps(b)
-    footnote = fig.texts[0].get_window_extent(renderer)
-    assert page.y0 <= footnote.y0 and all(footnote.y1 < box.y0 for box in boxes)
+    assert len([ax for ax in fig.axes if ax.get_visible() and ax.lines]) == len(wide)
+    assert len(fig.texts) == 1  # the footnote
+    _assert_laid_out(fig)
+
+
+def test_every_png_chart_fits_its_margins_with_long_names(data, tmp_path, monkeypatch):
+    """Calibration, auto-fix strategies and forest plots are laid out from their labels'
+    measured widths: very long strategy names, labels and titles still fit."""
+    from autoforge_learn.report import charts
+    from autoforge_learn.report.experiments import Forest, ForestRow
+    from autoforge_learn.report.forest import forest_png
+
+    drawn = []
+    monkeypatch.setattr(charts, "_save", lambda fig, path: drawn.append(fig) or path)
+    long = "a_very_long_auto_fix_strategy_name_that_keeps_going_on_and_on"
+    strategies = [replace(f, key={"strategy": long + str(i)}) for i, f in enumerate(
+        f for f in data.findings if f.pattern == Pattern.AUTO_FIX_STRATEGY)]
+    assert strategies
+    charts.calibration_png(data, tmp_path / "c.png")
+    charts.strategies_png(replace(data, findings=strategies), tmp_path / "s.png")
+    forest = Forest("forest-x", "An experiment whose title is long enough to run past a "
+                    "seven inch wide figure if nothing made room for it at all",
+                    (ForestRow("gate_pass_rate (engineer, rollout phase 2 of 3)", 12.5, -3.0,
+                               28.0, "120/118"), ForestRow("cost", -4.0, -9.0, 1.0, "1/1")))
+    forest_png(forest, tmp_path / "f.png")
+    assert len(drawn) == 3
+    for fig in drawn:
+        _assert_laid_out(fig)
 
 
 def test_the_chart_process_draws_the_bytes_drawn_here(data, tmp_path):
@@ -772,3 +805,30 @@ def test_a_dead_chart_process_leaves_the_charts_to_the_caller(data, tmp_path):
     assert pngs == ["training_2026-01-02_calibration.png", "training_2026-01-02_strategies.png",
                     "training_2026-01-02_trends.png"]
     assert "assets/training_2026-01-02_trends.png" in files.markdown.read_text()
+
+
+def test_charts_asked_of_the_chart_process_in_two_parts_are_those_drawn_here(data, tmp_path):
+    """As train does: the trend panels asked for early, the rest with the report."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from autoforge_learn.report.chartproc import ChartProcess
+    from autoforge_learn.report.charts import render_pngs
+    from autoforge_learn.report.files import report_stem, write_report_set
+    from autoforge_learn.selection import Selection
+    from autoforge_learn.store.layout import StoreLayout
+
+    now, selection = datetime(2026, 1, 2, tzinfo=UTC), Selection.build(last_projects=5)
+    ws = SimpleNamespace(layout=StoreLayout(tmp_path / ".autoforge"))
+    stem = report_stem(now, selection)
+    process = ChartProcess.start()
+    assert process is not None
+    with process:
+        assert process.submit(data, ws.layout.reports / "assets", stem=stem, only=["trends"])
+        assert process.requested == {"trends"}
+        files = write_report_set(ws, data, now=now, selection=selection, charts=process)
+        assert process.requested == {"trends", "calibration", "strategies"}
+    here = render_pngs(data, tmp_path / "here", stem=stem)
+    drawn = {p.name: p.read_bytes() for p in (files.markdown.parent / "assets").glob("*.png")}
+    assert drawn == {p.name: p.read_bytes() for p in here.values()}
+    assert len(drawn) == 3

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from autoforge_learn.patterns.loops import LoopAction
     from autoforge_learn.report import ReportData
     from autoforge_learn.report.chartproc import ChartProcess
+    from autoforge_learn.report.data import TrendSeries
     from autoforge_learn.report.files import ReportFiles
     from autoforge_learn.selection import Selection
     from autoforge_learn.suggest import Suggestion
@@ -127,16 +128,15 @@ class TrainResult:
         }
 
 
-#: Modules the steps after the index import (the slowest first).
+#: Modules the steps after the index import (the slowest first). The detectors' own
+#: (scipy.cluster) are left to them: findings kept from an earlier run need none.
 _LATER_MODULES = (
     "pandas",
     "scipy.special",
-    "scipy.cluster.hierarchy",
     "ibis",
     "ibis.backends.duckdb",
     "matplotlib.pyplot",
     "plotly.graph_objects",
-    "autoforge_learn.patterns.detect",
     "autoforge_learn.label.run",
     "autoforge_learn.report.charts",
 )
@@ -254,6 +254,8 @@ def _train_steps(
     label_store(ws, selection, data=data)
     step("aggregate")
     aggregated = aggregate(ws, selection).content
+    trends = _trends(ws, data, aggregated["trend_analysis"]["months"], selection,
+                     now=now, charts=charts)
     step("patterns")
     findings = detect_patterns(ws, data=data) + learning_signals(ws.root)
     step("loops")
@@ -265,8 +267,7 @@ def _train_steps(
     running = overview(ws, now=now)
     step("report")
     report = _report_data(ws, data, selection, now=now, findings=findings, actions=actions,
-                          run=run, running=running, months=aggregated["trend_analysis"]["months"],
-                          events=events)
+                          run=run, running=running, trends=trends, events=events)
     files = write_report_set(ws, report, now=now, selection=selection, charts=charts)
     return TrainResult(
         findings=findings,
@@ -280,19 +281,35 @@ def _train_steps(
     )
 
 
+def _trends(
+    ws: Workspace, data: Dataset, months: Any, selection: Selection, *, now: datetime,
+    charts: ChartProcess | None,
+) -> list[TrendSeries]:
+    """The report's monthly series; their chart is drawn at once if a chart process can
+    (it needs nothing the later steps compute)."""
+    from autoforge_learn.report import ReportData
+    from autoforge_learn.report.files import projects_by_month, report_stem, trend_series
+
+    trends = trend_series(months, TREND_METRICS,
+                          projects=projects_by_month(data.projects["started"]))
+    if charts is not None:
+        early = ReportData(title="", generated_at=now.date(), scope="", trends=trends,
+                           min_projects=ws.settings.patterns.min_projects)
+        charts.submit(early, ws.layout.reports / "assets", stem=report_stem(now, selection),
+                      only=["trends"])
+    return trends
+
+
 def _report_data(
     ws: Workspace, data: Dataset, selection: Selection, *, now: datetime,
     findings: list[Finding], actions: list[LoopAction], run: SuggestRun, running: Overview,
-    months: Any, events: int,
+    trends: list[TrendSeries], events: int,
 ) -> ReportData:
     """What the report shows, from the steps' results."""
     from autoforge_learn.findings import CalibrationEvidence
     from autoforge_learn.report import ReportData
-    from autoforge_learn.report.files import projects_by_month, trend_series
     from autoforge_learn.report.trend_tests import check_trend_changes
 
-    trends = trend_series(months, TREND_METRICS,
-                          projects=projects_by_month(data.projects["started"]))
     started = {str(p): s.strftime("%Y-%m")
                for p, s in zip(data.projects["project_id"], data.projects["started"], strict=True)
                if s == s and s is not None}

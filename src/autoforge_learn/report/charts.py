@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +77,11 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: Path, *, laid_out: bool = False) -> Path:
-    """Write a figure as PNG; cropped to what it draws unless it is ``laid_out`` already."""
+def _save(fig: Any, path: Path) -> Path:
+    """Write a figure as PNG, as laid out (see :func:`place_axes`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # No timestamps in the file: the same data give the same bytes.
-    fig.savefig(path, dpi=110, bbox_inches=None if laid_out else "tight",
-                metadata={"Software": None})
+    fig.savefig(path, dpi=110, metadata={"Software": None})
     _pyplot().close(fig)
     return path
 
@@ -89,7 +89,7 @@ def _save(fig: Any, path: Path, *, laid_out: bool = False) -> Path:
 def trends_png(data: ReportData, path: Path) -> Path | None:
     """The trend panels (:func:`trends_figure_png`) as a PNG file."""
     fig = trends_figure_png(data)
-    return None if fig is None else _save(fig, path, laid_out=True)
+    return None if fig is None else _save(fig, path)
 
 
 def trends_figure_png(data: ReportData) -> Any:
@@ -152,6 +152,27 @@ _GAP_WIDE_IN, _GAP_HIGH_IN = 0.95, 0.85
 _FOOTNOTE_IN = 0.18
 
 
+def label_width(labels: list[str], fontsize: float = 10.0) -> float:
+    """The widest of ``labels`` in inches as matplotlib draws it, measured from the font
+    without drawing anything."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    measure, font = TextToPath(), FontProperties(size=fontsize)
+    widths = [measure.get_text_width_height_descent(t, font, ismath=False)[0] for t in labels]
+    return max(widths, default=0.0) / 72
+
+
+def place_axes(
+    fig: Any, *, left: float, right: float = 0.25, top: float = 0.45, bottom: float = 0.6
+) -> None:
+    """Place a figure's one axes with margins in inches: room for tick labels, axis
+    labels and the title, fixed rather than measured by drawing (see ``_LEFT_IN``)."""
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                        bottom=bottom / height)
+
+
 def _fixed_margins(fig: Any, rows: int, cols: int, *, width: float, height: float) -> None:
     """Place the panels with margins fixed in inches (see ``_LEFT_IN`` ...)."""
     panel_width = (width - _LEFT_IN - _RIGHT_IN - _GAP_WIDE_IN * (cols - 1)) / cols
@@ -172,6 +193,7 @@ def calibration_png(data: ReportData, path: Path) -> Path | None:
         return None
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5))
+    place_axes(fig, left=0.75)
     ax.plot([0, 100], [0, 100], linestyle="--", color="#9ca3af", label="perfect calibration")
     for role, buckets in sorted(data.calibration.items()):
         known = _known(buckets)
@@ -194,8 +216,10 @@ def strategies_png(data: ReportData, path: Path) -> Path | None:
     if not rows:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 0.42 * len(rows) + 1.2))
     names = [f.key.get("strategy", f.id) for f in rows]
+    left = label_width(names) + 0.3
+    fig, ax = plt.subplots(figsize=(max(7.0, left + 4.5), 0.42 * len(rows) + 1.2))
+    place_axes(fig, left=left)
     values = [100 * f.value for f in rows]
     low = [100 * (f.value - f.interval[0]) if f.interval else 0 for f in rows]
     high = [100 * (f.interval[1] - f.value) if f.interval else 0 for f in rows]
@@ -207,14 +231,19 @@ def strategies_png(data: ReportData, path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def render_pngs(data: ReportData, directory: Path, *, stem: str) -> dict[str, Path]:
-    """Write every PNG chart that has data; returns chart name -> path."""
+def render_pngs(
+    data: ReportData, directory: Path, *, stem: str, only: Collection[str] | None = None
+) -> dict[str, Path]:
+    """Write every PNG chart that has data (or only the charts named in ``only``);
+    returns chart name -> path."""
     out = {}
     for name, make in (
         ("trends", trends_png),
         ("calibration", calibration_png),
         ("strategies", strategies_png),
     ):
+        if only is not None and name not in only:
+            continue
         path = make(data, directory / f"{stem}_{name}.png")
         if path is not None:
             out[name] = path
@@ -222,7 +251,8 @@ def render_pngs(data: ReportData, directory: Path, *, stem: str) -> dict[str, Pa
     from autoforge_learn.report.forest import forest_png
 
     for forest in forests(data):
-        out[forest.name] = forest_png(forest, directory / f"{stem}_{forest.name}.png")
+        if only is None or forest.name in only:
+            out[forest.name] = forest_png(forest, directory / f"{stem}_{forest.name}.png")
     return out
 
 

@@ -80,6 +80,12 @@ def _tagged(stem: str, selection: Selection) -> str:
     return f"{stem}_{tag}" if tag else stem
 
 
+def report_stem(now: datetime, selection: Selection) -> str:
+    """The file name (without suffix) of the report of a run at ``now`` on ``selection``;
+    its charts are ``assets/<stem>_<chart>.png``."""
+    return _tagged(f"training_{now.date().isoformat()}", selection)
+
+
 def write_report_set(
     ws: Workspace, data: ReportData, *, now: datetime, selection: Selection,
     charts: ChartProcess | None = None,
@@ -87,15 +93,20 @@ def write_report_set(
     """Render ``data`` as Markdown (with PNG charts) and HTML, and write the set.
 
     Args:
-        charts: A process that draws the PNG charts meanwhile (drawn here without one,
-            or if it fails).
+        charts: A process drawing the PNG charts meanwhile; it is asked for the charts
+            not asked of it yet (drawn here without one, or if it fails).
     """
+    from autoforge_learn.report.charts import chart_names
     from autoforge_learn.report.render import render_html, render_markdown
 
-    stem = _tagged(f"training_{now.date().isoformat()}", selection)
+    stem = report_stem(now, selection)
     reports_dir = ws.layout.reports
     markdown = reports_dir / f"{stem}.md"
-    drawing = charts is not None and charts.submit(data, reports_dir / "assets", stem=stem)
+    drawing = False
+    if charts is not None:
+        asked = charts.requested
+        rest = [] if asked is None else [n for n in chart_names(data) if n not in asked]
+        drawing = charts.submit(data, reports_dir / "assets", stem=stem, only=rest)
     html = render_html(data, reports_dir / f"{stem}.html")
     pngs = charts.result() if charts is not None and drawing else None
     rendered = render_markdown(data, markdown, pngs=pngs)

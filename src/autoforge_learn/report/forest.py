@@ -11,11 +11,16 @@ from autoforge_learn.report.experiments import Forest
 
 def forest_png(forest: Forest, path: Path) -> Path:
     """A forest plot as a PNG file."""
-    from autoforge_learn.report.charts import _pyplot, _save
+    from autoforge_learn.report.charts import _pyplot, _save, label_width, place_axes
 
     plt = _pyplot()
     rows = list(reversed(forest.rows))
-    fig, ax = plt.subplots(figsize=(7.0, 1.0 + 0.45 * len(rows)))
+    labels = [f"{r.label}  (n {r.projects})" for r in rows]
+    left = label_width(labels) + 0.3
+    # the title is centred over the axes: they are at least as wide as it
+    width = max(7.0, left + 4.5, left + label_width([forest.title]) + 0.5)
+    fig, ax = plt.subplots(figsize=(width, 1.0 + 0.45 * len(rows)))
+    place_axes(fig, left=left, top=0.4)
     y = list(range(len(rows)))
     ax.errorbar(
         [r.effect for r in rows], y,
@@ -23,7 +28,7 @@ def forest_png(forest: Forest, path: Path) -> Path:
         fmt="o", color="#2563eb", ecolor="#93c5fd", capsize=3,
     )
     ax.axvline(0, color="#6b7280", linestyle="--", linewidth=1)
-    ax.set_yticks(y, [f"{r.label}  (n {r.projects})" for r in rows])
+    ax.set_yticks(y, labels)
     ax.set_xlabel("effect, % of the control's value (95% interval)")
     ax.set_title(forest.title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
