@@ -4,7 +4,8 @@ Run:  python bench/bench_train.py [--projects 36000] [--seed 1] [--keep DIR]
 
 Simulates ``--projects`` projects (about 28 events each: 36,000 projects make about
 1M events) through the SDK, then runs ``autoforge train`` as a whole process, cold (the
-index is built first) then warm (the index exists), ``--repeat`` times. Reports the
+index is built first and the detectors run) then warm (the index exists and the
+findings of the cold run are kept), ``--repeat`` times. Reports the
 median seconds and the peak RSS of each, with a CPU reference timed between the runs
 (this machine's speed varies), and writes them as JSON to
 ``bench/results/train-<events>.json``.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -88,6 +90,8 @@ def main() -> None:
         refs.append(_cpu_reference())
         if index.exists():
             index.unlink()
+        # cold: nothing derived is left, not even the findings kept by the last run
+        shutil.rmtree(root / "cache", ignore_errors=True)
         colds.append(_run([*exe, "train", "--format", "json"], env))
         warms.append(_run([*exe, "train", "--format", "json"], env))
     refs.append(_cpu_reference())
