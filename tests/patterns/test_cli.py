@@ -66,3 +66,23 @@ def test_loops(tmp_path: Path) -> None:
     assert "loop_3_downstream_feedback" in ids
     table = runner.invoke(app, ["loops", "--root", str(root)])
     assert table.exit_code == 0 and "loop_3" in table.output
+
+
+def test_patterns_by_status_and_readable_at_80_columns(root: Path) -> None:
+    every = json.loads(runner.invoke(app, ["patterns", "--root", str(root), "--format",
+                                           "json"]).stdout)
+    statuses = {d["status"] for d in every}
+    assert len(statuses) >= 2
+    for status in statuses:
+        some = runner.invoke(app, ["patterns", "--root", str(root), "--status", status,
+                                   "--format", "json"])
+        assert some.exit_code == 0, some.output
+        shown = json.loads(some.stdout)
+        assert [d["id"] for d in shown] == [d["id"] for d in every if d["status"] == status]
+    listed = runner.invoke(app, ["patterns", "--root", str(root)])
+    assert listed.exit_code == 0
+    lines = listed.stdout.splitlines()
+    assert len(lines) > len(every) and max(len(line) for line in lines) <= 80
+    assert "e+" not in listed.stdout  # numbers never in exponent form
+    typo = runner.invoke(app, ["patterns", "--root", str(root), "--status", "discovry"])
+    assert typo.exit_code == 2 and "did you mean discovery?" in typo.stderr

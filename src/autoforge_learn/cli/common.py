@@ -129,7 +129,7 @@ def print_rows(
         # The first column names the row: never wrap it; long text columns wrap instead.
         table.add_column(col, justify="right" if numeric else "left", no_wrap=index == 0)
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in cols))
+        table.add_row(*(cell(row.get(c)) for c in cols))
     console.print(table)
 
 
@@ -146,7 +146,7 @@ def print_record(record: dict[str, Any], *, fmt: OutputFormat, message: str) -> 
         print_rows([record], fmt=fmt)
 
 
-def _cell(value: Any) -> Text:
+def cell(value: Any) -> Text:
     """A table cell: numbers without exponents and with thousands separators; text as
     plain text (data such as a gate named ``g[/y]`` is never read as Rich markup)."""
     if value is None:
