@@ -79,6 +79,18 @@ def _quote(item: _Item) -> str:
     return f"{shown}{extra} ({item.count}x{level})"
 
 
+def _handoff_text(downstream: str, wanted: list[_Item], other: list[_Item]) -> list[str]:
+    """The new prompt text: the items the downstream agent named, then its other feedback."""
+    lines = [f"Handoff to {downstream}: it rejected earlier outputs for the following."]
+    if wanted:
+        lines.append("Your output MUST provide:")
+        lines += [f"- {i.name}; {downstream} said: {_quote(i)}" for i in wanted]
+    if other:
+        lines.append(f"Before handing off, check your output against this {downstream} feedback:")
+        lines += [f"- {_quote(i)}" for i in other]
+    return lines
+
+
 def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> list[Suggestion]:
     """Rule 6: agent B rejects agent A's output -> ask A for what B said was missing.
 
@@ -108,15 +120,7 @@ def role_handoff_improvement(findings: Sequence[Finding], ctx: RuleContext) -> l
             upstream, query, new_section=f"handoff_to_{slug(downstream)}", prefer=prefer
         )
         rate = ev.rejection_rate if ev.rejection_rate is not None else finding.value
-        lines = [f"Handoff to {downstream}: it rejected earlier outputs for the following."]
-        if wanted:
-            lines.append("Your output MUST provide:")
-            lines += [f"- {i.name}; {downstream} said: {_quote(i)}" for i in wanted]
-        if other:
-            lines.append(
-                f"Before handing off, check your output against this {downstream} feedback:"
-            )
-            lines += [f"- {_quote(i)}" for i in other]
+        lines = _handoff_text(downstream, wanted, other)
         kind = SuggestionType.ROLE_HANDOFF_IMPROVEMENT
         names = [i.name for i in wanted] or [i.texts[0] for i in other]
         measured = finding_measured(
