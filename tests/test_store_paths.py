@@ -73,3 +73,36 @@ def test_a_huge_last_is_a_usage_error(af_root: Path) -> None:
     result = runner.invoke(app, ["metrics", "show", "--metric", "gate_pass_rate", "--last",
                                  "99999999999999999999", "--root", str(af_root)])
     assert result.exit_code == 2 and "from 1 to 2,147,483,647" in result.output
+
+
+def test_a_file_that_cannot_be_written_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """Writing where the store cannot be written (here a folder that is a file, which
+    stops root too, unlike a read-only mode) is an error naming the path."""
+    from autoforge_learn.errors import StoreAccessError
+    from autoforge_learn.store.atomic import replace_text
+    from autoforge_learn.store.locks import exclusive
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    for write in (
+        lambda: replace_text(blocker / "out.json", "{}"),
+        lambda: exclusive(blocker / ".x.lock").__enter__(),
+    ):
+        try:
+            write()
+        except StoreAccessError as exc:
+            assert str(blocker) in exc.message, exc.message
+        else:
+            raise AssertionError("no error")
+    assert blocker.read_text() == "x"
+
+
+def test_export_to_a_path_that_cannot_be_written_says_so(af_root: Path, tmp_path: Path) -> None:
+    _store(af_root)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    out = blocker / "events.jsonl"
+    result = runner.invoke(app, ["export", str(out), "--root", str(af_root)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"cannot write {out}" in result.output

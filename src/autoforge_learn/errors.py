@@ -48,3 +48,14 @@ class NotFoundError(AutoforgeError):
 
 class NoDataError(AutoforgeError):
     """There is nothing to analyse: an empty store, or a selection matching no events."""
+
+
+class StoreAccessError(AutoforgeError):
+    """A file or folder of the store (or an output the user named) cannot be read or
+    written: a read-only store, missing permissions, a full disk."""
+
+    @classmethod
+    def writing(cls, path: object, exc: OSError) -> StoreAccessError:
+        """The error for ``exc`` raised while writing ``path``."""
+        reason = exc.strerror or type(exc).__name__
+        return cls(f"cannot write {path}: {reason}")

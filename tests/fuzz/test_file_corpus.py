@@ -188,12 +188,21 @@ def _argument_cases(tmp_path: Path, root: Path) -> dict[str, tuple[list[str], li
         "engine_unreachable": (
             ["index", "--engine", "postgresql://nobody@127.0.0.1:1/x", *r], ["127.0.0.1"]
         ),
+        "engine_port_out_of_range": (
+            ["index", "--engine", "postgresql://u:pw@127.0.0.1:99999/x", *r], ["65535"]
+        ),
+        "engine_bad_sslmode": (
+            ["index", "--engine", "postgresql://nobody@127.0.0.1:1/x?sslmode=bogus", *r],
+            ["127.0.0.1"],
+        ),
+        "engine_a_directory": (["index", "--engine", f"duckdb:{tmp_path}", *r],
+                               [str(tmp_path)]),
         "root_markup": (["index", "--root", str(tmp_path / "r[/x]")], ["r[/x]"]),
         "experiment_markup": (["ab", "status", "[/x]", *r], ["[/x]"]),
     }
 
 
-ARGUMENT_CASES = 23
+ARGUMENT_CASES = 26
 
 
 def test_every_argument_case_is_listed(tmp_path: Path) -> None:

@@ -61,6 +61,13 @@ def resolve_engine(root: Path, engine: str | None = None) -> EngineSpec:
         return EngineSpec("duckdb", str(Path(choice.removeprefix("duckdb:")).expanduser()))
     if choice.startswith(("postgresql://", "postgres://")):
         parts = urlsplit(choice)
+        try:
+            _ = parts.port  # urllib checks the port only when it is read
+        except ValueError:
+            raise ValueError(
+                f"engine {_without_password(choice)!r}: the port must be a number "
+                "from 1 to 65535"
+            ) from None
         query = parse_qsl(parts.query)
         schema = DEFAULT_PG_SCHEMA
         rest = []
@@ -76,6 +83,15 @@ def resolve_engine(root: Path, engine: str | None = None) -> EngineSpec:
     raise ValueError(
         f"unknown engine {choice!r}: use 'duckdb', 'duckdb:PATH' or 'postgresql://...'"
     )
+
+
+def _without_password(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.netloc.rsplit('@', 1)[1]}"))
 
 
 def connect_raw(spec: EngineSpec) -> Any:

@@ -9,11 +9,14 @@ replaced: they are only appended to.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from autoforge_learn.errors import StoreAccessError
 
 
 @contextmanager
@@ -22,17 +25,28 @@ def replacing(path: Path, *, synced: bool = False) -> Iterator[Path]:
     normally it replaces ``path`` (the parent directory is created when missing).
 
     The data reach the disk before the rename (``synced``: the writer already did it).
+
+    Raises:
+        StoreAccessError: If the folder, the temporary file or the target cannot be
+            written (read-only store, permissions, a full disk), naming ``path``.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         yield tmp
         if not synced:
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        # Only a failure on the files this function owns is the user's to fix; another
+        # file's error (a source the writer reads) keeps its own story.
+        if exc.filename is None or Path(exc.filename) not in (tmp, path, path.parent):
+            raise
+        raise StoreAccessError.writing(path, exc) from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def replace_bytes(path: Path, data: bytes) -> None:

@@ -11,15 +11,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from autoforge_learn.errors import StoreAccessError
+
 
 @contextmanager
 def exclusive(lock_file: Path) -> Iterator[None]:
     """Hold ``lock_file``'s exclusive lock (created, with its directory, if missing).
 
     Not re-entrant across calls: take each lock once per operation.
+
+    Raises:
+        StoreAccessError: If the lock file cannot be created (a read-only store).
     """
     from filelock import FileLock
 
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(lock_file)):
+    lock = FileLock(str(lock_file))
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as exc:
+        raise StoreAccessError.writing(lock_file, exc) from exc
+    try:
         yield
+    finally:
+        lock.release()
