@@ -54,8 +54,9 @@ class CollectSettings(_Section):
     )
     redact_secrets: bool = Field(
         False,
-        description="Strip API keys, tokens and passwords from stage outputs and prompt "
-        "templates before they are written.",
+        description="Replace API keys, tokens and passwords in every free-text field of "
+        "an event (outputs, prompts, reasons, feedback, context) before it is written, by "
+        "the SDK and the server alike.",
     )
 
 
