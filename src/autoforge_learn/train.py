@@ -160,15 +160,23 @@ def _index(ws: Workspace, progress: Progress | None, *, charts_elsewhere: bool) 
     """Refresh the index (the later steps' libraries import meanwhile, in a thread: the
     build leaves part of a core idle, the imports take seconds of one); return the
     number of events in it."""
-
-    def report(done: int, total: int) -> None:
-        if progress is not None and total:
-            progress(f"index ({100 * done // total}% read)", 0, len(STEPS))
-
     warm_up = threading.Thread(target=_import_libraries, daemon=True,
                                kwargs={"charts_elsewhere": charts_elsewhere})
-    warm_up.start()
-    index = ws.refresh(progress=report if progress is not None else None)
+
+    def report(done: int, total: int) -> None:
+        # The thread starts when reading starts, not before: during the scan of the raw
+        # folders it would hold the interpreter lock between thousands of short stat
+        # calls and make the scan several times slower (measured: 0.2 s -> 1 s).
+        if not warm_up.is_alive() and warm_up.ident is None:
+            warm_up.start()
+        if progress is not None and total:
+            progress(f"index ({100 * done // total}% read)", 0, len(STEPS))
+        elif progress is None and ws.progress is not None:
+            ws.progress(done, total)
+
+    index = ws.refresh(progress=report)
+    if warm_up.ident is None:  # nothing to read: no build to overlap
+        warm_up.start()
     warm_up.join()
     if not index.events:
         raise NoDataError(
