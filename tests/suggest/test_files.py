@@ -149,3 +149,26 @@ def test_a_broken_suggestion_file_is_reported(af_root):
     (reports / "suggestions_2025-10-01.yaml").write_text("- suggestion_id: SUG-2025-10-001\n")
     with pytest.raises(SuggestionError, match="suggestions_2025-10-01.yaml"):
         load_suggestions(af_root)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        # a few hundred bytes that a plain safe_load expands into gigabytes
+        ("a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)), "aliases"),
+        (b"- \xff\xfe\n", "cannot be read"),
+    ],
+)
+def test_a_suggestion_file_is_read_within_bounds(af_root, content, reason):
+    reports = af_root / "ai" / "training_data" / "reports"
+    reports.mkdir(parents=True)
+    path = reports / "suggestions_2025-10-01.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(SuggestionError, match=reason) as info:
+        load_suggestions(af_root)
+    assert "suggestions_2025-10-01.yaml" in str(info.value)
