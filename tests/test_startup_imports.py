@@ -15,12 +15,14 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 HEAVY = ("scipy", "pandas", "matplotlib", "plotly", "statsmodels", "pyarrow", "ibis")
 
-#: Runs the CLI in-process, then prints the heavy top-level modules it imported.
+#: Runs the CLI in-process, then prints the heavy top-level modules it imported (the
+#: Typer app itself: the console script's ``main`` ends the process without returning).
 PROBE = f"""
-import json, runpy, sys
+import json, sys
 sys.argv = ["autoforge", *sys.argv[1:]]
 try:
-    runpy.run_module("autoforge_learn", run_name="__main__")
+    from autoforge_learn.cli import app
+    app()
 except SystemExit as exc:
     code = exc.code
 else:
