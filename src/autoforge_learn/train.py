@@ -167,7 +167,7 @@ def _index(ws: Workspace, progress: Progress | None, *, charts_elsewhere: bool) 
         # The thread starts when reading starts, not before: during the scan of the raw
         # folders it would hold the interpreter lock between thousands of short stat
         # calls and make the scan several times slower (measured: 0.2 s -> 1 s).
-        if not warm_up.is_alive() and warm_up.ident is None:
+        if warm_up.ident is None:
             warm_up.start()
         if progress is not None and total:
             progress(f"index ({100 * done // total}% read)", 0, len(STEPS))
