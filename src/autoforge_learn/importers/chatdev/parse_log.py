@@ -19,12 +19,18 @@ Values ChatDev prints as ``-1`` (not recorded) are read as None.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from autoforge_learn.errors import AutoforgeError
+from autoforge_learn.importers.chatdev.figures import (
+    int_or_none,
+    model_name,
+    number,
+    read_info,
+    table_rows,
+)
 from autoforge_learn.importers.chatdev.model import (
     Call,
     ChatDevRun,
@@ -41,7 +47,6 @@ class ChatDevParseError(AutoforgeError, ValueError):
 
 _HEADER = re.compile(r"^\[(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ([A-Z]+)\] ?(.*)$")
 _ANSI = re.compile(r"\x1b?\[\d{1,2}m")
-_TABLE_ROW = re.compile(r"^\| \*\*(\w+)\*\* \| (.*?)(?: \|)?\s*$")
 _STAMP = re.compile(r"ChatDev Starts\*{0,2} \((\d{14})\)")
 _END_STAMP = re.compile(r"ChatDev Ends\*{0,2} \((\d{14})\)")
 _EXECUTE = re.compile(r"execute SimplePhase:\[(\w+)\] in ComposedPhase:\[(\w+)\], cycle (\d+)")
@@ -74,66 +79,6 @@ V1_COMPOSED = {"CodeReviewComment": "CodeReview", "CodeReviewModification": "Cod
 TEST_PASSED_TEXT = "The software run successfully without errors"
 
 __all__ = ["ChatDevParseError", "ChatDevRun", "parse_log", "split_records"]
-
-
-def _known(value: float | None) -> float | None:
-    return None if value is None or value < 0 else value
-
-
-#: Beyond this a number in a log is no real count or cost (and sums of it would not fit
-#: the 64-bit integers of JSON readers and the index): it is left out as unusable.
-MAX_NUMBER = 2**53
-
-
-def _shown(raw: str) -> str:
-    return raw if len(raw) <= 24 else f"{raw[:12]}...({len(raw)} characters)"
-
-
-def _number(text: str, what: str, problems: list[str]) -> int | None:
-    """The integer the log states, or None (and a problem) when too large to be real."""
-    # int() of over 4,300 digits raises; over 17 digits is too large anyway
-    value = int(text) if len(text.lstrip("-")) <= 17 else None
-    if value is None or abs(value) > MAX_NUMBER:
-        problems.append(f"{what} = {_shown(text)} is not a usable number: left out")
-        return None
-    return value
-
-
-def _int_or_none(text: str, what: str, problems: list[str]) -> int | None:
-    """A count the log states: None when unknown (-1) or unusable (too large)."""
-    value = _number(text, what, problems)
-    return None if value is None or value < 0 else value
-
-
-def _read_info(
-    text: str, pattern: re.Pattern[str], problems: list[str]
-) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for key, raw in pattern.findall(text):
-        try:
-            value = float(raw)
-        except ValueError:  # "1.2.3" matches the pattern
-            value = math.inf
-        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
-            problems.append(f"{key} = {_shown(raw)} is not a usable number: left out")
-            value = -1.0
-        out[key] = _known(value)
-    return out
-
-
-def _table(body: str) -> dict[str, str]:
-    rows: dict[str, str] = {}
-    for line in body.splitlines():
-        match = _TABLE_ROW.match(line)
-        if match:
-            rows.setdefault(match[1], match[2].strip())
-    return rows
-
-
-def _model(text: str | None) -> str | None:
-    if not text or text == "None":
-        return None
-    return text.removeprefix("ModelType.").strip() or None
 
 
 def _date_order(first: re.Match[str], stamp: str | None) -> bool:
@@ -200,7 +145,7 @@ class _Parser:
         self.problems: list[str] = []
 
     def _int(self, text: str, what: str) -> int | None:
-        return _int_or_none(text, what, self.problems)
+        return int_or_none(text, what, self.problems)
 
     def _open(self, record: Record, phase: str, table: dict[str, str]) -> Stage:
         stage = Stage(lineno=record.lineno, phase=phase, start=record.time, end=record.time)
@@ -208,10 +153,10 @@ class _Parser:
             stage.composed_phase, stage.cycle = self.pending[1], self.pending[2]
         stage.assistant_role = table.get("assistant_role_name") or None
         stage.user_role = table.get("user_role_name") or None
-        stage.model = _model(table.get("model_type"))
+        stage.model = model_name(table.get("model_type"))
         stage.phase_prompt = table.get("phase_prompt") or None
         if table.get("chat_turn_limit", "").lstrip("-").isdigit():
-            stage.chat_turn_limit = _number(table["chat_turn_limit"], "chat_turn_limit",
+            stage.chat_turn_limit = number(table["chat_turn_limit"], "chat_turn_limit",
                                             self.problems)
         if table.get("need_reflect") in ("True", "False"):
             stage.need_reflect = table["need_reflect"] == "True"
@@ -238,17 +183,17 @@ class _Parser:
             if head == "**[Preprocessing]**":
                 self._preprocessing(body)
             elif head == "System: **[chatting]**":
-                table = _table(body)
+                table = table_rows(body)
                 self._open(record, table.get("phase_name") or "Chat", table)
             elif head == "System: **[RolePlaying]**":
-                table = _table(body)
+                table = table_rows(body)
                 if previous_head != "System: **[chatting]**":
                     phase = "Chat"
                     if table.get("assistant_role_name") == "Prompt Engineer":
                         phase = "TaskPromptSelfImprovement"
                     self._open(record, phase, table)
                 elif self.current is not None and self.current.model is None:
-                    self.current.model = _model(table.get("model_type"))
+                    self.current.model = model_name(table.get("model_type"))
             elif "OpenAI_Usage_Info Send" in head:
                 window = _WINDOW.search(" ".join(body.split()))
                 self.pending_window = None
@@ -406,12 +351,12 @@ def parse_log(path: Path) -> ChatDevRun:
     )
     run.problems.extend(parser.problems)
     if "post_info" in meta:
-        run.post_info = _read_info(meta["post_info"], _INFO_V2, run.problems)
+        run.post_info = read_info(meta["post_info"], _INFO_V2, run.problems)
         run.post_info_time = datetime.fromisoformat(meta["post_info_time"])
     if "software_info" in meta:
-        run.software_info = _read_info(meta["software_info"], _INFO_V2, run.problems)
+        run.software_info = read_info(meta["software_info"], _INFO_V2, run.problems)
     if "software_info_v1" in meta:
-        run.software_info = _read_info(meta["software_info_v1"], _INFO_V1, run.problems)
+        run.software_info = read_info(meta["software_info_v1"], _INFO_V1, run.problems)
     last = next((r for r in reversed(records) if not r.head.startswith("flask app")), None)
     run.last_is_retry = last is not None and last.head.startswith("Retrying request")
     if _END_STAMP.search(text[-3000:]):
