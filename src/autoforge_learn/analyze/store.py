@@ -1,5 +1,6 @@
 """Where the index lives: the events table and the indexer's bookkeeping tables, on
-DuckDB (the file under ``.autoforge/``) or PostgreSQL (loaded with COPY).
+DuckDB (the file under ``.autoforge/``) or PostgreSQL (loaded with COPY, in
+:mod:`.pgstore`).
 
 Tables: ``events`` (the normalized events), ``af_files`` (per raw file: size, mtime,
 offset and line count read, head and tail hashes), ``af_issues`` (lines left out, with
@@ -8,8 +9,6 @@ the reason), ``af_dupes`` (copies of an event_id that were not counted) and ``af
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,8 @@ if TYPE_CHECKING:
 #: Bumped when the events table changes shape; an older index is rebuilt.
 INDEX_VERSION = "3"
 
-_PG_TYPES = {
+#: The PostgreSQL type of each SQL type of the events table.
+PG_TYPES = {
     "VARCHAR": "text",
     "BIGINT": "bigint",
     "DOUBLE": "double precision",
@@ -31,21 +31,8 @@ _PG_TYPES = {
     "TIMESTAMP": "timestamp",
     "JSON": "jsonb",
 }
-_COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
-
-
-def _pg_safe(name: str, sql_type: str) -> str:
-    """A column of ``af_stage`` as PostgreSQL can store it: text there cannot hold a NUL
-    character (nor jsonb a ``\\u0000`` escape), so each becomes U+FFFD; one such event
-    used to stop every refresh on PostgreSQL."""
-    if sql_type == "VARCHAR":
-        return f"replace(\"{name}\", chr(0), '\ufffd') AS \"{name}\""
-    if sql_type == "JSON":
-        return f"replace(CAST(\"{name}\" AS VARCHAR), '\\u0000', '\\ufffd') AS \"{name}\""
-    return f'"{name}"'
-
-
-_PG_SELECT = ", ".join(_pg_safe(n, t) for n, t in EVENT_COLUMNS.items())
+#: The events table's columns, quoted, in order (for INSERT and COPY column lists).
+COLS = ", ".join(f'"{n}"' for n in EVENT_COLUMNS)
 
 
 class IndexStore:
@@ -62,7 +49,7 @@ class IndexStore:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
     def _type(self, sql_type: str) -> str:
-        return _PG_TYPES[sql_type] if self.pg else sql_type
+        return PG_TYPES[sql_type] if self.pg else sql_type
 
     def _param(self) -> str:
         return "%s" if self.pg else "?"
@@ -173,7 +160,7 @@ class IndexStore:
             return
         columns = [list(c) for c in zip(*rows, strict=True)]
         if self.pg:
-            arrays = ", ".join(f"%s::{_PG_TYPES[t]}[]" for t in types)
+            arrays = ", ".join(f"%s::{PG_TYPES[t]}[]" for t in types)
             self._exec(f"INSERT INTO {table} SELECT * FROM unnest({arrays})", columns)
         elif len(rows) < 10_000:  # a refresh after appends: no pyarrow import
             lists = ", ".join(f"unnest(?::{t}[])" for t in types)
@@ -314,7 +301,7 @@ class IndexStore:
             "WHERE s.event_id IN (SELECT event_id FROM events)"
         )
         if not self._exec("SELECT count(*) FROM af_dup_ids").fetchone()[0]:
-            self._exec(f"INSERT INTO events ({_COLS}) SELECT {_COLS} FROM {stage}")
+            self._exec(f"INSERT INTO events ({COLS}) SELECT {COLS} FROM {stage}")
             self._exec("DROP TABLE af_dup_ids")
             self._drop_stage(stage)
             return n_stage, 0, []
@@ -333,10 +320,10 @@ class IndexStore:
             f"DELETE FROM events WHERE {dup} AND EXISTS (SELECT 1 FROM {stage} s "
             "WHERE s.event_id = events.event_id AND s.source_file < events.source_file)"
         )
-        self._exec(f"INSERT INTO events ({_COLS}) SELECT {_COLS} FROM {stage} WHERE NOT {dup}")
+        self._exec(f"INSERT INTO events ({COLS}) SELECT {COLS} FROM {stage} WHERE NOT {dup}")
         self._exec(
-            f"INSERT INTO events ({_COLS}) SELECT {_COLS} FROM (SELECT DISTINCT ON (event_id) "
-            f"{_COLS} FROM {stage} s WHERE s.{dup} AND NOT EXISTS (SELECT 1 FROM events e "
+            f"INSERT INTO events ({COLS}) SELECT {COLS} FROM (SELECT DISTINCT ON (event_id) "
+            f"{COLS} FROM {stage} s WHERE s.{dup} AND NOT EXISTS (SELECT 1 FROM events e "
             f"WHERE e.event_id = s.event_id) ORDER BY event_id, source_file, {self._position}) t"
         )
         added = int(self._exec("SELECT count(*) FROM events").fetchone()[0]) - before
@@ -356,53 +343,14 @@ class IndexStore:
         self._exec(f"DROP TABLE {stage}")
 
 
-class PgStore(IndexStore):
-    """The index in a PostgreSQL schema; raw files are parsed by an in-memory DuckDB."""
-
-    pg = True
-    _position = "ctid"  # a fresh COPY's physical order is its line order
-
-    def __init__(self, con: Any) -> None:
-        super().__init__(con)
-        self._duck: Any = None
-
-    def parser(self) -> Any:
-        import duckdb
-
-        if self._duck is None:
-            spill = os.path.join(tempfile.gettempdir(), f"autoforge-duckdb-{os.getpid()}")
-            self._duck = duckdb.connect(config={"temp_directory": spill})
-        return self._duck
-
-    def _load_stage(self, duck: Any) -> str:
-        cols = ", ".join(f'"{n}" {_PG_TYPES[t]}' for n, t in EVENT_COLUMNS.items())
-        self._exec(f"CREATE TEMP TABLE IF NOT EXISTS af_stage_pg ({cols})")
-        self._exec("TRUNCATE af_stage_pg")
-        with tempfile.TemporaryDirectory(prefix="af-copy-") as tmp:
-            path = os.path.join(tmp, "stage.csv")
-            duck.execute(
-                f"COPY (SELECT {_PG_SELECT} FROM af_stage) TO '{path}' "
-                "(FORMAT csv, HEADER false, NULLSTR '\\N')"
-            )
-            with (
-                self.con.cursor() as cur,
-                cur.copy(f"COPY af_stage_pg ({_COLS}) FROM STDIN (FORMAT csv, NULL '\\N')") as cp,
-                open(path, "rb") as handle,
-            ):
-                while chunk := handle.read(1 << 20):
-                    cp.write(chunk)
-        return "af_stage_pg"
-
-    def _drop_stage(self, stage: str) -> None:
-        self._exec(f"TRUNCATE {stage}")
-
-    def _open_commit(self) -> None:
-        self._exec("BEGIN")
-
-
 def open_store(con: Any, spec: EngineSpec, *, rebuild: bool = False) -> IndexStore:
     """The index tables on ``con``, created (or rebuilt) as needed."""
-    store = PgStore(con) if spec.kind == "postgres" else IndexStore(con)
+    if spec.kind == "postgres":
+        from autoforge_learn.analyze.pgstore import PgStore
+
+        store: IndexStore = PgStore(con)
+    else:
+        store = IndexStore(con)
     if store.pg:  # one refresh at a time per schema (released when the connection closes)
         con.execute("SELECT pg_advisory_lock(hashtext(current_schema()))")
     store._create(rebuild)
