@@ -21,10 +21,9 @@ def _env(root: Path) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(SRC), "AUTOFORGE_HOME": str(root)}
 
 
-def _run(argv: list[str], root: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    env = _env(root)
-    return subprocess.run([sys.executable, "-m", "autoforge_learn", *argv], env=env,
-                          capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
+def _run(argv: list[str], root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "autoforge_learn", *argv], env=_env(root),
+                          capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="module")
