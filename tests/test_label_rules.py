@@ -146,3 +146,35 @@ def test_the_vectorized_gate_rule_is_the_scalar_rule_on_every_combination():
             human_resolved=human or resolved,
         )
         assert labeled["quality"].iloc[i] == expected, combos[i]
+
+
+def test_a_resolved_escalation_resolves_the_checks_of_its_project_stage_and_gate():
+    import pandas as pd
+
+    from autoforge_learn.label.run import label_gates
+
+    def check(i: int, project: str, stage: str | None, gate: str | None) -> dict[str, object]:
+        return {"event_id": f"e{i}", "project_id": project, "stage": stage, "gate_id": gate,
+                "agent_role": "qa", "prompt_version": None, "validation_result": "fail",
+                "retry_attempt": 1, "max_retries": 3, "auto_fix_success": False,
+                "escalated": True, "human_override": False}
+
+    gates = pd.DataFrame([
+        check(0, "P", "s", "g"),  # resolved below
+        check(1, "P", "s", "h"),  # another gate
+        check(2, "Q", "s", "g"),  # another project: only unresolved there
+        check(3, "P", None, "g"),  # a missing stage matches a missing stage
+        check(4, "P", "s\x1fg", None),  # no text of two keys passes for another's
+        check(5, "P", "s", None),
+    ])
+    escalations = pd.DataFrame([
+        {"project_id": "P", "stage": "s", "gate_id": "g", "resolved": True},
+        {"project_id": "Q", "stage": "s", "gate_id": "g", "resolved": False},
+        {"project_id": "P", "stage": None, "gate_id": "g", "resolved": True},
+        {"project_id": "P", "stage": "s", "gate_id": "\x1fg", "resolved": True},
+        {"project_id": "P", "stage": "s", "gate_id": "None", "resolved": None},
+    ])
+    labeled = label_gates(gates, escalations, default_max_retries=3)
+    assert labeled["human_resolved"].tolist() == [True, False, False, True, False, False]
+    assert labeled["quality"].tolist() == ["acceptable", "poor", "poor", "acceptable", "poor",
+                                           "poor"]

@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "autoforge_learn"
 
 #: Lowest first; a package may import its own layer and those before it.
 LAYERS: list[set[str]] = [
-    {"errors", "schema", "words", "redaction"},
+    {"errors", "schema", "words", "redaction", "forked"},
     {"store", "registry", "analyze", "settings", "selection"},
     {"workspace"},
     {"dataset", "stats", "findings"},

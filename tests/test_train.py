@@ -141,3 +141,26 @@ def test_progress_names_each_step_in_order_and_the_share_of_the_index_read(tmp_p
     assert all(done == 0 and total == len(STEPS) for _s, done, total in index_calls)
     # the step name comes first, the share of its read after it
     assert calls.index(index_calls[0]) > calls.index(("index", 0, len(STEPS)))
+
+
+def test_train_in_one_process_writes_what_train_with_its_helpers_writes(
+    tmp_path, monkeypatch
+):
+    """The charts and the detectors run in forked helpers by default; the report set
+    and the findings are the same bytes when the user asks for one process."""
+    written = {}
+    for mode in ("helpers", "single"):
+        if mode == "single":
+            monkeypatch.setenv("AUTOFORGE_SINGLE_PROCESS", "1")
+        root = tmp_path / mode / ".autoforge"
+        simulate(root, projects=60, seed=8)
+        with Workspace(root) as ws:
+            result = train(ws, now=NOW)
+        reports = StoreLayout(root).reports
+        written[mode] = (
+            [f.to_dict() for f in result.findings],
+            result.report.read_text().replace(str(root), "ROOT"),
+            {p.name: p.read_bytes() for p in sorted((reports / "assets").glob("*.png"))},
+        )
+    assert written["helpers"][0] and written["helpers"][2]
+    assert written["helpers"] == written["single"]

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from autoforge_learn.dataset import Dataset
     from autoforge_learn.experiments.rollout import Overview
     from autoforge_learn.findings import Finding
+    from autoforge_learn.patterns.detectproc import DetectorProcess
     from autoforge_learn.patterns.loops import LoopAction
     from autoforge_learn.report import ReportData
     from autoforge_learn.report.chartproc import ChartProcess
@@ -154,12 +155,28 @@ def _import_libraries(*, charts_elsewhere: bool) -> None:
             importlib.import_module(name)
         except Exception:  # the step that needs it reports the problem itself
             pass
+    with contextlib.suppress(Exception):  # this process may run some detectors too
+        from autoforge_learn.patterns.detect import import_detectors
+
+        import_detectors()
 
 
-def _index(ws: Workspace, progress: Progress | None, *, charts_elsewhere: bool) -> int:
+@dataclass(frozen=True)
+class _Helpers:
+    """The processes working beside this one (None where none started)."""
+
+    charts: ChartProcess | None
+    detectors: DetectorProcess | None
+
+
+def _index(
+    ws: Workspace, progress: Progress | None, *, charts_elsewhere: bool,
+    detectors: DetectorProcess | None,
+) -> int:
     """Refresh the index (the later steps' libraries import meanwhile, in a thread: the
-    build leaves part of a core idle, the imports take seconds of one); return the
-    number of events in it."""
+    build leaves part of a core idle, the imports take seconds of one; and in the
+    detector process, which will have work since data changed); return the number of
+    events in it."""
     warm_up = threading.Thread(target=_import_libraries, daemon=True,
                                kwargs={"charts_elsewhere": charts_elsewhere})
 
@@ -169,6 +186,8 @@ def _index(ws: Workspace, progress: Progress | None, *, charts_elsewhere: bool) 
         # calls and make the scan several times slower (measured: 0.2 s -> 1 s).
         if warm_up.ident is None:
             warm_up.start()
+            if detectors is not None:
+                detectors.prepare()
         if progress is not None and total:
             progress(f"index ({100 * done // total}% read)", 0, len(STEPS))
         elif progress is None and ws.progress is not None:
@@ -224,6 +243,7 @@ def train(
         NoDataError: If the store holds no events, or the selection matches none
             (nothing is written then).
     """
+    from autoforge_learn.patterns.detectproc import DetectorProcess
     from autoforge_learn.report.chartproc import ChartProcess
     from autoforge_learn.selection import Selection
 
@@ -235,29 +255,37 @@ def train(
             progress(name, STEPS.index(name), len(STEPS))
 
     # The PNG charts are drawn in a second process (when the system can fork) while
-    # this one renders the HTML page; it starts now to import matplotlib meanwhile.
-    with ChartProcess.start() or contextlib.nullcontext() as charts:
+    # this one renders the HTML page, and the detectors run in a third while this one
+    # labels and aggregates; both fork now, before the index opens.
+    with (
+        ChartProcess.start() or contextlib.nullcontext() as charts,
+        DetectorProcess.start() or contextlib.nullcontext() as detectors,
+    ):
         return _train_steps(ws, selection, now=now, step=step, progress=progress,
-                            charts=charts)
+                            helpers=_Helpers(charts, detectors))
 
 
 def _train_steps(
     ws: Workspace, selection: Selection, *, now: datetime, step: Callable[[str], None],
-    progress: Progress | None, charts: ChartProcess | None,
+    progress: Progress | None, helpers: _Helpers,
 ) -> TrainResult:
-    """The steps of :func:`train`, in order."""
+    """The steps of :func:`train`, in order (the detectors start before the labels, in
+    the detector process when there is one, and are waited for after the aggregates)."""
     from autoforge_learn.aggregate import aggregate
     from autoforge_learn.experiments.rollout import overview
     from autoforge_learn.label.run import label_store
-    from autoforge_learn.patterns.detect import detect_patterns
+    from autoforge_learn.patterns.detect import start_detection
     from autoforge_learn.patterns.loops import evaluate_loops
     from autoforge_learn.report.files import write_report_set
     from autoforge_learn.review import learning_signals
     from autoforge_learn.suggest.store import suggest_run_from_root
 
+    charts = helpers.charts
     step("index")
-    events = _index(ws, progress, charts_elsewhere=charts is not None)
+    events = _index(ws, progress, charts_elsewhere=charts is not None,
+                    detectors=helpers.detectors)
     data = _load(ws, selection)
+    detection = start_detection(ws, data=data, process=helpers.detectors)
     step("label")
     label_store(ws, selection, data=data)
     step("aggregate")
@@ -265,7 +293,7 @@ def _train_steps(
     trends = _trends(ws, data, aggregated["trend_analysis"]["months"], selection,
                      now=now, charts=charts)
     step("patterns")
-    findings = detect_patterns(ws, data=data) + learning_signals(ws.root)
+    findings = detection.findings() + learning_signals(ws.root)
     step("loops")
     actions = evaluate_loops(ws, findings, data=data)
     step("suggest")

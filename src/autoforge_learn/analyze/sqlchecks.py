@@ -81,27 +81,33 @@ def distinct_checked() -> dict[str, tuple[str, ...]]:
 
 
 def type_checks(e: Exprs) -> list[str]:
-    """Checks on the JSON types ``ty_`` of the read line (bulk reads only)."""
+    """Checks on the JSON types of the read line (bulk reads only): per kind, one
+    regular expression over the line's type signature (``sig_``, see
+    :data:`~autoforge_learn.analyze.sqlparse.TYPE_LETTERS`) whose position for each
+    checked key allows the types its rule takes, a key the kind does not know holding
+    a plain scalar, and absence unless the kind requires the key."""
+    from autoforge_learn.analyze.sqlparse import SIGNATURE, type_class
+
     index = {k: i for i, k in enumerate(checked_keys(e.group), start=1)}
+    classes = {kind: [type_class(_PLAIN_TYPES, absent=True)] * len(index) for kind in e.allowed}
     out = []
-    known: dict[str, set[str]] = {}
     for (key, rule), kinds in _by_kinds(e).items():
         if key not in index:
             continue
-        known.setdefault(key, set()).update(kinds)
-        ty = f"ty_[{index[key]}]"
-        if not rule.json_types:
-            out.append(_for(kinds, e, f"{ty} IS NOT NULL"))
-            continue
-        out.append(_for(kinds, e, f"{ty} NOT IN {in_list(rule.json_types)}"))
-        if rule.required and not rule.nullable and key not in _filled_by_parser():
-            spellings = [key, *(a for a in _aliases_of(key) if a in index)]
+        spellings = [key, *(a for a in _aliases_of(key) if a in index)]
+        required = rule.required and not rule.nullable and key not in _filled_by_parser()
+        # a required key with two spellings may be present in either: checked apart
+        if required and len(spellings) > 1:
             missing = " AND ".join(f"ty_[{index[k]}] IS NULL" for k in spellings)
             out.append(_for(kinds, e, missing))
-    for key, i in index.items():
-        unknown = tuple(k for k in e.allowed if k not in known.get(key, set()))
-        if unknown:
-            out.append(_for(unknown, e, f"ty_[{i}] NOT IN {in_list(_PLAIN_TYPES)}"))
+        absent = not rule.json_types or not required or len(spellings) > 1
+        for kind in kinds:
+            classes[kind][index[key] - 1] = type_class(rule.json_types, absent=absent)
+    patterns: dict[str, list[str]] = {}
+    for kind, positions in classes.items():
+        patterns.setdefault("".join(positions), []).append(kind)
+    for pattern, sharing in patterns.items():
+        out.append(_for(tuple(sharing), e, f"NOT regexp_full_match({SIGNATURE}, {q(pattern)})"))
     out.extend(_alias_checks(e, index))
     return out
 
@@ -167,21 +173,30 @@ def _rule_conditions(v: str, rule: Rule, pattern_checked_later: bool) -> list[st
 
 def _object_broken(v: str, children: tuple[Rule, ...]) -> str:
     """True when a nested object breaks its model: a child of the wrong type or shape, or
-    a key the model does not name (or names twice), whose value SQL cannot judge."""
-    parts, present = [], []
-    for child in children:
-        path = q(f'$."{child.key}"')
-        ty = f"json_type({v}, {path})"
-        present.append(f"CAST({ty} IS NOT NULL AS INTEGER)")
-        types = () if _beyond_items(child) else child.json_types
-        parts.append(f"{ty} NOT IN {in_list(types)}" if types else f"{ty} IS NOT NULL")
-        if child.required:
-            parts.append(f"{ty} IS NULL")
-        if child.items is not None:
-            item_path = q(f'$."{child.key}"[*]')
-            item_types = f"json_type({v}, {item_path})"
-            parts.append(f"len(list_filter({item_types}, lambda t: t <> {q(child.items)})) > 0")
-    parts.append(f"len(json_keys({v})) <> {' + '.join(present) or '0'}")
+    a key the model does not name (or names twice), whose value SQL cannot judge.
+
+    The children's types are read in one pass over the object (a type signature, as for
+    a line), and so are the items of every array when all the arrays it may hold take
+    the same items: each pass parses the object again."""
+    from autoforge_learn.analyze.sqlparse import signature_sql, type_class
+
+    paths = "[" + ", ".join(q(f'$."{child.key}"') for child in children) + "]"
+    signature = signature_sql(f"json_type({v}, {paths})")
+    allowed = {child.key: () if _beyond_items(child) else child.json_types for child in children}
+    pattern = "".join(type_class(allowed[c.key], absent=not c.required) for c in children)
+    parts = [f"NOT regexp_full_match({signature}, {q(pattern)})"]
+    may_be_array = [c for c in children if "ARRAY" in allowed[c.key]]
+    items = {c.items for c in may_be_array}
+    if len(items) == 1 and None not in items:  # every array's items: one pass
+        parts.append(f"len(list_filter(json_type({v}, '$.*[*]'), "
+                     f"lambda t: t <> {q(str(items.pop()))})) > 0")
+    else:
+        for child in children:
+            if child.items is not None:
+                item_path = q(f'$."{child.key}"[*]')
+                item_types = f"json_type({v}, {item_path})"
+                parts.append(f"len(list_filter({item_types}, lambda t: t <> {q(child.items)})) > 0")
+    parts.append(f"len(json_keys({v})) <> length(replace({signature}, '-', ''))")
     return " OR ".join(f"coalesce({p}, false)" for p in parts)
 
 

@@ -57,6 +57,16 @@ class Dataset:
 
         return stage_runs(self.stages, self.gates)
 
+    def computed_runs(self) -> Any:
+        """The stage runs if they were computed already, else None."""
+        return self.__dict__.get("runs")
+
+    def keep_runs(self, runs: Any) -> None:
+        """Take the stage runs computed from these frames elsewhere (by the detector
+        process), unless they were computed here too (None: nothing to take)."""
+        if runs is not None:
+            self.__dict__.setdefault("runs", runs)
+
 
 def load_dataset(ws: Workspace, selection: Selection | None = None) -> Dataset:
     """Select events on the workspace's engine and fetch the frames.

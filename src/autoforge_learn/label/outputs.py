@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autoforge_learn.label.records import records as _records
+from autoforge_learn.label.records import column
 from autoforge_learn.label.rules import RULES_VERSION, output_quality_label
 from autoforge_learn.schema.quality import QualityInputs, quality_inputs
 
@@ -64,9 +64,9 @@ def quality_inputs_of(events: Any) -> dict[str, QualityInputs]:
     ).execute()
     rows = rows.sort_values(["project_id", "ts", "event_id"], kind="stable")
     per: dict[str, list[_SignalRow]] = {str(p): [] for p in done.execute()["project_id"]}
-    for r in _records(rows):
-        per[str(r["project_id"])].append(
-            _SignalRow(r["kind"], r["ts"], r["test_coverage_percent"], r["critical"],
-                       r["major"], r["within_slo"], r["severity"])
-        )
+    fields = ("kind", "ts", "test_coverage_percent", "critical", "major", "within_slo",
+              "severity")
+    for project, *values in zip(column(rows, "project_id"),
+                                *(column(rows, name) for name in fields), strict=True):
+        per[str(project)].append(_SignalRow(*values))
     return {project: quality_inputs(items) for project, items in per.items()}

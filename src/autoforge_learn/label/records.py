@@ -22,5 +22,11 @@ def to_python(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def column(frame: Any, name: str) -> list[Any]:
+    """One column of a pandas frame as plain Python values (as :func:`records` gives
+    them), without building a dict per row."""
+    return [to_python(v) for v in frame[name].tolist()]
+
+
 def records(frame: Any) -> list[dict[str, Any]]:
     return [{k: to_python(v) for k, v in row.items()} for row in frame.to_dict("records")]

@@ -99,16 +99,11 @@ def label_gates(gates: Any, escalations: Any, *, default_max_retries: int) -> An
 
     g = gates
     keys = ["project_id", "stage", "gate_id"]
-    if len(escalations):
+    if len(escalations) and len(g):
         done = escalations[escalations["resolved"].fillna(False).astype(bool)]
-        resolved_keys = set(map(tuple, done[keys].astype(object).itertuples(index=False)))
+        by_escalation = _key_texts(g, keys).isin(set(_key_texts(done, keys)))
     else:
-        resolved_keys = set()
-    by_escalation = pd.Series(
-        [tuple(k) in resolved_keys for k in g[keys].astype(object).itertuples(index=False)],
-        index=g.index,
-        dtype=bool,
-    )
+        by_escalation = pd.Series(False, index=g.index, dtype=bool)
     max_retries = g["max_retries"].fillna(default_max_retries).astype(int)
     retry = g["retry_attempt"].fillna(1).astype(int)
     fixed = g["auto_fix_success"].fillna(False).astype(bool)
@@ -138,6 +133,19 @@ def label_gates(gates: Any, escalations: Any, *, default_max_retries: int) -> An
             "rules": RULES_VERSION,
         }
     )
+
+
+def _key_texts(frame: Any, keys: list[str]) -> Any:
+    """Per row, one text of its ``keys``' values (a missing value matching a missing
+    one), to match the rows of two frames on them without a Python loop over rows."""
+    texts = None
+    for key in keys:
+        values = frame[key].astype(object)
+        # "=" and a value, or "-" when missing, joined by NUL (which the index's text
+        # never holds: it keeps U+FFFD instead), so that no two keys share a text
+        part = ("=" + values.astype(str)).where(values.notna(), "-")
+        texts = part if texts is None else texts + "\0" + part
+    return texts
 
 
 def label_decisions(approvals: Any) -> Any:

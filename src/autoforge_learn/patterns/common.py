@@ -43,11 +43,22 @@ def _is_nan(value: Any) -> bool:
 
 def top_texts(values: Iterable[Any], *, limit: int = MAX_TEXTS) -> list[TextCount]:
     """The most frequent texts with their counts (ties broken by text)."""
-    if hasattr(values, "tolist"):  # a pandas/numpy column: iterate Python values, not cells
-        values = values.tolist()
-    counts = Counter(str(v) for v in values if v is not None and not _is_nan(v) and v != "")
+    if _is_text_column(values):  # counted by pandas, not one Python value at a time
+        present: Any = values.dropna()  # type: ignore[attr-defined]
+        counted = present[present != ""].value_counts(sort=False)
+        counts: dict[str, int] = dict(zip(map(str, counted.index), map(int, counted), strict=True))
+    else:
+        if hasattr(values, "tolist"):  # a pandas/numpy column: Python values, not cells
+            values = values.tolist()
+        counts = Counter(str(v) for v in values if v is not None and not _is_nan(v) and v != "")
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [TextCount(text=text, count=count) for text, count in ranked]
+
+
+def _is_text_column(values: Any) -> bool:
+    """Whether ``values`` is a pandas Series of strings (a string dtype)."""
+    dtype = getattr(values, "dtype", None)
+    return hasattr(values, "value_counts") and str(dtype) in ("string", "str")
 
 
 def rate_severity(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from autoforge_learn.errors import UsageError
@@ -10,7 +11,9 @@ from autoforge_learn.findings import Finding, Pattern
 
 if TYPE_CHECKING:
     from autoforge_learn.dataset import Dataset
+    from autoforge_learn.patterns.detectproc import DetectorProcess
     from autoforge_learn.selection import Selection
+    from autoforge_learn.settings import PatternSettings
     from autoforge_learn.workspace import Workspace
 
 _ORDER = list(Pattern)
@@ -41,6 +44,107 @@ def _detectors() -> dict[Pattern, Callable[..., list[Finding]]]:
     }
 
 
+def import_detectors() -> None:
+    """Import every detector's module (done ahead, where a run will need them)."""
+    _detectors()
+
+
+def run_detectors(
+    data: Dataset, settings: PatternSettings, patterns: Iterable[Pattern]
+) -> list[Finding]:
+    """The findings of the detectors of ``patterns`` on ``data``, not judged yet: data
+    and settings in, findings out (what the detector process runs)."""
+    detectors = _detectors()  # imported only when they run
+    findings: list[Finding] = []
+    for pattern in sorted(patterns, key=_ORDER.index):
+        findings.extend(detectors[pattern](data, settings))
+    return findings
+
+
+@dataclass
+class Detection:
+    """Findings on their way (see :func:`start_detection`): kept from an earlier run,
+    being found by a detector process, or found here when asked for."""
+
+    ws: Workspace
+    patterns: list[Pattern]
+    data: Dataset | None
+    key: str | None
+    kept: list[Finding] | None = None
+    process: DetectorProcess | None = None
+
+    def findings(self) -> list[Finding]:
+        """The judged findings (the detectors run here if nothing else found them)."""
+        if self.kept is not None:
+            return self.kept
+        from autoforge_learn.patterns.cache import save_findings
+        from autoforge_learn.patterns.verdicts import judge
+
+        settings = self.ws.settings.patterns
+        data = self.data
+        if data is None:
+            from autoforge_learn.dataset import load_dataset
+
+            data = self.data = load_dataset(self.ws)
+        found: dict[Pattern, list[Finding]] = {}
+        if self.process is not None:
+            found = self.process.share(lambda p: run_detectors(data, settings, [p]))
+            theirs = self.process.result()
+            if theirs is not None:
+                found.update(theirs[0])
+                data.keep_runs(theirs[1])
+        # what no process found (none, or it failed): a real error surfaces here
+        for pattern in self.patterns:
+            if pattern not in found:
+                found[pattern] = run_detectors(data, settings, [pattern])
+        raw = [f for p in sorted(found, key=_ORDER.index) for f in found[p]]
+        # the run's claims are one family: adjusted together, then graded
+        self.kept = judge(raw, settings)
+        if self.key is not None:
+            save_findings(self.ws, self.key, self.kept)
+        return self.kept
+
+
+def start_detection(
+    ws: Workspace,
+    selection: Selection | None = None,
+    *,
+    patterns: Iterable[Pattern | str] | None = None,
+    data: Dataset | None = None,
+    process: DetectorProcess | None = None,
+) -> Detection:
+    """Begin finding patterns: the findings of an earlier run on the same inputs are
+    taken at once; otherwise the detectors start in ``process`` (if given) while the
+    caller goes on, or run when :meth:`Detection.findings` is called.
+
+    Arguments as for :func:`detect_patterns`; ``process`` is a
+    :class:`~autoforge_learn.patterns.detectproc.DetectorProcess`.
+    """
+    from autoforge_learn.patterns.cache import findings_key, load_findings
+    from autoforge_learn.selection import Selection
+
+    try:
+        wanted: list[Pattern] = [Pattern(p) for p in patterns] if patterns else list(DETECTED)
+    except ValueError as exc:
+        raise UsageError(f"--pattern: {exc}") from None
+    unknown = [p for p in wanted if p not in DETECTED]
+    if unknown:
+        raise UsageError(f"no detector for pattern(s) {', '.join(map(str, unknown))}")
+    covered = data.selection if data is not None else (selection or Selection())
+    # A dataset built by other means than load_dataset has no selection to key it by.
+    key = None if covered is None else findings_key(ws, covered, wanted)
+    kept = None if key is None else load_findings(ws, key)
+    if kept is not None:
+        return Detection(ws, wanted, data, key, kept=kept)
+    if data is None:
+        from autoforge_learn.dataset import load_dataset
+
+        data = load_dataset(ws, selection)
+    if process is not None and not process.submit(data, ws.settings.patterns, wanted):
+        process = None
+    return Detection(ws, wanted, data, key, process=process)
+
+
 def detect_patterns(
     ws: Workspace,
     selection: Selection | None = None,
@@ -66,38 +170,7 @@ def detect_patterns(
     Raises:
         UsageError: If a pattern has no detector.
     """
-    from autoforge_learn.patterns.cache import findings_key, load_findings, save_findings
-    from autoforge_learn.selection import Selection
-
-    try:
-        wanted = [Pattern(p) for p in patterns] if patterns else list(DETECTED)
-    except ValueError as exc:
-        raise UsageError(f"--pattern: {exc}") from None
-    covered = data.selection if data is not None else (selection or Selection())
-    # A dataset built by other means than load_dataset has no selection to key it by.
-    key = None if covered is None else findings_key(ws, covered, wanted)
-    kept = None if key is None else load_findings(ws, key)
-    if kept is not None:
-        return kept
-    detectors = _detectors()  # imported only when they run
-    unknown = [p for p in wanted if p not in detectors]
-    if unknown:
-        raise UsageError(f"no detector for pattern(s) {', '.join(map(str, unknown))}")
-    if data is None:
-        from autoforge_learn.dataset import load_dataset
-
-        data = load_dataset(ws, selection)
-    settings = ws.settings.patterns
-    findings: list[Finding] = []
-    for pattern in sorted(wanted, key=_ORDER.index):
-        findings.extend(detectors[pattern](data, settings))
-    from autoforge_learn.patterns.verdicts import judge
-
-    # the run's claims are one family: adjusted together, then graded
-    judged = judge(findings, settings)
-    if key is not None:
-        save_findings(ws, key, judged)
-    return judged
+    return start_detection(ws, selection, patterns=patterns, data=data).findings()
 
 
 def _one(pattern: Pattern) -> Callable[..., list[Finding]]:

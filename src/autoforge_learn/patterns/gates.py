@@ -32,6 +32,7 @@ Per cluster (cause), with the project as the unit throughout:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,9 @@ if TYPE_CHECKING:
     from autoforge_learn.settings import PatternSettings
 
 NO_REASON = "(no reason given)"
+#: The columns of the gate checks this detector reads.
+_COLUMNS = ("event_id", "project_id", "ts", "stage", "agent_role", "prompt_version", "platform",
+            "gate_id", "validation_result", "validation_reason", "retry_attempt")
 
 
 def gate_clusters(gates: Any, settings: PatternSettings) -> Any:
@@ -76,7 +80,7 @@ def gate_clusters(gates: Any, settings: PatternSettings) -> Any:
     failed["cluster"] = -1
     for _gate_id, group in failed.groupby("gate_id", sort=True):
         labels, clusters = cluster_reasons(
-            [t or NO_REASON for t in group["reason"]],
+            [t or NO_REASON for t in group["reason"].tolist()],
             template_similarity=opts.template_similarity,
             merge_distance=opts.merge_distance,
             links=_retry_links(group) if opts.use_retry_links else (),
@@ -139,7 +143,7 @@ class _GateRuns:
 
     table: Any
     of_check: np.ndarray
-    check_ids: Any
+    check_rows: np.ndarray
     codes: np.ndarray
     projects: np.ndarray
 
@@ -154,14 +158,24 @@ class _GateRuns:
                  .reset_index().rename(columns={"gate_run": "event_id"}))
         of_check = pd.Index(table["event_id"]).get_indexer(first_gate["gate_run"])
         codes, projects = pd.factorize(np.asarray(table["project_id"], dtype=object), sort=True)
-        return cls(table, np.asarray(of_check), first_gate["event_id"], np.asarray(codes),
-                   np.asarray(projects, dtype=object))
+        return cls(table, np.asarray(of_check), np.asarray(first_gate.index),
+                   np.asarray(codes), np.asarray(projects, dtype=object))
 
-    def hit_by(self, hit_ids: Any) -> Any:
-        """The runs with a ``hit`` column: any of their first checks among ``hit_ids``."""
-        hit_checks = self.check_ids.isin(hit_ids).to_numpy()
-        hit = np.bincount(self.of_check, weights=hit_checks, minlength=len(self.table)) > 0
-        return self.table.assign(hit=hit)
+    def hit_by(self, hit_rows: Any) -> np.ndarray:
+        """Per run, whether any of its first checks is among ``hit_rows`` (row labels of
+        the checks frame: integers, cheaper to match than event ids)."""
+        hit_checks = np.isin(self.check_rows, np.asarray(hit_rows))
+        return np.bincount(self.of_check, weights=hit_checks, minlength=len(self.table)) > 0
+
+    @functools.cached_property
+    def segments(self) -> dict[str, list[tuple[Any, np.ndarray]]]:
+        """Per column (``prompt_version``, ``platform``): each distinct value (sorted,
+        missing ones left out) with the mask of its runs; the same for every cause."""
+        out: dict[str, list[tuple[Any, np.ndarray]]] = {}
+        for column in ("prompt_version", "platform"):
+            values = self.table[column]
+            out[column] = [(v, (values == v).to_numpy(dtype=bool)) for v in _values(values)]
+        return out
 
     def counts(self, keep: np.ndarray, hits: np.ndarray) -> ProjectCounts:
         """Hits and runs per project of the runs ``keep`` selects: what
@@ -180,7 +194,7 @@ def _values(column: Any) -> list[Any]:
 
 
 def _rate_claim(
-    gate_id: str, cause: str, gate: _GateRuns, runs: Any, settings: PatternSettings
+    gate_id: str, cause: str, gate: _GateRuns, hits: np.ndarray, settings: PatternSettings
 ) -> tuple[Estimate | None, Hypothesis | None]:
     """The claim that the cause fails more than ``cause_rate`` of the gate's runs,
     overall or in one prompt version or platform: each candidate (with enough projects)
@@ -188,12 +202,11 @@ def _rate_claim(
     candidates tried. Returns the overall estimate (or the chosen segment's) and the
     claim."""
     threshold = settings.gate_failure_root_cause.cause_rate
-    hits = runs["hit"].to_numpy()
-    everything = np.ones(len(runs), dtype=bool)
+    everything = np.ones(len(hits), dtype=bool)
     candidates: list[tuple[str, Any]] = [("", everything)]
     for column, word in (("prompt_version", "in"), ("platform", "on")):
-        for value in _values(runs[column]):
-            candidates.append((f" {word} {value}", (runs[column] == value).to_numpy()))
+        for value, mask in gate.segments[column]:
+            candidates.append((f" {word} {value}", mask))
     tried: list[tuple[float, Estimate, Hypothesis]] = []
     for where, mask in candidates:
         counts = gate.counts(mask, hits)
@@ -213,30 +226,27 @@ def _rate_claim(
                         test=f"{hyp.test}; Bonferroni over {len(tried)} segments")
 
 
-def _segment(gate: _GateRuns, runs: Any, settings: PatternSettings) -> Segment:
+def _segment(gate: _GateRuns, hits: np.ndarray, settings: PatternSettings) -> Segment:
     """Where the cause is most concentrated: each prompt version and platform with
     enough projects is compared with the rest of the gate's runs (one-sided,
     over projects); the smallest p-value, Bonferroni-corrected for the segments
     compared, says whether the cause is tied to one of them."""
-    hits = runs["hit"].to_numpy()
-    best: tuple[float, str, str, Any] | None = None
+    best: tuple[float, str, str, Any, np.ndarray] | None = None
     compared = 0
     for column in ("prompt_version", "platform"):
-        for value in _values(runs[column]):
-            inside = (runs[column] == value).to_numpy()
+        for value, inside in gate.segments[column]:
             mine, rest = gate.counts(inside, hits), gate.counts(~inside, hits)
             if min(mine.size, rest.size) < settings.min_group_projects:
                 continue
             compared += 1
             cmp = versus_group(mine, rest, claim="", baseline_name="")[0]
             if cmp is not None and (best is None or cmp.p_value < best[0]):
-                best = (cmp.p_value, column, str(value), cmp)
+                best = (cmp.p_value, column, str(value), cmp, inside)
     if best is None:
         k, n = int(hits.sum()), len(hits)
         return Segment(by="all", value="all", failures=k, checks=n,
                        rate=r(k / n) if n else None, p_concentrated=None, rate_ratio=None)
-    p, column, value, cmp = best
-    inside = (runs[column] == value).to_numpy()
+    p, column, value, cmp, inside = best
     k, n = int(hits[inside].sum()), int(inside.sum())
     ratio = cmp.a.value / cmp.b.value if cmp.b.value > 0 else math.inf
     return Segment(
@@ -247,16 +257,16 @@ def _segment(gate: _GateRuns, runs: Any, settings: PatternSettings) -> Segment:
 
 
 def _by_version(
-    gate: _GateRuns, runs: Any, within: np.ndarray, settings: PatternSettings
+    gate: _GateRuns, hits: np.ndarray, within: np.ndarray, settings: PatternSettings
 ) -> tuple[list[VersionRate], float | None]:
     """The cause's run rate per prompt version (over projects) among the runs ``within``
     selects, and the p-value that it differs between versions (each version against the
     others, two-sided, Bonferroni-corrected for the versions compared)."""
-    hits = runs["hit"].to_numpy()
-    versions = runs["prompt_version"]
     rates, p_values = [], []
-    for version in _values(versions[within]):
-        inside = within & (versions == version).to_numpy()
+    for version, mask in gate.segments["prompt_version"]:
+        inside = within & mask
+        if not inside.any():
+            continue
         mine = gate.counts(inside, hits)
         est = estimate(mine)
         if est is None:
@@ -281,13 +291,18 @@ def detect_gate_root_causes(data: Dataset, settings: PatternSettings) -> list[Fi
     gates = data.gates
     if gates.empty:
         return []
+    # The columns read here alone, and unique row labels (which identify a check from
+    # frame to frame below): every filter of the frame copies each of its columns.
+    gates = gates[list(_COLUMNS)].reset_index(drop=True)
     failed = gate_clusters(gates, settings)
     first_all = gate_runs(gates[gates["retry_attempt"].fillna(1) <= 1], data.stages)
+    failed_of = dict(tuple(failed.groupby("gate_id", sort=False)))
+    first_of = dict(tuple(first_all.groupby("gate_id", sort=False)))
     findings: list[Finding] = []
     for gate_id, gate_rows in gates.groupby("gate_id", sort=True):
-        gate_failed = failed[failed["gate_id"] == gate_id]
-        gate_runs_ = _GateRuns.of(first_all[first_all["gate_id"] == gate_id])
-        hit = gate_runs_.hit_by(gate_failed["event_id"])["hit"].to_numpy()
+        gate_failed = failed_of.get(gate_id, failed.iloc[:0])
+        gate_runs_ = _GateRuns.of(first_of.get(gate_id, first_all.iloc[:0]))
+        hit = gate_runs_.hit_by(gate_failed.index)
         overall = estimate(gate_runs_.counts(np.ones(len(hit), dtype=bool), hit))
         if overall is None or overall.value <= opts.gate_failure_rate:
             continue
@@ -314,18 +329,18 @@ def _cause_finding(
     with the segment it is most concentrated in."""
     opts = settings.gate_failure_root_cause
     cause = str(rows["cause"].iloc[0])
-    runs = first_checks.hit_by(rows["event_id"])
-    est, hypothesis = _rate_claim(gate_id, cause, first_checks, runs, settings)
+    hits = first_checks.hit_by(rows.index)
+    est, hypothesis = _rate_claim(gate_id, cause, first_checks, hits, settings)
     if est is None:
         return None
-    segment = _segment(first_checks, runs, settings)
+    segment = _segment(first_checks, hits, settings)
     # A cause concentrated on one platform is compared between versions on that
     # platform: versions used by more or fewer projects of it would differ otherwise.
-    within = np.ones(len(runs), dtype=bool)
+    within = np.ones(len(hits), dtype=bool)
     if segment.by == "platform" and segment.p_concentrated is not None and (
             segment.p_concentrated <= opts.concentration_alpha):
-        within = (runs["platform"] == segment.value).to_numpy()
-    by_version, p_versions = _by_version(first_checks, runs, within, settings)
+        within = (first_checks.table["platform"] == segment.value).to_numpy(dtype=bool)
+    by_version, p_versions = _by_version(first_checks, hits, within, settings)
     checks, n_fail = len(gate_rows), len(rows)
     versions = rows.groupby("prompt_version").size().sort_values(ascending=False)
     role, stage = rows["agent_role"].mode(), rows["stage"].mode()

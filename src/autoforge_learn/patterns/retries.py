@@ -31,7 +31,11 @@ def detect_retry_hotspots(data: Dataset, settings: PatternSettings) -> list[Find
     runs = data.runs
     if runs.empty:
         return []
-    gates = data.gates
+    # the columns read here alone: each group and segment below copies its columns
+    split_columns = sorted({c for columns in SPLITS for c in columns})
+    runs = runs[[*split_columns, "project_id", "retries"]]
+    gates = data.gates[[*split_columns, "project_id", "event_id", "ts", "gate_id",
+                        "retry_attempt", "validation_result", "validation_reason"]]
     retried = gates[gates["retry_attempt"].fillna(1) > 1]
     failing = gates[gates["validation_result"] != "pass"]
     findings: list[Finding] = []
