@@ -18,6 +18,7 @@ Heavy libraries (DuckDB, ibis, pydantic) are imported when first needed, not her
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -69,6 +70,8 @@ class Workspace:
         self._recovered: str | None = None
         self._ibis: Any = None
         self._report: IndexReport | None = None
+        #: Writes a refresh's changes into the DuckDB file while later steps read.
+        self._checkpoint: threading.Thread | None = None
         #: Called while a refresh reads raw data (a CLI shows a bar with it).
         self.progress: IndexProgress | None = None
 
@@ -179,6 +182,7 @@ class Workspace:
         from autoforge_learn.analyze.report import InvalidLinesError
 
         started = time.perf_counter()
+        self._finish_checkpoint()
         raw = self.connection()
         try:
             report = refresh_index(
@@ -201,9 +205,38 @@ class Workspace:
                 raw.execute("SELECT pg_advisory_unlock_all()")
         report.seconds = round(time.perf_counter() - started, 3)
         self._report = report
+        self._start_checkpoint()
         if strict and report.issues:
             raise InvalidLinesError(report)
         return report
+
+    def _start_checkpoint(self) -> None:
+        """Write the changes a refresh left in DuckDB's log (``index.duckdb.wal``) into the
+        index file, in a thread while the caller reads on (DuckDB would do it when the
+        connection closes, after a large build a second or more with nothing else to do).
+        A checkpoint that cannot run now is left to the close, as before."""
+        if self.engine.kind != "duckdb" or self._raw is None:
+            return
+        if not Path(self.engine.target + ".wal").exists():
+            return  # nothing logged: nothing to write
+        cursor = self._raw.cursor()
+
+        def checkpoint() -> None:
+            try:
+                cursor.execute("CHECKPOINT")
+            except Exception:  # e.g. a write under way: the close checkpoints instead
+                pass
+            finally:
+                cursor.close()
+
+        # not a daemon: a process that ends without closing still lets it finish
+        self._checkpoint = threading.Thread(target=checkpoint, name="autoforge-checkpoint")
+        self._checkpoint.start()
+
+    def _finish_checkpoint(self) -> None:
+        if self._checkpoint is not None:
+            self._checkpoint.join()
+            self._checkpoint = None
 
     def ensure_fresh(self) -> IndexReport:
         """Refresh the index unless this workspace already did: every step of one run
@@ -242,6 +275,7 @@ class Workspace:
 
     def close(self) -> None:
         """Close the connections (the workspace can be used again: it reopens them)."""
+        self._finish_checkpoint()
         if self._ibis is not None and self.engine.kind == "postgres":
             try:
                 self._ibis.disconnect()

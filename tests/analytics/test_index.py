@@ -607,3 +607,27 @@ def test_running_out_of_memory_is_a_message_and_changes_nothing(
         build_index(root)
     monkeypatch.undo()
     assert build_index(root).events == 200
+
+
+def test_a_refresh_writes_its_log_into_the_index_file_while_reads_go_on(tmp_path: Path) -> None:
+    """DuckDB logs a refresh's changes (``index.duckdb.wal``) and writes them into the
+    file at a checkpoint; the workspace runs it in a thread while the caller reads on,
+    instead of at the close."""
+    from autoforge_learn.sim import simulate
+
+    root = tmp_path / ".autoforge"
+    simulate(root, projects=6, seed=2)
+    wal = root / "index.duckdb.wal"
+    ws = Workspace(root)
+    report = ws.refresh()
+    checkpoint = ws._checkpoint
+    assert checkpoint is not None  # the refresh left its changes in the log
+    read = ws.connection().execute("SELECT count(*) FROM events").fetchone()[0]
+    checkpoint.join()
+    assert read == report.events > 0
+    assert not wal.exists()
+    ws.refresh(rebuild=False)  # nothing new: nothing logged, no checkpoint
+    assert ws._checkpoint is None
+    ws.close()
+    with Workspace(root) as again:
+        assert again.connection().execute("SELECT count(*) FROM events").fetchone()[0] == read
