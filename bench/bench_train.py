@@ -162,7 +162,8 @@ def _result(
         result["baseline"] = {
             f"{phase}_seconds_all": [round(s, 2) for s, _ in base[phase]] for phase in base
         } | {f"{phase}_seconds": round(statistics.median(s for s, _ in base[phase]), 2)
-             for phase in base}
+             for phase in base} | {f"{phase}_peak_rss_mb": round(max(mb for _, mb in base[phase]))
+                                   for phase in base}
         result["ratio_current_to_baseline"] = {
             phase: round(statistics.median(s for s, _ in runs["current"][phase])
                          / statistics.median(s for s, _ in base[phase]), 3)
